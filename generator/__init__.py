@@ -1,0 +1,1 @@
+"""Experiment definitions -> validated Katib manifests."""

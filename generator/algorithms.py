@@ -1,0 +1,229 @@
+"""Katib's algorithm and early-stopping settings rules, checked before the cluster sees them.
+
+Katib's webhook does not look at `algorithmSettings`; the suggestion service validates them only
+once its Deployment is running, and then fails the whole Experiment. These are the same rules
+(see Katib's hyperopt, optuna, goptuna, skopt, hyperband and pbt services), applied at review.
+Settings are strings in Katib, so every rule parses the string the way the service does.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+# Katib's default katib-config suggestion entries.
+KNOWN_ALGORITHMS = (
+    "random",
+    "tpe",
+    "grid",
+    "hyperband",
+    "bayesianoptimization",
+    "cmaes",
+    "sobol",
+    "multivariate-tpe",
+    "enas",
+    "darts",
+    "pbt",
+)
+NAS_ALGORITHMS = ("enas", "darts")
+
+
+def _int_at_least(low: int) -> Callable[[str], str | None]:
+    def check(value: str) -> str | None:
+        try:
+            number = int(value)
+        except ValueError:
+            return f"must be a whole number, got '{value}'"
+        return None if number >= low else f"must be >= {low}, got {number}"
+
+    return check
+
+
+def _float_where(test: Callable[[float], bool], wanted: str) -> Callable[[str], str | None]:
+    def check(value: str) -> str | None:
+        try:
+            number = float(value)
+        except ValueError:
+            return f"must be a number, got '{value}'"
+        return None if test(number) else f"must be {wanted}, got {value}"
+
+    return check
+
+
+def _one_of(*choices: str) -> Callable[[str], str | None]:
+    def check(value: str) -> str | None:
+        return None if value in choices else f"must be one of {', '.join(choices)}, got '{value}'"
+
+    return check
+
+
+_RANDOM_STATE = {"random_state": _int_at_least(0)}
+
+# Per algorithm: setting name -> rule. Names outside the table are rejected, as the services do.
+SETTINGS: dict[str, dict[str, Callable[[str], str | None]]] = {
+    "random": _RANDOM_STATE,
+    "grid": _RANDOM_STATE,
+    # hyperopt's tpe and optuna's share the name; Katib's default config routes tpe to hyperopt.
+    "tpe": {
+        "gamma": _float_where(lambda g: 0 < g < 1, "strictly between 0 and 1"),
+        "prior_weight": _float_where(lambda w: w > 0, "> 0"),
+        "n_EI_candidates": _int_at_least(1),
+        **_RANDOM_STATE,
+    },
+    "multivariate-tpe": {
+        "n_startup_trials": _int_at_least(0),
+        "n_ei_candidates": _int_at_least(0),
+        **_RANDOM_STATE,
+    },
+    # Katib routes cmaes to goptuna, which accepts restart strategies ipop, bipop and none.
+    "cmaes": {
+        "restart_strategy": _one_of("ipop", "bipop", "none"),
+        "sigma": _float_where(lambda s: s >= 0, ">= 0"),
+        **_RANDOM_STATE,
+    },
+    "sobol": {},
+    "bayesianoptimization": {
+        "base_estimator": _one_of("GP", "RF", "ET", "GBRT"),
+        "n_initial_points": _int_at_least(0),
+        "acq_func": _one_of("gp_hedge", "LCB", "EI", "PI", "EIps", "PIps"),
+        "acq_optimizer": _one_of("auto", "sampling", "lbfgs"),
+        **_RANDOM_STATE,
+    },
+    "hyperband": {
+        "r_l": _float_where(lambda r: r > 0, "> 0"),
+        "eta": _float_where(lambda e: int(e) >= 2, "a whole number >= 2"),
+        "resource_name": lambda value: None,  # checked against the parameters below
+    },
+    "pbt": {
+        "suggestion_trial_dir": lambda value: None,
+        "n_population": _int_at_least(5),
+        "truncation_threshold": _float_where(lambda t: 0 <= t <= 1, "between 0 and 1"),
+    },
+}
+REQUIRED_SETTINGS = {
+    "hyperband": ("r_l", "resource_name"),
+    "pbt": ("suggestion_trial_dir", "n_population", "truncation_threshold"),
+}
+EARLY_STOPPING_SETTINGS = {
+    "min_trials_required": _int_at_least(1),
+    "start_step": _int_at_least(1),
+}
+
+
+@dataclass(frozen=True)
+class SearchParameter:
+    """The part of a search space the algorithm rules need."""
+
+    name: str
+    kind: str  # double | int | categorical | discrete
+    min: float | None = None
+    max: float | None = None
+    step: float | None = None
+    count: int | None = None  # number of values, for categorical and discrete
+
+
+def setting_text(value: object) -> str:
+    """A setting value as Katib stores it (a string), with YAML booleans written Go-style."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def check_settings(settings: dict[str, str], rules: dict) -> list[tuple[str, str]]:
+    """(setting name, message) for each setting the rules refuse."""
+    problems = []
+    for name, value in settings.items():
+        rule = rules.get(name)
+        if rule is None:
+            problems.append(
+                (name, f"unknown setting '{name}'; allowed: {', '.join(rules) or 'none'}")
+            )
+        elif (message := rule(value)) is not None:
+            problems.append((name, f"{name} {message}"))
+    return problems
+
+
+def check_algorithm(
+    algorithm: str,
+    settings: dict[str, str],
+    parameters: list[SearchParameter],
+    max_trial_count: int | None,
+    parallel_trial_count: int,
+) -> list[tuple[str | None, str]]:
+    """(setting name or None, message) for each way the suggestion service would fail."""
+    if algorithm in NAS_ALGORITHMS:
+        return [
+            (
+                None,
+                f"'{algorithm}' is a neural architecture search algorithm; "
+                "it cannot tune fine-tuning hyperparameters",
+            )
+        ]
+    if algorithm not in SETTINGS:
+        return [
+            (
+                None,
+                f"unknown algorithm '{algorithm}'; Katib knows "
+                f"{', '.join(a for a in KNOWN_ALGORITHMS if a not in NAS_ALGORITHMS)}",
+            )
+        ]
+    problems: list[tuple[str | None, str]] = list(check_settings(settings, SETTINGS[algorithm]))
+    for name in REQUIRED_SETTINGS.get(algorithm, ()):
+        if name not in settings:
+            problems.append((None, f"algorithm '{algorithm}' needs the setting '{name}'"))
+    continuous = [p for p in parameters if p.kind in ("double", "int")]
+    if algorithm == "cmaes" and len(continuous) < 2:
+        problems.append((None, "cmaes needs at least two int or double parameters"))
+    if algorithm == "grid":
+        problems += _check_grid(parameters, max_trial_count)
+    if algorithm == "hyperband" and not any(name for name, _ in problems):
+        problems += _check_hyperband(settings, parameters, parallel_trial_count)
+    return problems
+
+
+def grid_size(parameters: list[SearchParameter]) -> int | None:
+    """How many points a grid search visits; None when a double has no step."""
+    total = 1
+    for p in parameters:
+        if p.kind in ("categorical", "discrete"):
+            total *= p.count or 0
+        elif p.step is None and p.kind == "double":
+            return None
+        else:
+            step = p.step or 1
+            total *= int(math.floor((p.max - p.min) / step + 1e-9)) + 1
+    return total
+
+
+def _check_grid(parameters, max_trial_count):
+    problems = []
+    for p in parameters:
+        if p.kind == "double" and p.step is None:
+            problems.append((None, f"grid search needs a step for double parameter '{p.name}'"))
+    size = grid_size(parameters)
+    if size is not None and max_trial_count is not None and max_trial_count > size:
+        problems.append(
+            (None, f"max_trial_count {max_trial_count} is more than the {size} points of the grid")
+        )
+    return problems
+
+
+def _check_hyperband(settings, parameters, parallel_trial_count):
+    problems = []
+    if settings["resource_name"] not in {p.name for p in parameters}:
+        problems.append(("resource_name", "resource_name must name one of the tuned parameters"))
+    r_l = float(settings["r_l"])
+    eta = int(float(settings.get("eta", "3"))) if float(settings.get("eta", "3")) > 0 else 3
+    if r_l >= 1 and eta >= 2:
+        s_max = int(math.log(r_l) / math.log(eta))
+        needed = math.ceil(eta**s_max)
+        if parallel_trial_count < needed:
+            problems.append(
+                (
+                    None,
+                    f"hyperband with r_l={settings['r_l']} and eta={eta} needs "
+                    f"parallel_trial_count >= {needed}",
+                )
+            )
+    return problems

@@ -1,0 +1,132 @@
+"""Load `experiment.yaml` into an ExperimentSpec, turning every mistake into a located Problem."""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+from generator.errors import Problem
+from generator.spec import UNSUPPORTED_TUNE_ARGUMENTS, ExperimentSpec
+from generator.yamlload import LocatedDocument, YamlProblems, load_located
+
+
+@dataclass
+class LoadedDefinition:
+    """A definition file, where it came from, and what it says (spec is None when invalid)."""
+
+    path: str  # as given on the command line or relative to the repository
+    text: str
+    document: LocatedDocument | None
+    spec: ExperimentSpec | None
+    problems: list[Problem]
+
+
+def load_definition(path: Path, display_path: str | None = None) -> LoadedDefinition:
+    shown = display_path or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        return LoadedDefinition(shown, "", None, None, [Problem(shown, 1, 1, f"cannot read: {e}")])
+    return parse_definition(text, shown)
+
+
+def parse_definition(text: str, path: str) -> LoadedDefinition:
+    try:
+        doc = load_located(text, path)
+    except YamlProblems as e:
+        return LoadedDefinition(path, text, None, None, e.problems)
+    if not isinstance(doc.data, dict):
+        problem = Problem(path, 1, 1, "a definition is a YAML mapping of keys to values")
+        return LoadedDefinition(path, text, doc, None, [problem])
+    data = dict(doc.data)
+    problems = []
+    for key, why in UNSUPPORTED_TUNE_ARGUMENTS.items():
+        if key in data:
+            problems.append(doc.problem((key,), f"{key}: not supported here: {why}", at_key=True))
+            del data[key]
+    try:
+        spec = ExperimentSpec.model_validate(data)
+    except ValidationError as e:
+        problems += [_locate(err, doc) for err in e.errors()]
+        spec = None
+    if problems:
+        return LoadedDefinition(path, text, doc, None, sorted(set(problems)))
+    return LoadedDefinition(path, text, doc, spec, [])
+
+
+def _document_loc(loc: tuple, data: object) -> tuple:
+    """Drop the parts of a pydantic error location that are not in the document (union tags)."""
+    kept: list = []
+    node = data
+    for part in loc:
+        if (
+            isinstance(node, dict)
+            and part in node
+            or isinstance(node, list)
+            and isinstance(part, int)
+            and part < len(node)
+        ):
+            kept.append(part)
+            node = node[part]
+    return tuple(kept)
+
+
+def _dotted(loc: tuple) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _locate(error: dict, doc: LocatedDocument) -> Problem:
+    raw_loc = tuple(error["loc"])
+    loc = _document_loc(raw_loc, doc.data)
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        key = raw_loc[-1]
+        message = f"unknown key '{key}'"
+        close = difflib.get_close_matches(str(key), _known_keys(loc[:-1]), n=1)
+        if close:
+            message += f"; did you mean '{close[0]}'?"
+        return doc.problem(loc, f"{_dotted(loc[:-1]) or 'definition'}: {message}", at_key=True)
+    if kind == "missing":
+        where = _dotted(loc) or "definition"
+        return doc.problem(loc, f"{where}: missing required key '{raw_loc[-1]}'", at_key=True)
+    message = error["msg"]
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    if kind == "union_tag_invalid" and "search" in str(error.get("ctx", {}).get("discriminator")):
+        message = f"unknown search type; use one of {error['ctx']['expected_tags']}"
+    where = _dotted(loc)
+    return doc.problem(loc, f"{where}: {message}" if where else message)
+
+
+def _known_keys(loc: tuple) -> list[str]:
+    """Field names valid at a location, for 'did you mean' hints."""
+    models: list[type[BaseModel]] = [ExperimentSpec]
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        next_models: list[type[BaseModel]] = []
+        for model in models:
+            field = model.model_fields.get(part)
+            if field is not None:
+                next_models.extend(_models_in(field.annotation))
+        models = next_models
+    return sorted({name for model in models for name in model.model_fields})
+
+
+def _models_in(annotation: object) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _models_in(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+    return []

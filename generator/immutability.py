@@ -1,0 +1,100 @@
+"""`hpo check --base REF`: an experiment that exists at REF may change only what Katib allows.
+
+Katib's webhook refuses any spec update except the three trial counts, so Argo CD could never
+sync such a change; the fix is a new experiment name. Both the definition and the Experiment
+it renders are compared: a changed template or image changes a live Experiment too.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import yaml
+
+from generator.definition import LoadedDefinition, parse_definition
+from generator.errors import GitError, Problem
+from generator.render import RenderedExperiment, output_path
+from generator.spec import MAX_NAME_LENGTH
+
+EDITABLE_KEYS = ("max_trial_count", "parallel_trial_count", "max_failed_trial_count")
+EDITABLE_SPEC_FIELDS = ("maxTrialCount", "parallelTrialCount", "maxFailedTrialCount")
+
+
+def git_show(root: Path, ref: str, path: str) -> str | None:
+    """The file at `ref`, or None when it does not exist there."""
+    verify = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
+    if verify.returncode != 0:
+        raise GitError(f"--base {ref}: no such commit in {root}")
+    shown = subprocess.run(
+        ["git", "show", f"{ref}:{path}"], cwd=root, capture_output=True, text=True
+    )
+    return shown.stdout if shown.returncode == 0 else None
+
+
+def next_name(name: str) -> str:
+    match = re.match(r"^(.*)-v(\d+)$", name)
+    stem, number = (match[1], int(match[2]) + 1) if match else (name, 2)
+    suffix = f"-v{number}"
+    return stem[: MAX_NAME_LENGTH - len(suffix)].rstrip("-") + suffix
+
+
+def _first_difference(old, new, path=()) -> tuple | None:
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in sorted(set(old) | set(new), key=str):
+            if old.get(key) != new.get(key):
+                return _first_difference(old.get(key), new.get(key), path + (key,))
+        return None
+    return None if old == new else path
+
+
+def immutability_problems(
+    root: Path, ref: str, loaded: LoadedDefinition, rendered: RenderedExperiment | None
+) -> list[Problem]:
+    spec, doc = loaded.spec, loaded.document
+    if spec is None or doc is None:
+        return []
+    old_text = git_show(root, ref, loaded.path)
+    if old_text is None:
+        return []  # a new experiment
+    old = parse_definition(old_text, loaded.path).spec
+    if old is None:
+        return []
+    advice = (
+        f"Katib allows changing only {', '.join(EDITABLE_KEYS)} of an existing experiment; "
+        f"create a new one instead (e.g. name: {next_name(spec.name)} in "
+        f"experiments/{next_name(spec.name)}/)"
+    )
+    old_values, new_values = (s.model_dump(exclude=set(EDITABLE_KEYS)) for s in (old, spec))
+    changed = _first_difference(old_values, new_values)
+    if changed is not None:
+        key = ".".join(map(str, changed))
+        return [doc.problem(changed, f"{key} changed since {ref}: {advice}")]
+    if rendered is None or not rendered.deployable:
+        return []
+    experiment = rendered.object_of_kind("Experiment")
+    old_manifest = git_show(root, ref, output_path(spec.cluster, spec.name, experiment))
+    if old_manifest is None:
+        return []
+    old_spec = dict((yaml.safe_load(old_manifest) or {}).get("spec") or {})
+    new_spec = dict(experiment["spec"])
+    for field in EDITABLE_SPEC_FIELDS:
+        old_spec.pop(field, None)
+        new_spec.pop(field, None)
+    changed = _first_difference(old_spec, new_spec)
+    if changed is None:
+        return []
+    where = ".".join(map(str, ("spec",) + changed))
+    return [
+        doc.problem(
+            ("name",),
+            f"the rendered Experiment's {where} changed since {ref} "
+            f"(templates/ or images.yaml changed): {advice}",
+        )
+    ]

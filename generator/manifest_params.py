@@ -1,0 +1,292 @@
+"""ExperimentSpec -> the flat parameters the jsonnet templates render.
+
+Everything derived lives here (cache folders, typed trainer arguments, Katib parameters, the
+trial's launcher), so templates only arrange objects and a reviewer can read both in one sitting.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+from generator.repo_config import Cluster
+from generator.spec import (
+    CategoricalSearch,
+    DiscreteSearch,
+    DoubleSearch,
+    ExperimentSpec,
+    IntSearch,
+    S3DatasetParams,
+    SecretRef,
+    is_search,
+)
+from storage_init.cache import Source, cache_key
+
+WORKSPACE = "/workspace"
+CACHE_DIR = f"{WORKSPACE}/cache"
+TRIAL_NAME_PARAMETER = "trialName"
+SYNC_WAVES = {"volume": "0", "download": "1", "experiment": "2", "results": "3"}
+
+
+def model_source(spec: ExperimentSpec) -> Source:
+    model = spec.model_provider_parameters
+    return Source(
+        uri=model.model_uri,
+        revision=model.revision,
+        endpoint_url=model.endpoint_url,
+        split=None,
+        eval_split=None,
+    )
+
+
+def dataset_source(spec: ExperimentSpec) -> Source:
+    dataset = spec.dataset_provider_parameters
+    if isinstance(dataset, S3DatasetParams):
+        uri, revision, endpoint = (
+            f"s3://{dataset.bucket_name}/{dataset.file_key}",
+            None,
+            dataset.endpoint_url,
+        )
+    else:
+        uri = (
+            dataset.repo_id
+            if dataset.repo_id.startswith(("/", "./", "../", "hf://"))
+            else (f"hf://{dataset.repo_id}")
+        )
+        revision, endpoint = dataset.revision, None
+    return Source(
+        uri=uri,
+        revision=revision,
+        endpoint_url=endpoint,
+        split=dataset.split,
+        eval_split=dataset.eval_split,
+    )
+
+
+def cache_folder(kind: str, source: Source, cache_dir: str = CACHE_DIR) -> str:
+    return f"{cache_dir}/{kind}s/{cache_key(kind, source)}"
+
+
+def format_number(value: int | float) -> str:
+    """Numbers as Katib and the trainer read them back: ints plain, floats round-tripping."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
+        return f"{value:.1f}"
+    return repr(value)
+
+
+def _typed_fixed(value) -> tuple[str, str]:
+    if isinstance(value, bool):
+        return "bool", "true" if value else "false"
+    if isinstance(value, int):
+        return "int", str(value)
+    if isinstance(value, float):
+        return "float", format_number(value)
+    if isinstance(value, str):
+        return "str", value
+    return "json", json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def search_value_type(space) -> str:
+    """The trainer-side type of a tuned value."""
+    if isinstance(space, DoubleSearch):
+        return "float"
+    if isinstance(space, IntSearch):
+        return "int"
+    kinds = {_typed_fixed(v)[0] for v in space.values}
+    return kinds.pop() if len(kinds) == 1 else "str"
+
+
+def _trainer_args(spec: ExperimentSpec) -> list[str]:
+    trainer = spec.trainer_parameters
+    model = spec.model_provider_parameters
+    args = [
+        "--model-dir",
+        cache_folder("model", model_source(spec)),
+        "--dataset-dir",
+        cache_folder("dataset", dataset_source(spec)),
+        "--output-dir",
+        f"{WORKSPACE}/trials/${{trialParameters.{TRIAL_NAME_PARAMETER}}}",
+        "--transformer-type",
+        model.transformer_type,
+    ]
+    if model.num_labels is not None:
+        args += ["--num-labels", str(model.num_labels)]
+    if trainer.max_length is not None:
+        args += ["--max-length", str(trainer.max_length)]
+    if trainer.save_adapter:
+        args.append("--save-adapter")
+    for role, column in trainer.columns.items():
+        args += ["--column", f"{role}={column}"]
+    for flag, values in (
+        ("--training", trainer.training_parameters),
+        ("--lora", trainer.lora_config),
+    ):
+        for key, value in values.items():
+            if is_search(value):
+                args += [flag, f"{key}:{search_value_type(value)}=${{trialParameters.{key}}}"]
+            else:
+                kind, text = _typed_fixed(value)
+                args += [flag, f"{key}:{kind}={text}"]
+    return args
+
+
+def _launcher(spec: ExperimentSpec) -> list[str]:
+    """python for one process; torchrun for several GPUs or nodes."""
+    resources = spec.resources_per_trial
+    procs = resources.procs_per_worker
+    if resources.num_workers > 1:
+        # PyTorchJob provides the master address and node rank as PET_* variables to torchrun.
+        return [
+            "torchrun",
+            f"--nnodes={resources.num_workers}",
+            f"--nproc-per-node={procs}",
+            "--module",
+            "trainer",
+        ]
+    if procs > 1:
+        return ["torchrun", "--standalone", f"--nproc-per-node={procs}", "--module", "trainer"]
+    return ["python", "-m", "trainer"]
+
+
+def _env_var(name: str, value: str | SecretRef) -> dict:
+    if isinstance(value, SecretRef):
+        return {
+            "name": name,
+            "valueFrom": {"secretKeyRef": {"name": value.secret, "key": value.key}},
+        }
+    return {"name": name, "value": value}
+
+
+def _fetch_container(kind: str, source: Source, location, token_env: str) -> dict:
+    args = ["--uri", source.uri]
+    for flag, value in (
+        ("--revision", source.revision),
+        ("--endpoint-url", source.endpoint_url),
+        ("--region", getattr(location, "region_name", None)),
+        ("--split", source.split),
+        ("--eval-split", source.eval_split),
+    ):
+        if value is not None:
+            args += [flag, value]
+    env = []
+    if getattr(location, "access_token", None) is not None:
+        env.append(_env_var(token_env, location.access_token))
+    if getattr(location, "access_key", None) is not None:
+        env.append(_env_var("AWS_ACCESS_KEY_ID", location.access_key))
+    if getattr(location, "secret_key", None) is not None:
+        env.append(_env_var("AWS_SECRET_ACCESS_KEY", location.secret_key))
+    return {
+        "name": f"fetch-{kind}",
+        "command": ["python", "-m", "storage_init", kind],
+        "args": args + ["--cache-dir", CACHE_DIR],
+        "env": env,
+    }
+
+
+def _katib_parameter(name: str, space) -> dict:
+    if isinstance(space, DoubleSearch | IntSearch):
+        feasible = {
+            "min": format_number(space.min),
+            "max": format_number(space.max),
+            "distribution": space.distribution,
+        }
+        if space.step is not None:
+            feasible["step"] = format_number(space.step)
+        return {"name": name, "parameterType": space.search, "feasibleSpace": feasible}
+    assert isinstance(space, CategoricalSearch | DiscreteSearch)
+    values = [v if isinstance(v, str) else format_number(v) for v in space.values]
+    return {
+        "name": name,
+        "parameterType": space.search,
+        "feasibleSpace": {"list": values, "distribution": "uniform"},
+    }
+
+
+def manifest_params(spec: ExperimentSpec, images: dict[str, str], cluster: Cluster | None) -> dict:
+    """The top-level argument of templates/experiment.jsonnet."""
+    resources = spec.resources_per_trial
+    tuned = spec.search_spaces()
+    images = {**images, **spec.images.model_dump(exclude_none=True)}
+    dataset = spec.dataset_provider_parameters
+    params = {
+        "name": spec.name,
+        "namespace": spec.namespace,
+        "syncWaves": SYNC_WAVES,
+        "images": {"trainer": images["trainer"], "storageInit": images["storage_init"]},
+        "storage": {
+            "size": spec.storage_config.size,
+            "storageClass": spec.storage_config.storage_class,
+            "accessModes": list(spec.storage_config.access_modes),
+            "mountPath": WORKSPACE,
+        },
+        "download": {
+            "containers": [
+                _fetch_container(
+                    "model", model_source(spec), spec.model_provider_parameters, "HF_TOKEN"
+                ),
+                _fetch_container("dataset", dataset_source(spec), dataset, "HF_TOKEN"),
+            ],
+        },
+        "objective": {
+            "type": spec.objective_type,
+            "goal": spec.objective_goal,
+            "metricName": spec.objective_metric_name,
+            "additionalMetricNames": spec.additional_metric_names,
+        },
+        "algorithm": {
+            "name": spec.algorithm_name,
+            "settings": [
+                {"name": k, "value": str(v) if not isinstance(v, bool) else str(v).lower()}
+                for k, v in spec.algorithm_settings.items()
+            ],
+        },
+        "earlyStopping": None
+        if spec.early_stopping is None
+        else {
+            "name": spec.early_stopping.algorithm_name,
+            "settings": [
+                {"name": k, "value": str(v)}
+                for k, v in spec.early_stopping.algorithm_settings.items()
+            ],
+        },
+        "maxTrialCount": spec.max_trial_count,
+        "parallelTrialCount": spec.parallel_trial_count or 3,
+        "maxFailedTrialCount": spec.max_failed_trial_count,
+        "resumePolicy": spec.resume_policy,
+        "parameters": [_katib_parameter(name, space) for name, (_, space) in tuned.items()],
+        "trialParameters": [{"name": name, "reference": name} for name in tuned]
+        + [{"name": TRIAL_NAME_PARAMETER, "reference": "${trialSpec.Name}"}],
+        "trial": {
+            "kind": "PyTorchJob" if resources.num_workers > 1 else "Job",
+            "numWorkers": resources.num_workers,
+            "procsPerWorker": resources.procs_per_worker,
+            "command": _launcher(spec),
+            "args": _trainer_args(spec),
+            "env": [_env_var(k, v) for k, v in spec.env_per_trial.items()],
+            "resources": {"cpu": resources.cpu, "memory": resources.memory, "gpu": resources.gpus},
+            "activeDeadlineSeconds": spec.trial_active_deadline_seconds,
+            "retain": spec.retain_trials,
+        },
+        "results": None,
+    }
+    if cluster is not None and cluster.results is not None:
+        target = cluster.results
+        params["results"] = {
+            "name": spec.name,
+            "namespace": spec.namespace,
+            "image": images["results"],
+            "syncWave": SYNC_WAVES["results"],
+            "git": {
+                "url": target.git_url,
+                "baseBranch": target.base_branch,
+                "forge": target.forge,
+                "forgeApiUrl": target.forge_api_url,
+                "repo": target.repo,
+            },
+            "tokenSecret": {"secret": target.token.secret, "key": target.token.key},
+        }
+    return params

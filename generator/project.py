@@ -1,0 +1,92 @@
+"""The repository as a whole: find definitions, check them, render them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from generator.checks import DEFAULT_PARALLEL_TRIAL_COUNT, check_definition
+from generator.definition import LoadedDefinition, load_definition
+from generator.errors import HpoError, Problem
+from generator.render import RenderedExperiment, render_experiment
+from generator.repo_config import RepoConfig
+
+EXPERIMENTS_DIR = "experiments"
+DEFINITION_FILE = "experiment.yaml"
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The repository root: the nearest folder above `start` holding templates/ and images.yaml."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "templates" / "experiment.jsonnet").is_file() and (
+            folder / "images.yaml"
+        ).is_file():
+            return folder
+    raise HpoError(
+        f"{here} is not inside the hpo repository (no templates/ and images.yaml above it)"
+    )
+
+
+def definition_paths(root: Path) -> list[Path]:
+    return sorted((root / EXPERIMENTS_DIR).glob(f"*/{DEFINITION_FILE}"))
+
+
+def display(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+@dataclass
+class DefinitionReport:
+    loaded: LoadedDefinition
+    rendered: RenderedExperiment | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return any(p.is_error for p in self.problems)
+
+
+def folder_name_of(path: Path, root: Path) -> str | None:
+    """The experiment folder's name when the file is experiments/<name>/experiment.yaml."""
+    resolved = path.resolve()
+    if (
+        resolved.name == DEFINITION_FILE
+        and resolved.parent.parent == (root / EXPERIMENTS_DIR).resolve()
+    ):
+        return resolved.parent.name
+    return None
+
+
+def check_definition_file(path: Path, root: Path, repo: RepoConfig) -> DefinitionReport:
+    """Load, check, render in memory and validate what is rendered."""
+    loaded = load_definition(path, display(path, root))
+    report = DefinitionReport(loaded, problems=list(loaded.problems))
+    if loaded.spec is None:
+        return report
+    report.problems += check_definition(loaded, folder_name_of(path, root), repo)
+    if report.failed:
+        return report  # rendering broken input would only repeat the same mistakes
+    report.rendered = render_experiment(loaded.spec, root, repo)
+    report.problems += report.rendered.problems
+    return report
+
+
+def worst_case_gpu_hours(
+    report: DefinitionReport, repo: RepoConfig
+) -> tuple[int, int, float, float]:
+    """(trials, GPUs per trial, hours per trial, GPU-hours) if every trial runs to its deadline."""
+    spec = report.loaded.spec
+    assert spec is not None
+    resources = spec.resources_per_trial
+    gpus = resources.gpus * resources.num_workers
+    trials = spec.max_trial_count or spec.parallel_trial_count or DEFAULT_PARALLEL_TRIAL_COUNT
+    cluster = repo.clusters.get(spec.cluster)
+    if spec.trial_active_deadline_seconds is not None:
+        hours = spec.trial_active_deadline_seconds / 3600
+    else:
+        hours = cluster.default_trial_deadline_hours if cluster else 0.0
+    return trials, gpus, hours, trials * gpus * hours

@@ -1,0 +1,164 @@
+"""Definitions -> objects (jsonnet) -> validated, deterministic YAML files under rendered/."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from generator.errors import Problem, RenderError
+from generator.manifest_params import manifest_params
+from generator.repo_config import LOCAL_CLUSTER, RepoConfig
+from generator.spec import ExperimentSpec
+from generator.validate import dotted
+from generator.validate.objects import validate_object
+from generator.yamlload import resolve_plain_scalar
+
+RENDERED_DIR = "rendered"
+TEMPLATE = "experiment.jsonnet"
+
+
+@dataclass
+class RenderedExperiment:
+    spec: ExperimentSpec
+    objects: list[dict]
+    files: dict[str, str] = field(default_factory=dict)  # repo-relative path -> YAML text
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def deployable(self) -> bool:
+        return self.spec.cluster != LOCAL_CLUSTER
+
+    def object_of_kind(self, kind: str) -> dict:
+        return next(obj for obj in self.objects if obj["kind"] == kind)
+
+
+class _Dumper(yaml.SafeDumper):
+    """Quotes every string that YAML 1.1 or 1.2 would read back as something else."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str):
+    style = None
+    if not isinstance(resolve_plain_scalar(value), str):
+        style = '"'
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def to_yaml(obj: object) -> str:
+    return yaml.dump(
+        obj,
+        Dumper=_Dumper,
+        sort_keys=True,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=1_000_000,
+    )
+
+
+@cache
+def _jsonnet():
+    import _jsonnet
+
+    return _jsonnet
+
+
+def evaluate_template(templates_dir: Path, params: dict) -> list[dict]:
+    try:
+        output = _jsonnet().evaluate_file(
+            str(templates_dir / TEMPLATE),
+            tla_codes={"params": json.dumps(params, sort_keys=True)},
+            jpathdir=[str(templates_dir)],
+        )
+    except RuntimeError as e:
+        raise RenderError(f"templates/{TEMPLATE} failed to evaluate: {e}") from e
+    return json.loads(output)
+
+
+def output_path(cluster: str, experiment: str, obj: dict) -> str:
+    kind = obj["kind"].lower()
+    return f"{RENDERED_DIR}/{cluster}/{experiment}/{kind}-{obj['metadata']['name']}.yaml"
+
+
+def render_experiment(spec: ExperimentSpec, root: Path, repo: RepoConfig) -> RenderedExperiment:
+    """Render and validate one experiment; files are filled even for local-only experiments."""
+    cluster = repo.clusters.get(spec.cluster)
+    params = manifest_params(spec, repo.images, cluster)
+    objects = evaluate_template(root / "templates", params)
+    rendered = RenderedExperiment(spec, objects)
+    for obj in objects:
+        path = output_path(spec.cluster, spec.name, obj)
+        if path in rendered.files:
+            raise RenderError(f"two rendered objects would both be written to {path}")
+        rendered.files[path] = to_yaml(obj)
+        for finding in validate_object(obj):
+            where = dotted(finding.path)
+            rendered.problems.append(
+                Problem(path, 1, 1, f"{where}: {finding.message}" if where else finding.message)
+            )
+    return rendered
+
+
+def desired_tree(rendered: list[RenderedExperiment]) -> dict[str, str]:
+    tree: dict[str, str] = {}
+    for experiment in rendered:
+        if experiment.deployable:
+            tree.update(experiment.files)
+    return tree
+
+
+def existing_tree(root: Path) -> dict[str, str]:
+    base = root / RENDERED_DIR
+    if not base.is_dir():
+        return {}
+    return {
+        path.relative_to(root).as_posix(): path.read_text(encoding="utf-8")
+        for path in sorted(base.rglob("*.yaml"))
+    }
+
+
+def stale_paths(root: Path, desired: dict[str, str]) -> list[tuple[str, str]]:
+    """(path, what is wrong) for every file that differs from what would be rendered."""
+    existing = existing_tree(root)
+    changes = []
+    for path in sorted(set(existing) | set(desired)):
+        if path not in existing:
+            changes.append((path, "missing"))
+        elif path not in desired:
+            changes.append((path, "not rendered from any definition"))
+        elif existing[path] != desired[path]:
+            changes.append((path, "differs from its definition (stale or edited by hand)"))
+    return changes
+
+
+def write_tree(root: Path, desired: dict[str, str]) -> list[str]:
+    """Make rendered/ equal `desired`; each file is replaced atomically. Returns changed paths."""
+    changed = []
+    for path, reason in stale_paths(root, desired):
+        target = root / path
+        if path in desired:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".yaml")
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(desired[path])
+            os.replace(temporary, target)
+        else:
+            target.unlink()
+        changed.append(f"{path} ({reason})" if path not in desired else path)
+    _remove_empty_folders(root / RENDERED_DIR)
+    return changed
+
+
+def _remove_empty_folders(base: Path) -> None:
+    if not base.is_dir():
+        return
+    for folder in sorted((p for p in base.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+        if not any(folder.iterdir()):
+            folder.rmdir()

@@ -1,0 +1,36 @@
+// Pieces every workload shares: labels, sync waves and the "restricted" Pod Security Standard.
+{
+  labels(name, component):: {
+    'app.kubernetes.io/name': 'llm-hpo',
+    'app.kubernetes.io/instance': name,
+    'app.kubernetes.io/component': component,
+    'app.kubernetes.io/managed-by': 'hpo-generator',
+  },
+
+  syncWave(wave):: { 'argocd.argoproj.io/sync-wave': wave },
+
+  // Pod-level settings required by the restricted profile; images run as UID 1000.
+  podSecurityContext:: {
+    runAsNonRoot: true,
+    runAsUser: 1000,
+    runAsGroup: 1000,
+    fsGroup: 1000,
+    seccompProfile: { type: 'RuntimeDefault' },
+  },
+
+  containerSecurityContext:: {
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ['ALL'] },
+    runAsNonRoot: true,
+    seccompProfile: { type: 'RuntimeDefault' },
+  },
+
+  volumeName:: 'workspace',
+
+  workspaceVolume(claimName):: {
+    name: $.volumeName,
+    persistentVolumeClaim: { claimName: claimName },
+  },
+
+  workspaceMount(mountPath):: { name: $.volumeName, mountPath: mountPath },
+}

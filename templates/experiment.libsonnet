@@ -1,0 +1,104 @@
+// The Katib Experiment, with every value Katib's mutating webhook would fill in written out, so
+// the live object equals Git and Argo CD shows no drift.
+local common = import 'common.libsonnet';
+local trialJob = import 'trial-job.libsonnet';
+local trialPyTorchJob = import 'trial-pytorchjob.libsonnet';
+
+local defaults = {
+  name: error 'must provide name',
+  namespace: error 'must provide namespace',
+  syncWave: error 'must provide syncWave',
+  objective: error 'must provide objective',
+  algorithm: error 'must provide algorithm',
+  earlyStopping: null,
+  parameters: error 'must provide parameters',
+  trialParameters: error 'must provide trialParameters',
+  parallelTrialCount: error 'must provide parallelTrialCount',
+  maxTrialCount: null,
+  maxFailedTrialCount: null,
+  resumePolicy: 'Never',
+  trial: error 'must provide trial',
+  trialPod: error 'must provide trialPod',
+};
+
+// Katib's conditions for each trial kind (what its webhook fills in when they are empty).
+local trialKinds = {
+  Job: {
+    template: function(p) trialJob({ pod: p.trialPod, activeDeadlineSeconds: p.trial.activeDeadlineSeconds }),
+    primaryContainerName: 'trainer',
+    successCondition: 'status.conditions.#(type=="Complete")#|#(status=="True")#',
+    failureCondition: 'status.conditions.#(type=="Failed")#|#(status=="True")#',
+    primaryPodLabels: null,
+  },
+  PyTorchJob: {
+    template: function(p) trialPyTorchJob({
+      pod: p.trialPod,
+      numWorkers: p.trial.numWorkers,
+      procsPerWorker: p.trial.procsPerWorker,
+      activeDeadlineSeconds: p.trial.activeDeadlineSeconds,
+    }),
+    primaryContainerName: 'pytorch',
+    successCondition: 'status.conditions.#(type=="Succeeded")#|#(status=="True")#',
+    failureCondition: 'status.conditions.#(type=="Failed")#|#(status=="True")#',
+    primaryPodLabels: { 'training.kubeflow.org/job-role': 'master' },
+  },
+};
+
+local nonEmpty(list) = list != null && std.length(list) > 0;
+
+function(params) {
+  local p = defaults + params,
+  local kind = trialKinds[p.trial.kind],
+  local objective = p.objective,
+  // The webhook adds one strategy per metric, chosen by the objective's direction.
+  local strategy = if objective.type == 'minimize' then 'min' else 'max',
+  assert std.member(['minimize', 'maximize'], objective.type) : 'objective.type must be minimize or maximize',
+  assert std.length(p.parameters) > 0 : 'at least one parameter must be tuned',
+
+  apiVersion: 'kubeflow.org/v1beta1',
+  kind: 'Experiment',
+  metadata: {
+    name: p.name,
+    namespace: p.namespace,
+    labels: common.labels(p.name, 'experiment'),
+    annotations: common.syncWave(p.syncWave) + {
+      // Deleting an Experiment deletes its trials and their metrics: never let a sync do it.
+      'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false',
+    },
+  },
+  spec: {
+    objective: {
+      type: objective.type,
+      objectiveMetricName: objective.metricName,
+      [if objective.goal != null then 'goal']: objective.goal,
+      [if nonEmpty(objective.additionalMetricNames) then 'additionalMetricNames']: objective.additionalMetricNames,
+      metricStrategies: [
+        { name: metric, value: strategy }
+        for metric in [objective.metricName] + objective.additionalMetricNames
+      ],
+    },
+    algorithm: {
+      algorithmName: p.algorithm.name,
+      [if nonEmpty(p.algorithm.settings) then 'algorithmSettings']: p.algorithm.settings,
+    },
+    [if p.earlyStopping != null then 'earlyStopping']: {
+      algorithmName: p.earlyStopping.name,
+      [if nonEmpty(p.earlyStopping.settings) then 'algorithmSettings']: p.earlyStopping.settings,
+    },
+    parallelTrialCount: p.parallelTrialCount,
+    [if p.maxTrialCount != null then 'maxTrialCount']: p.maxTrialCount,
+    [if p.maxFailedTrialCount != null then 'maxFailedTrialCount']: p.maxFailedTrialCount,
+    resumePolicy: p.resumePolicy,
+    metricsCollectorSpec: { collector: { kind: 'StdOut' } },
+    parameters: p.parameters,
+    trialTemplate: {
+      primaryContainerName: kind.primaryContainerName,
+      retain: p.trial.retain,
+      successCondition: kind.successCondition,
+      failureCondition: kind.failureCondition,
+      [if kind.primaryPodLabels != null then 'primaryPodLabels']: kind.primaryPodLabels,
+      trialParameters: p.trialParameters,
+      trialSpec: kind.template(p),
+    },
+  },
+}
