@@ -1,0 +1,82 @@
+"""`python -m storage_init {model,dataset} ...`: a thin argparse wrapper over `fetch`.
+
+stdout carries one thing, the final folder on the last line, so a caller can capture it. Logs and
+progress go to stderr. Every failure is one `error: ...` line and an exit code per error class
+(see `storage_init.errors`), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from typing import NoReturn
+
+from .cache import Source
+from .errors import StorageError, redact
+from .fetch import fetch
+
+USAGE_EXIT = 2
+INTERNAL_EXIT = 70
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"error: {message} (see python -m storage_init {self._kind()}--help)\n")
+        raise SystemExit(USAGE_EXIT)
+
+    def _kind(self) -> str:
+        words = self.prog.split()
+        return f"{words[-1]} " if words[-1] in ("model", "dataset") else ""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python -m storage_init",
+        description="Fetch one model or dataset into the content-addressed cache.",
+    )
+    kinds = parser.add_subparsers(dest="kind", required=True, parser_class=_Parser)
+    for kind in ("model", "dataset"):
+        sub = kinds.add_parser(kind, help=f"fetch a {kind}")
+        sub.add_argument("--uri", required=True, help="hf://ORG/NAME, s3://BUCKET/KEY, or a path")
+        sub.add_argument("--revision", help="Hub branch, tag or commit (hf:// only)")
+        sub.add_argument("--endpoint-url", help="S3-compatible endpoint (s3:// only)")
+        sub.add_argument("--region", help="S3 region name")
+        if kind == "dataset":
+            sub.add_argument("--split", required=True, help="e.g. train[:1000], train[:90%%]")
+            sub.add_argument("--eval-split", help="saved as the eval split, e.g. test[:200]")
+        sub.add_argument("--cache-dir", required=True, help="e.g. /workspace/cache")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="storage-init: %(message)s", force=True
+    )
+    try:
+        source = Source(
+            uri=args.uri,
+            revision=args.revision,
+            endpoint_url=args.endpoint_url,
+            split=getattr(args, "split", None),
+            eval_split=getattr(args, "eval_split", None),
+        )
+        folder = fetch(args.kind, source, args.cache_dir, region=args.region)
+    except StorageError as error:
+        sys.stderr.write(f"error: {redact(str(error))}\n")
+        return error.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("error: interrupted; the cache folder was left untouched\n")
+        return 130
+    except Exception as error:  # a defect, not bad input: still one line, traceback on request
+        if os.environ.get("STORAGE_INIT_TRACEBACK"):
+            raise
+        sys.stderr.write(
+            f"error: unexpected {type(error).__name__}: {redact(str(error))} "
+            "(set STORAGE_INIT_TRACEBACK=1 to see where)\n"
+        )
+        return INTERNAL_EXIT
+    print(folder, flush=True)
+    return 0
