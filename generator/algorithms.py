@@ -177,7 +177,7 @@ def check_algorithm(
         problems.append((None, "cmaes needs at least two int or double parameters"))
     if algorithm == "grid":
         problems += _check_grid(parameters, max_trial_count)
-    if algorithm == "hyperband" and not any(name for name, _ in problems):
+    if algorithm == "hyperband" and not problems:  # its arithmetic needs valid settings
         problems += _check_hyperband(settings, parameters, parallel_trial_count)
     return problems
 

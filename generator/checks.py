@@ -457,7 +457,7 @@ def _check_resources(spec: ExperimentSpec) -> Iterator[Finding]:
     modes = spec.storage_config.access_modes
     if resources.num_workers > 1 and "ReadWriteMany" not in modes and "ReadOnlyMany" not in modes:
         yield (
-            ("storage_config", "access_modes"),
+            ("resources_per_trial", "num_workers"),
             (
                 f"{resources.num_workers} workers on different nodes share the experiment volume: "
                 "add ReadWriteMany or ReadOnlyMany to access_modes"

@@ -119,6 +119,10 @@ def load_located_all(text: str, path: str) -> list[LocatedDocument]:
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         reason = e.problem or e.context or "invalid YAML"
         raise YamlProblems([Problem(path, line, col, f"invalid YAML: {reason}")]) from e
+    except yaml.YAMLError as e:  # reader errors (control characters, bad encoding) carry no mark
+        position = getattr(e, "position", None)
+        line = text.count("\n", 0, position) + 1 if isinstance(position, int) else 1
+        raise YamlProblems([Problem(path, line, 1, f"invalid YAML: {e}".splitlines()[0])]) from e
     nodes = [n for n in nodes if n is not None]
     if not nodes:
         raise YamlProblems([Problem(path, 1, 1, "the file is empty")])
@@ -133,7 +137,9 @@ def load_located_all(text: str, path: str) -> list[LocatedDocument]:
 
 
 def _construct(node, loc: Path, doc: LocatedDocument, problems: list[Problem]):
-    doc.value_positions.setdefault(loc, _mark(node))
+    if not isinstance(node, yaml.MappingNode):
+        # A problem with a whole mapping reads best at its key, which is recorded by the parent.
+        doc.value_positions.setdefault(loc, _mark(node))
     if node.tag not in _STANDARD_TAGS:
         line, col = _mark(node)
         problems.append(Problem(doc.path, line, col, f"unsupported YAML tag {node.tag}"))

@@ -1,0 +1,69 @@
+"""A throwaway copy of the repository's configuration and templates, so tests can add
+definitions and render without touching the real experiments/ and rendered/."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+VALID_DEFINITION = """\
+name: demo-exp
+cluster: gpu-cluster-1
+namespace: kubeflow
+model_provider_parameters:
+  model_uri: hf://meta-llama/Llama-3.2-1B
+  revision: 0123456789abcdef0123456789abcdef01234567
+  transformer_type: AutoModelForSequenceClassification
+  num_labels: 2
+  access_token: {secret: hf-token, key: token}
+dataset_provider_parameters:
+  repo_id: stanfordnlp/imdb
+  split: train[:1000]
+trainer_parameters:
+  training_parameters:
+    save_strategy: "no"
+    learning_rate: {search: double, min: 1e-5, max: 5e-5}
+    num_train_epochs: 3
+  lora_config:
+    r: {search: int, min: 8, max: 32}
+    lora_alpha: 8
+    lora_dropout: 0.1
+    bias: none
+objective_metric_name: train_loss
+objective_type: minimize
+algorithm_name: random
+max_trial_count: 10
+parallel_trial_count: 2
+resources_per_trial: {gpu: 2, cpu: 4, memory: 10G}
+"""
+
+
+class Repo:
+    """A repository root with helpers to write definitions into experiments/<name>/."""
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    def write(self, text: str, name: str = "demo-exp") -> Path:
+        path = self.root / "experiments" / name / "experiment.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return path
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Repo:
+    for item in ("templates", "images.yaml", "argocd/clusters.yaml"):
+        source, target = REPO / item, tmp_path / item
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target)
+        else:
+            shutil.copy(source, target)
+    (tmp_path / "experiments").mkdir()
+    monkeypatch.chdir(tmp_path)
+    return Repo(tmp_path)
