@@ -1,0 +1,188 @@
+"""The Argo CD health check for Katib Experiments, run in a sandboxed Lua 5.1 runtime."""
+
+# Assertions put the expected value first (house style), which SIM300 flags.
+# ruff: noqa: SIM300
+
+from __future__ import annotations
+
+import pytest
+
+from tests.argocd import katib_objects as katib
+from tests.argocd.lua_health import VALID_STATUSES, health_of
+
+
+def experiment_health(obj: dict) -> dict:
+    return health_of("experiment.lua", obj)
+
+
+class TestFixturesAreRealKatibObjects:
+    """The objects the checks run against use only fields the Katib SDK knows."""
+
+    @pytest.mark.parametrize(
+        "obj",
+        [
+            katib.experiment(None),
+            katib.running_experiment(),
+            katib.restarting_experiment(),
+            katib.failed_experiment(),
+            katib.succeeded_experiment("ExperimentGoalReached", "Experiment has succeeded"),
+        ],
+        ids=["no-status", "running", "restarting", "failed", "succeeded"],
+    )
+    def test_every_field_is_in_the_katib_model(self, obj):
+        assert [] == katib.unknown_fields(obj, "V1beta1Experiment")
+
+
+class TestExperimentStates:
+    """Each state Katib puts an Experiment in maps to the right Argo CD health and message."""
+
+    def test_no_status_yet_is_progressing_and_says_what_it_waits_for(self):
+        health = experiment_health(katib.experiment(None))
+        assert "Progressing" == health["status"]
+        assert "Waiting for the Katib controller to accept the experiment" == health["message"]
+
+    def test_created_is_progressing_with_zero_trials(self):
+        health = experiment_health(katib.experiment(katib.experiment_status([katib.CREATED])))
+        assert {"status": "Progressing", "message": "0/10 trials succeeded"} == health
+
+    def test_running_counts_trials_and_names_the_best_objective(self):
+        health = experiment_health(katib.running_experiment())
+        assert {
+            "status": "Progressing",
+            "message": "7/10 trials succeeded, 2 running, best train_loss=0.4123",
+        } == health
+
+    def test_restarting_after_max_trial_count_was_raised_is_progressing(self):
+        health = experiment_health(katib.restarting_experiment())
+        assert {
+            "status": "Progressing",
+            "message": "10/12 trials succeeded, best train_loss=0.4123 (restarting)",
+        } == health
+
+    def test_succeeded_at_max_trial_count_is_healthy(self):
+        obj = katib.succeeded_experiment(
+            "ExperimentMaxTrialsReached",
+            "Experiment has succeeded because max trial count has reached",
+        )
+        health = experiment_health(obj)
+        assert {
+            "status": "Healthy",
+            "message": "10/10 trials succeeded, best train_loss=0.4123",
+        } == health
+
+    def test_succeeded_because_the_goal_was_reached_is_healthy(self):
+        obj = katib.succeeded_experiment(
+            "ExperimentGoalReached", "Experiment has succeeded because Objective goal has reached"
+        )
+        assert "Healthy" == experiment_health(obj)["status"]
+
+    def test_failed_is_degraded_and_gives_katibs_reason(self):
+        health = experiment_health(katib.failed_experiment())
+        assert {
+            "status": "Degraded",
+            "message": "2/10 trials succeeded, 3 failed, best train_loss=0.4123: "
+            "Experiment has failed because max failed count has reached",
+        } == health
+
+    def test_a_running_condition_set_to_false_alone_is_not_success(self):
+        obj = katib.experiment(katib.experiment_status([katib.CREATED, katib.NOT_RUNNING]))
+        assert "Progressing" == experiment_health(obj)["status"]
+
+    @pytest.mark.parametrize(
+        "obj",
+        [katib.experiment(None), katib.running_experiment(), katib.failed_experiment()],
+        ids=["no-status", "running", "failed"],
+    )
+    def test_status_is_one_argo_cd_accepts(self, obj):
+        assert experiment_health(obj)["status"] in VALID_STATUSES
+
+
+class TestTrialCounts:
+    """The message lists every non-zero trial count Katib reports, in a fixed order."""
+
+    def test_all_counts_in_order(self):
+        obj = katib.with_status_fields(
+            katib.running_experiment(),
+            trialsPending=1,
+            trialsFailed=1,
+            trialsKilled=1,
+            trialsEarlyStopped=2,
+            trialMetricsUnavailable=1,
+        )
+        assert (
+            "7/10 trials succeeded, 2 running, 1 pending, 1 failed, 1 killed, 2 early stopped, "
+            "1 without metrics, best train_loss=0.4123"
+        ) == experiment_health(obj)["message"]
+
+    def test_without_max_trial_count_only_the_succeeded_count_is_shown(self):
+        obj = katib.running_experiment()
+        del obj["spec"]["maxTrialCount"]
+        assert experiment_health(obj)["message"].startswith("7 trials succeeded, 2 running")
+
+
+class TestBestObjective:
+    """The best value shown is the one Katib ranks by, formatted compactly."""
+
+    def test_missing_optimal_trial_leaves_best_out(self):
+        obj = katib.with_status_fields(
+            katib.running_experiment(), currentOptimalTrial=katib.optimal_trial(None)
+        )
+        assert "7/10 trials succeeded, 2 running" == experiment_health(obj)["message"]
+
+    def test_no_current_optimal_trial_key_at_all(self):
+        obj = katib.running_experiment()
+        del obj["status"]["currentOptimalTrial"]
+        assert "7/10 trials succeeded, 2 running" == experiment_health(obj)["message"]
+
+    def test_objective_not_among_the_observed_metrics_leaves_best_out(self):
+        epoch_only = [{"name": "epoch", "min": "1", "max": "3", "latest": "3"}]
+        obj = katib.with_status_fields(
+            katib.running_experiment(), currentOptimalTrial=katib.optimal_trial(epoch_only)
+        )
+        assert "best" not in experiment_health(obj)["message"]
+
+    def test_maximised_metric_uses_its_max_strategy(self):
+        accuracy = [{"name": "eval_accuracy", "min": "0.5", "max": "0.91875", "latest": "0.9"}]
+        obj = katib.experiment(
+            katib.experiment_status(
+                [katib.CREATED, katib.RUNNING],
+                trialsSucceeded=1,
+                currentOptimalTrial=katib.optimal_trial(accuracy),
+            ),
+            objective={
+                "type": "maximize",
+                "objectiveMetricName": "eval_accuracy",
+                "metricStrategies": [{"name": "eval_accuracy", "value": "max"}],
+            },
+        )
+        assert experiment_health(obj)["message"].endswith("best eval_accuracy=0.9188")
+
+    def test_latest_strategy_is_honoured(self):
+        obj = katib.running_experiment()
+        obj["spec"]["objective"]["metricStrategies"][0]["value"] = "latest"
+        assert experiment_health(obj)["message"].endswith("best train_loss=0.4502")
+
+    def test_without_metric_strategies_a_minimised_objective_uses_min(self):
+        obj = katib.running_experiment()
+        del obj["spec"]["objective"]["metricStrategies"]
+        assert experiment_health(obj)["message"].endswith("best train_loss=0.4123")
+
+    @pytest.mark.parametrize(
+        ("reported", "shown"),
+        [
+            ("0.41234567", "0.4123"),
+            ("1234.5678", "1235"),
+            ("0.0000123456", "1.235e-05"),
+            ("-2.5", "-2.5"),
+            ("0", "0"),
+            ("12", "12"),
+            ("3.0e-2", "0.03"),
+            ("unavailable", "unavailable"),
+        ],
+    )
+    def test_string_metric_values(self, reported, shown):
+        metrics = [{"name": "train_loss", "min": reported, "max": reported, "latest": reported}]
+        obj = katib.with_status_fields(
+            katib.running_experiment(), currentOptimalTrial=katib.optimal_trial(metrics)
+        )
+        assert experiment_health(obj)["message"].endswith(f"best train_loss={shown}")
