@@ -1,0 +1,188 @@
+"""End to end: `python -m trainer` on tiny real models, two steps, for every transformer type."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+import pytest
+from safetensors.numpy import load_file
+
+from tests.trainer.conftest import review_rows, save_dataset
+from trainer.catalog import metric_names
+
+TWO_STEPS = ("--training", "max_steps:int=2", "--training", "per_device_train_batch_size:int=4")
+LORA = ("--lora", "r:int=4", "--lora", "lora_alpha:int=8", "--lora", "lora_dropout:float=0.0")
+
+
+def trial_args(model, dataset, output, transformer_type, *extra):
+    return (
+        "--model-dir", model, "--dataset-dir", dataset, "--output-dir", output,
+        "--transformer-type", transformer_type, "--save-adapter", *TWO_STEPS, *LORA, *extra,
+    )  # fmt: skip
+
+
+def assert_reported(run, transformer_type: str, has_eval: bool) -> None:
+    """Exit 0; stdout holds only metric lines, each a metric the catalog names, for both steps."""
+    assert run.exit_code == 0, run.stderr[-2000:]
+    names = {name for name, _ in run.metrics()}
+    assert names == set(metric_names(transformer_type, has_eval))
+    assert len(run.metrics()) == len(run.stdout.splitlines())
+    both_steps = [1.0, 2.0]
+    assert both_steps == sorted(set(run.values("step")))
+    # A value per logging step (every step here: 2 steps / 20 reports) and the final mean.
+    assert len(run.values("train_loss")) == 3
+    assert all(np.isfinite(v) for _, v in run.metrics())
+
+
+def assert_adapter(output, task_type: str | None, modules: set[str]) -> dict:
+    adapter = output / "adapter"
+    config = json.loads((adapter / "adapter_config.json").read_text())
+    assert (4, 8, task_type) == (config["r"], config["lora_alpha"], config["task_type"])
+    assert modules == set(config["target_modules"])
+    weights = load_file(adapter / "adapter_model.safetensors")
+    assert any("lora_A" in key for key in weights)
+    assert not (output / ".adapter.partial").exists()
+    return weights
+
+
+def ner_dataset(folder):
+    from datasets import ClassLabel, Features, Sequence, Value
+
+    tags = ClassLabel(names=["O", "B-PER", "I-PER", "B-LOC", "I-LOC"])
+    features = Features({"tokens": Sequence(Value("string")), "ner_tags": Sequence(tags)})
+    rows = {
+        "tokens": [["john", "lives", "in", "paris"], ["mary", "works", "at", "london"]] * 4,
+        "ner_tags": [[1, 0, 0, 3], [1, 0, 0, 3]] * 4,
+    }
+    return save_dataset(folder, rows, rows, features=features)
+
+
+def squad_dataset(folder):
+    rows = {
+        "question": ["who lives in paris", "where does mary work"] * 4,
+        "context": ["john lives in paris", "mary works at london the film was good"] * 4,
+        "answers": [
+            {"text": ["john"], "answer_start": [0]},
+            {"text": ["london"], "answer_start": [14]},
+        ]
+        * 4,
+    }
+    return save_dataset(folder, rows, rows)
+
+
+def image_dataset(folder):
+    from datasets import ClassLabel, Features, Image
+    from PIL import Image as PILImage
+
+    rng = random.Random(0)
+    shades = [rng.choice((0, 255)) for _ in range(12)]
+    images = [PILImage.new("RGB", (40, 40), (s, s, s)) for s in shades]
+    labels = [int(s > 0) for s in shades]
+    features = Features({"picture": Image(), "label": ClassLabel(names=["dark", "light"])})
+    train = {"picture": images[:8], "label": labels[:8]}
+    return save_dataset(folder, train, {"picture": images[8:], "label": labels[8:]}, features)
+
+
+class TestSequenceClassification:
+    """One text or a text pair to a class, with accuracy and F1 on the eval split."""
+
+    def test_single_text_reports_accuracy_and_f1_and_saves_the_adapter(
+        self, tiny_models, tmp_path, run_trial
+    ):
+        data = save_dataset(tmp_path / "data", review_rows(16, 1), review_rows(8, 2))
+        kind = "AutoModelForSequenceClassification"
+        labels = ("--num-labels", "2")
+        run = run_trial(*trial_args(tiny_models["bert"], data, tmp_path / "out", kind, *labels))
+        assert_reported(run, kind, has_eval=True)
+        assert all(0.0 <= v <= 1.0 for v in run.values("eval_accuracy") + run.values("eval_f1"))
+        weights = assert_adapter(tmp_path / "out", "SEQ_CLS", {"query", "value"})
+        # The new head is trained in full and saved with the adapter.
+        assert any("classifier" in key for key in weights)
+
+    def test_renamed_text_pair_and_string_labels_on_a_llama(self, tiny_models, tmp_path, run_trial):
+        rows = review_rows(12, 3)
+        train = {
+            "review": rows["text"],
+            "title": ["the film"] * 12,
+            "sentiment": ["pos" if v else "neg" for v in rows["label"]],
+        }
+        data = save_dataset(tmp_path / "data", train)
+        kind = "AutoModelForSequenceClassification"
+        columns = ("--column", "text=review", "--column", "text_pair=title")
+        columns += ("--column", "label=sentiment")
+        run = run_trial(*trial_args(tiny_models["llama"], data, tmp_path / "out", kind, *columns))
+        assert_reported(run, kind, has_eval=False)
+        assert_adapter(tmp_path / "out", "SEQ_CLS", {"q_proj", "v_proj"})
+
+    def test_same_seed_same_metrics(self, tiny_models, tmp_path, run_trial):
+        data = save_dataset(tmp_path / "data", review_rows(16, 1), review_rows(8, 2))
+        kind = "AutoModelForSequenceClassification"
+        labels = ("--num-labels", "2")
+        first = run_trial(*trial_args(tiny_models["bert"], data, tmp_path / "a", kind, *labels))
+        second = run_trial(*trial_args(tiny_models["bert"], data, tmp_path / "b", kind, *labels))
+        assert first.stdout == second.stdout
+
+
+class TestTokenClassification:
+    """Word tags aligned to first sub-tokens; entity-level F1, precision and recall."""
+
+    def test_reports_entity_scores(self, tiny_models, tmp_path, run_trial):
+        data = ner_dataset(tmp_path / "data")
+        kind = "AutoModelForTokenClassification"
+        run = run_trial(*trial_args(tiny_models["bert"], data, tmp_path / "out", kind))
+        assert_reported(run, kind, has_eval=True)
+        assert_adapter(tmp_path / "out", "TOKEN_CLS", {"query", "value"})
+
+
+class TestQuestionAnswering:
+    """SQuAD-style spans over strided windows; exact match and F1 against the answers."""
+
+    def test_long_contexts_in_windows_report_exact_match_and_f1(
+        self, tiny_models, tmp_path, run_trial
+    ):
+        data = squad_dataset(tmp_path / "data")
+        kind = "AutoModelForQuestionAnswering"
+        window = ("--max-length", "16", "--task", "doc_stride:int=4")
+        run = run_trial(*trial_args(tiny_models["bert"], data, tmp_path / "out", kind, *window))
+        assert_reported(run, kind, has_eval=True)
+        assert all(0.0 <= v <= 1.0 for v in run.values("eval_exact_match"))
+        assert_adapter(tmp_path / "out", "QUESTION_ANS", {"query", "value"})
+
+
+class TestLanguageModels:
+    """Causal LM on packed blocks and masked LM, both reporting perplexity = exp(eval_loss)."""
+
+    @pytest.mark.parametrize(
+        ("model", "kind", "task_type", "modules"),
+        [
+            ("llama", "AutoModelForCausalLM", "CAUSAL_LM", {"q_proj", "v_proj"}),
+            ("bert", "AutoModelForMaskedLM", None, {"query", "value"}),
+        ],
+    )
+    def test_reports_perplexity(
+        self, tiny_models, tmp_path, run_trial, model, kind, task_type, modules
+    ):
+        texts = review_rows(16, 4)["text"]
+        data = save_dataset(tmp_path / "data", {"text": texts}, {"text": texts[:4]})
+        run = run_trial(*trial_args(tiny_models[model], data, tmp_path / "out", kind))
+        assert_reported(run, kind, has_eval=True)
+        for loss, perplexity in zip(
+            run.values("eval_loss"), run.values("eval_perplexity"), strict=True
+        ):
+            assert perplexity == pytest.approx(np.exp(loss), rel=1e-6)
+        assert_adapter(tmp_path / "out", task_type, modules)
+
+
+class TestImageClassification:
+    """Images through the model's image processor; accuracy on the eval split."""
+
+    def test_renamed_image_column_reports_accuracy(self, tiny_models, tmp_path, run_trial):
+        data = image_dataset(tmp_path / "data")
+        kind = "AutoModelForImageClassification"
+        extra = ("--column", "image=picture")
+        run = run_trial(*trial_args(tiny_models["vit"], data, tmp_path / "out", kind, *extra))
+        assert_reported(run, kind, has_eval=True)
+        weights = assert_adapter(tmp_path / "out", None, {"q_proj", "v_proj"})
+        assert any("classifier" in key for key in weights)

@@ -1,0 +1,92 @@
+"""Metrics for Katib's StdOut collector, and the guard that stops a diverging trial.
+
+Katib reads `name=value` lines from the trial's stdout. Each line is flushed at once, so a trial
+that is killed or stopped early has already reported everything up to that moment, and only the
+first process of a distributed run prints, so each point is counted once.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable, Mapping
+from typing import IO, Any
+
+from transformers import TrainerCallback
+
+from trainer.catalog import EVAL_LOSS
+from trainer.errors import NonFiniteLossError
+
+
+def format_metric(name: str, value: Any) -> str | None:
+    """One `name=value` line, or None for what Katib's number pattern cannot read."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, int):
+        return f"{name}={value}"
+    if not math.isfinite(value):
+        return None
+    return f"{name}={value:.8g}"
+
+
+class KatibMetrics(TrainerCallback):
+    """Print train metrics at every logging step and eval metrics at every evaluation.
+
+    `task_metrics` are the eval metric names the task reports (from the catalog); `derive` adds
+    metrics computed from the others, such as perplexity from the eval loss.
+    """
+
+    def __init__(
+        self,
+        task_metrics: tuple[str, ...],
+        derive: Callable[[Mapping[str, float]], dict[str, float]] | None = None,
+        stream: IO[str] | None = None,
+    ):
+        self.task_metrics = task_metrics
+        self.derive = derive
+        self.stream = stream
+        self.printed: dict[str, float] = {}  # the latest value of each metric, for the caller
+
+    def emit(self, metrics: Mapping[str, Any]) -> None:
+        lines = [line for name, value in metrics.items() if (line := format_metric(name, value))]
+        if lines:
+            stream = self.stream or sys.stdout
+            stream.write("\n".join(lines) + "\n")
+            stream.flush()
+            self.printed.update(metrics)
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if not state.is_world_process_zero or not logs:
+            return
+        # "loss" is the mean since the last log; "train_loss" the mean of the whole run, at the end.
+        loss = logs.get("loss", logs.get("train_loss"))
+        if loss is not None:
+            epoch = logs.get("epoch", state.epoch or 0.0)
+            self.emit({"train_loss": loss, "epoch": epoch, "step": state.global_step})
+
+    def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+        if not state.is_world_process_zero or not metrics:
+            return
+        found = dict(metrics)
+        if self.derive:
+            found.update(self.derive(found))
+        wanted = (EVAL_LOSS, *self.task_metrics)
+        report = {name: found[name] for name in wanted if name in found}
+        self.emit({**report, "epoch": state.epoch or 0.0, "step": state.global_step})
+
+
+class StopOnNonFiniteLoss(TrainerCallback):
+    """End the trial when a logged training loss is NaN or infinite.
+
+    Every process sees the same averaged loss, so all of them stop together. Needs
+    `logging_nan_inf_filter=False`, or the Trainer hides NaN steps inside the average.
+    """
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(loss):
+            raise NonFiniteLossError(
+                f"training loss became {loss} at step {state.global_step} "
+                f"(learning_rate={args.learning_rate:g}); "
+                "this trial diverged: lower the learning rate or its search range"
+            )

@@ -1,0 +1,143 @@
+"""Every hardware-dependent choice the trainer makes, as small pure functions.
+
+The recipe asks the machine a few questions (`Hardware`) and these functions turn the answers into
+`TrainingArguments` values. Nothing here imports torch, so each decision is tested on any machine.
+A value the definition sets itself always wins: these are defaults, never overrides.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+# Compiling a 1B model costs about a minute, plus one recompile when the first new batch shape
+# turns the sequence dimension dynamic; it saves some tens of milliseconds per step at batch 8.
+# Below this many optimizer steps the compile does not pay for itself.
+COMPILE_MIN_STEPS = 1500
+# Katib's median stopping rule compares trials at intermediate points: aim for this many.
+REPORTS_PER_TRIAL = 20
+EVALUATIONS_PER_TRIAL = 5
+MAX_DATALOADER_WORKERS = 4
+
+
+@dataclass(frozen=True)
+class Hardware:
+    """What the recipe learned about the machine before building the trainer."""
+
+    cuda: bool
+    bf16: bool  # the GPU computes in bfloat16 natively (Ampere or newer)
+    cpu_count: int  # CPUs this process may use
+    local_world_size: int  # training processes on this node
+
+
+def choose_precision(cuda_available: bool, bf16_supported: bool, user_set: bool) -> str | None:
+    """`"bf16"` or `"fp32"`; None when the definition chose fp16 or bf16 itself.
+
+    bf16 needs no loss scaling, so it is safe to switch on for any model; fp16 is not chosen
+    for older GPUs because some models (Llama among them) overflow in it.
+    """
+    if user_set:
+        return None
+    return "bf16" if cuda_available and bf16_supported else "fp32"
+
+
+def bucket_lengths(max_length: int, step: int = 64, max_buckets: int = 8) -> tuple[int, ...]:
+    """The few padded lengths a batch may have: multiples of `step`, ending at `max_length`.
+
+    Few distinct shapes keep kernels, autotuning and compiled graphs reusable; padding to the
+    next bucket rather than to `max_length` keeps most of each batch real tokens.
+    """
+    if max_length <= step:
+        return (max_length,)
+    step = max(step, math.ceil(max_length / max_buckets / step) * step)
+    return tuple(range(step, max_length, step)) + (max_length,)
+
+
+def bucket_for(length: int, buckets: tuple[int, ...]) -> int:
+    """The smallest bucket holding `length`; the largest when none does (inputs are truncated)."""
+    index = bisect.bisect_left(buckets, length)
+    return buckets[min(index, len(buckets) - 1)]
+
+
+def should_compile(cuda_available: bool, total_steps: int, user_set: bool) -> bool:
+    """torch.compile only on GPUs and only for trials long enough to repay compiling."""
+    return not user_set and cuda_available and total_steps >= COMPILE_MIN_STEPS
+
+
+def choose_num_workers(cuda_available: bool, cpu_count: int, local_world_size: int) -> int:
+    """Loader processes per training process: none on CPU, where they steal the compute cores."""
+    if not cuda_available:
+        return 0
+    per_process = cpu_count // max(1, local_world_size)
+    return max(0, min(MAX_DATALOADER_WORKERS, per_process - 1))
+
+
+def plan_total_steps(
+    num_examples: int,
+    per_device_batch_size: int,
+    world_size: int,
+    gradient_accumulation_steps: int,
+    num_train_epochs: float,
+    max_steps: int,
+) -> int:
+    """Optimizer steps the trial will take, computed the way the Trainer does."""
+    if max_steps > 0:
+        return max_steps
+    batches = math.ceil(num_examples / (per_device_batch_size * max(1, world_size)))
+    per_epoch = max(1, batches // gradient_accumulation_steps)
+    return max(1, math.ceil(num_train_epochs * per_epoch))
+
+
+def report_schedule(total_steps: int, has_eval: bool) -> dict[str, Any]:
+    """Log often enough for early stopping; evaluate a few times, not every log."""
+    schedule: dict[str, Any] = {"logging_steps": max(1, total_steps // REPORTS_PER_TRIAL)}
+    if has_eval:
+        schedule["eval_strategy"] = "steps"
+        schedule["eval_steps"] = max(1, total_steps // EVALUATIONS_PER_TRIAL)
+    return schedule
+
+
+def training_defaults(
+    hardware: Hardware,
+    total_steps: int,
+    has_eval: bool,
+    group_by_length: bool,
+    user: Mapping[str, Any],
+) -> dict[str, Any]:
+    """TrainingArguments values the trainer fills in where the definition is silent."""
+    precision = choose_precision(
+        hardware.cuda, hardware.bf16, user_set=bool({"fp16", "bf16"} & user.keys())
+    )
+    compile_ = should_compile(hardware.cuda, total_steps, user_set="torch_compile" in user)
+    workers = choose_num_workers(hardware.cuda, hardware.cpu_count, hardware.local_world_size)
+    defaults: dict[str, Any] = {
+        "bf16": precision == "bf16",
+        "torch_compile": compile_,
+        # The last, smaller batch would be one more shape to compile.
+        "dataloader_drop_last": compile_,
+        "dataloader_num_workers": workers,
+        "dataloader_persistent_workers": workers > 0,
+        "dataloader_pin_memory": hardware.cuda,
+        "train_sampling_strategy": "group_by_length" if group_by_length else "random",
+        "optim": "adamw_torch_fused" if hardware.cuda else "adamw_torch",
+        # A trial's checkpoints would fill the shared volume; the adapter is saved on request.
+        "save_strategy": "no",
+        "report_to": "none",
+        "disable_tqdm": True,
+        # The Trainer would otherwise replace a NaN loss by an average and hide divergence.
+        "logging_nan_inf_filter": False,
+        **report_schedule(total_steps, has_eval),
+    }
+    if precision is None:
+        del defaults["bf16"]
+    if "eval_strategy" in user:
+        defaults.pop("eval_steps", None)
+    return {name: value for name, value in defaults.items() if name not in user}
+
+
+def load_dtype(training: Mapping[str, Any]) -> str:
+    """Frozen base weights in bf16 when training in bf16 halves memory and bandwidth."""
+    return "bfloat16" if training.get("bf16") else "float32"

@@ -1,0 +1,92 @@
+"""Masked language modelling: predict tokens hidden at random, BERT style.
+
+Each batch masks a fresh random `mlm_probability` of its real tokens: of those, 80% become the
+mask token, 10% a random token and 10% stay as they are, so the model cannot learn that only
+mask tokens need predicting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from datasets import Dataset
+from transformers import AutoModelForMaskedLM
+
+from trainer.collate import IGNORE_INDEX, BucketPadCollator
+from trainer.errors import InputError, TrialConfigError
+from trainer.tasks.base import Task, load_pretrained, load_tokenizer, text_lengths
+from trainer.tasks.causal_lm import perplexity
+
+
+def mask_tokens(
+    input_ids: torch.Tensor,
+    maskable: torch.Tensor,
+    probability: float,
+    mask_token_id: int,
+    vocab_size: int,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(masked input ids, labels); labels ignore every position that was not chosen."""
+    chosen = torch.bernoulli(torch.full(input_ids.shape, probability)).bool() & maskable
+    labels = input_ids.masked_fill(~chosen, IGNORE_INDEX)
+    masked = input_ids.clone()
+    to_mask = chosen & torch.bernoulli(torch.full(input_ids.shape, 0.8)).bool()
+    masked[to_mask] = mask_token_id
+    to_random = chosen & ~to_mask & torch.bernoulli(torch.full(input_ids.shape, 0.5)).bool()
+    masked[to_random] = torch.randint(vocab_size, input_ids.shape)[to_random]
+    return masked, labels
+
+
+class MaskingCollator(BucketPadCollator):
+    def __init__(self, tokenizer: Any, buckets: tuple[int, ...], probability: float):
+        super().__init__(tokenizer.pad_token_id, buckets)
+        self.probability = probability
+        self.mask_token_id = tokenizer.mask_token_id
+        self.vocab_size = len(tokenizer)
+        self.special_ids = torch.tensor(sorted(tokenizer.all_special_ids))
+
+    def __call__(self, features: Sequence[Mapping[str, Any]]) -> dict[str, torch.Tensor]:
+        batch = super().__call__(features)
+        ids = batch["input_ids"]
+        maskable = (batch["attention_mask"] == 1) & ~torch.isin(ids, self.special_ids)
+        batch["input_ids"], batch["labels"] = mask_tokens(
+            ids, maskable, self.probability, self.mask_token_id, self.vocab_size
+        )
+        return batch
+
+
+class MaskedLM(Task):
+    transformer_type = "AutoModelForMaskedLM"
+    options = {"mlm_probability": 0.15}
+
+    def load_processor(self, model_dir: Path) -> Any:
+        tokenizer = load_tokenizer(model_dir)
+        if tokenizer.mask_token_id is None:
+            raise InputError(f"the tokenizer in {model_dir} has no mask token")
+        probability = self.option["mlm_probability"]
+        if not 0.0 < probability < 1.0:
+            raise TrialConfigError(f"--task mlm_probability must be in (0, 1), got {probability}")
+        return tokenizer
+
+    def load_model(self, model_dir: Path, **model_kwargs: Any) -> Any:
+        return load_pretrained(AutoModelForMaskedLM, model_dir, **model_kwargs)
+
+    def prepare(self, split: Dataset, processor: Any, max_length: int, for_eval: bool) -> Dataset:
+        text = self.columns["text"]
+
+        def encode(rows: dict[str, list]) -> dict[str, list]:
+            encoded = processor(rows[text], truncation=True, max_length=max_length)
+            encoded["length"] = text_lengths(encoded)
+            return dict(encoded)
+
+        return split.map(
+            encode, batched=True, remove_columns=split.column_names, keep_in_memory=True
+        )
+
+    def collator(self, processor: Any, buckets: tuple[int, ...]) -> MaskingCollator:
+        return MaskingCollator(processor, buckets, self.option["mlm_probability"])
+
+    def derive(self, metrics: Mapping[str, float]) -> dict[str, float]:
+        return perplexity(metrics)
