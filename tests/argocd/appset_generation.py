@@ -72,17 +72,17 @@ def _lookup(params: dict[str, Any], dotted: str) -> Any:
 
 def matching_directories(repo: Path, pattern: str) -> list[str]:
     """Directories of `repo` matching a git generator path (each `*` stays within one segment)."""
-    wanted = PurePosixPath(pattern).parts
-    found = set()
-    for directory in (p for p in repo.rglob("*") if p.is_dir()):
-        parts = directory.relative_to(repo).parts
-        if any(part.startswith(".") for part in parts):
-            continue
-        if len(parts) == len(wanted) and all(
-            fnmatch.fnmatchcase(part, glob) for part, glob in zip(parts, wanted, strict=True)
-        ):
-            found.add("/".join(parts))
-    return sorted(found)
+    current = [repo]
+    for glob in PurePosixPath(pattern).parts:
+        current = [
+            child
+            for parent in current
+            for child in parent.iterdir()
+            if child.is_dir()
+            and not child.name.startswith(".")
+            and fnmatch.fnmatchcase(child.name, glob)
+        ]
+    return sorted("/".join(path.relative_to(repo).parts) for path in current)
 
 
 def generate(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 
 import pytest
+import yaml
 
 from tests.argocd import manifests
 from tests.argocd.appset_generation import TemplateError, cluster_params, generate
@@ -54,17 +55,17 @@ class TestGeneratedApplications:
             (
                 "gpu-cluster-1",
                 "rendered/gpu-cluster-1/bert-conll",
-                "gpu-cluster-1-bert-conll",
+                "bert-conll",
             ),
             (
                 "gpu-cluster-1",
                 "rendered/gpu-cluster-1/llama-3-2-1b-imdb",
-                "gpu-cluster-1-llama-3-2-1b-imdb",
+                "llama-3-2-1b-imdb",
             ),
             (
                 "gpu-cluster-2",
                 "rendered/gpu-cluster-2/gpt2-wikitext",
-                "gpu-cluster-2-gpt2-wikitext",
+                "gpt2-wikitext",
             ),
         ] == summary(applications)
 
@@ -109,15 +110,28 @@ class TestTemplateStrictness:
             generate(appset, secrets("gpu-cluster-1"), repo)
 
 
-class TestApplicationNames:
-    """Names stay short enough for Argo CD's label-based resource tracking."""
+class TestTheCommittedRepository:
+    """The ApplicationSet over this repository's own rendered/ and cluster list."""
 
-    def test_names_fit_a_label_value_for_every_listed_cluster(self, tmp_path):
+    def rendered_experiments(self):
+        return sorted(p for p in (manifests.REPO_ROOT / "rendered").glob("*/*") if p.is_dir())
+
+    def test_one_application_per_rendered_folder_named_after_its_experiment(self):
         names = [c["name"] for c in manifests.clusters()]
-        for name in names:
-            folder = tmp_path / "rendered" / name / LONGEST_EXPERIMENT
-            folder.mkdir(parents=True)
-        applications = generate(manifests.applicationset(), secrets(*names), tmp_path)
-        assert len(names) == len(applications)
-        too_long = [a["metadata"]["name"] for a in applications if len(a["metadata"]["name"]) > 63]
-        assert [] == too_long
+        applications = generate(manifests.applicationset(), secrets(*names), manifests.REPO_ROOT)
+        expected = [
+            (folder.parent.name, f"rendered/{folder.parent.name}/{folder.name}", folder.name)
+            for folder in self.rendered_experiments()
+        ]
+        assert sorted(expected) == summary(applications)
+        application_names = [a["metadata"]["name"] for a in applications]
+        assert len(application_names) == len(set(application_names)), "names are unique"
+
+    def test_application_name_is_the_instance_label_of_every_object(self):
+        """Argo CD's label tracking writes the Application name into app.kubernetes.io/instance;
+        when the label already holds that name, nothing is rewritten or reported as drift."""
+        for folder in self.rendered_experiments():
+            for path in sorted(folder.glob("*.yaml")):
+                labels = yaml.safe_load(path.read_text())["metadata"].get("labels", {})
+                instance = labels.get("app.kubernetes.io/instance", folder.name)
+                assert folder.name == instance, path.name

@@ -6,9 +6,12 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from tests.argocd import katib_objects as katib
-from tests.argocd.lua_health import VALID_STATUSES, health_of
+from tests.argocd.lua_health import REPO_ROOT, VALID_STATUSES, health_of
+
+RENDERED_EXPERIMENTS = sorted((REPO_ROOT / "rendered").glob("*/*/experiment-*.yaml"))
 
 
 def experiment_health(obj: dict) -> dict:
@@ -186,3 +189,31 @@ class TestBestObjective:
             katib.running_experiment(), currentOptimalTrial=katib.optimal_trial(metrics)
         )
         assert experiment_health(obj)["message"].endswith(f"best train_loss={shown}")
+
+
+class TestRenderedExperiments:
+    """The check reads the Experiments `hpo render` writes, with the objective they declare."""
+
+    @pytest.mark.parametrize("path", RENDERED_EXPERIMENTS, ids=lambda p: p.parent.name)
+    def test_fresh_and_running(self, path):
+        rendered = yaml.safe_load(path.read_text())
+        assert "Progressing" == experiment_health(rendered)["status"]
+
+        objective = rendered["spec"]["objective"]
+        metric = objective["objectiveMetricName"]
+        strategy = {s["name"]: s["value"] for s in objective.get("metricStrategies", [])}
+        values = {"min": "0.25", "max": "0.75", "latest": "0.5"}
+        running = {
+            **rendered,
+            "status": katib.experiment_status(
+                [katib.CREATED, katib.RUNNING],
+                trialsSucceeded=1,
+                trialsRunning=1,
+                currentOptimalTrial=katib.optimal_trial([{"name": metric, **values}]),
+            ),
+        }
+        assert [] == katib.unknown_fields(running, "V1beta1Experiment")
+        health = experiment_health(running)
+        by_type = {"minimize": "min", "maximize": "max"}.get(objective["type"], "latest")
+        expected_value = values[strategy.get(metric, by_type)]
+        assert health["message"].endswith(f"best {metric}={expected_value}")
