@@ -9,6 +9,7 @@ datasets library cannot slice on load.
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,8 @@ def build_dataset_dict(
     """Read `raw` and return DatasetDict({"train": ..., "eval": ...}) (eval only when asked)."""
     import datasets
 
+    if not sys.stderr.isatty():
+        datasets.disable_progress_bars()  # redrawn bars become noise in `kubectl logs`
     splits = {"train": split} | ({"eval": eval_split} if eval_split else {})
     chosen = {}
     for name, expression in splits.items():

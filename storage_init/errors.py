@@ -236,7 +236,9 @@ def from_datasets(exc: Exception, uri: str, split_expr: str) -> StorageError:
     """Errors raised while reading data files or slicing splits with the datasets library."""
     message = one_line(exc)
     lowered = message.lower()
-    if isinstance(exc, ValueError) and ("split" in lowered or "instruction" in lowered):
+    if isinstance(exc, ValueError) and any(
+        word in lowered for word in ("split", "slice", "instruction")
+    ):
         return BadSplitError(
             f"split {split_expr!r} cannot be read from {uri}: {message} (use a split name with "
             "an optional slice, e.g. train[:1000] or train[:90%])"

@@ -69,7 +69,9 @@ def parse_uri(uri: str) -> Location:
         return S3Location(bucket, key)
     if "://" in uri:
         scheme = uri.split("://", 1)[0]
-        raise InvalidSourceError(f"{uri}: scheme {scheme}:// is not supported; use hf://, s3://")
+        raise InvalidSourceError(
+            f"{uri}: scheme {scheme}:// is not supported; use hf://, s3:// or a path"
+        )
     return LocalPath(Path(uri))
 
 

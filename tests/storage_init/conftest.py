@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -31,7 +32,7 @@ SECRET_ACCESS_KEY = "s3-secret-value-that-must-never-be-printed"
 HF_TOKEN_VALUE = "hf_tokenvaluethatmustneverbeprinted"
 BUCKET = "hpo-data"
 FAST_RETRY = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.05)
-CLEARED = ("HF_TOKEN", "HF_ENDPOINT", "AWS_PROFILE", "AWS_SESSION_TOKEN", "HF_HUB_ENABLE_HF_TRANSFER")
+CLEARED = ("HF_TOKEN", "HF_ENDPOINT", "AWS_PROFILE", "AWS_SESSION_TOKEN")
 
 
 @pytest.fixture(autouse=True)
@@ -74,6 +75,7 @@ def _free_port() -> int:
 def moto_url() -> Any:
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one access-log line per request
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
@@ -89,7 +91,13 @@ def s3_proxy(moto_url: str) -> Any:
 
 
 def moto_api(moto_url: str, path: str, body: bytes = b"") -> dict:
-    request = urllib.request.Request(f"{moto_url}/moto-api/{path}", data=body, method="POST")
+    # Not form-encoded: moto reads the raw body (reset-auth takes a number).
+    request = urllib.request.Request(
+        f"{moto_url}/moto-api/{path}",
+        data=body,
+        method="POST",
+        headers={"Content-Type": "text/plain"},
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read() or b"{}")
 

@@ -24,6 +24,7 @@ class S3Proxy:
         self.requests: list[tuple[str, str]] = []
         self.faults_served = 0
         self._faults_left = 0
+        self._passes_left = 0
         self._lock = threading.Lock()
         self._released = threading.Event()
         self._released.set()
@@ -41,11 +42,13 @@ class S3Proxy:
             self.requests.clear()
             self.faults_served = 0
             self._faults_left = 0
+            self._passes_left = 0
         self._released.set()
 
-    def fail_next(self, count: int) -> None:
-        """Answer the next `count` requests with 503 SlowDown instead of forwarding them."""
+    def fail_next(self, count: int, after: int = 0) -> None:
+        """Let `after` requests through, then answer `count` with 503 SlowDown."""
         with self._lock:
+            self._passes_left = after
             self._faults_left = count
 
     def hold_downloads(self) -> None:
@@ -71,6 +74,9 @@ class S3Proxy:
     def _take_fault(self, method: str, path: str) -> bool:
         with self._lock:
             self.requests.append((method, path))
+            if self._passes_left > 0:
+                self._passes_left -= 1
+                return False
             if self._faults_left > 0:
                 self._faults_left -= 1
                 self.faults_served += 1

@@ -1,5 +1,8 @@
 """Local paths: model directories, data files, folders of data files, save_to_disk folders."""
 
+# Assertions put the expected value first (house style), which SIM300 flags.
+# ruff: noqa: SIM300
+
 from __future__ import annotations
 
 import json
