@@ -15,6 +15,7 @@ from tests.argocd.workflow_files import WORKFLOWS, script
 pr_comment = script("pr_comment")
 SCRIPT = WORKFLOWS / "scripts" / "pr_comment.py"
 SUMMARY = (
+    "## Experiments in this change\n\n"
     "| experiment | trials × GPUs | worst-case GPU-hours |\n|---|---|---|\n| a | 10 × 2 | 120 |\n"
 )
 
@@ -74,8 +75,8 @@ class TestCommentFromRealGit:
         )
         assert 0 == result.returncode, result.stderr
         comment = output.read_text()
-        assert comment.startswith(pr_comment.MARKER + "\n## Experiment changes\n")
-        assert SUMMARY.strip() in comment
+        assert comment.startswith(pr_comment.MARKER + "\n" + SUMMARY)
+        assert "\n## Rendered manifests\n" in comment
         assert "2 files changed, 2 insertions(+), 1 deletion(-)" in comment
         assert "-image: t:0.1\n+image: t:0.2" in comment
         assert "+++ b/rendered/c1/b/experiment-b.yaml" in comment

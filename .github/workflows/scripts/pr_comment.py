@@ -63,15 +63,17 @@ def build_comment(
     limit: int = MAX_COMMENT_CHARS,
 ) -> str:
     """The comment body; the diff is truncated at a line boundary to keep it within `limit`."""
-    head = [MARKER, "## Experiment changes", ""]
+    head = [MARKER]
     if summary is not None and summary.strip():
         head += [summary.strip(), ""]
     else:
         head += [
+            "## Experiment changes",
+            "",
             f"`hpo check` wrote no summary (outcome: {check_outcome}); see the job log.",
             "",
         ]
-    head += ["### Rendered manifests", ""]
+    head += ["## Rendered manifests", ""]
     if not diff.strip():
         return "\n".join([*head, f"No change under `{RENDERED}`.", ""])
 
