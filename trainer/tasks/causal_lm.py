@@ -2,7 +2,7 @@
 
 Texts are joined with the end-of-sequence token and cut into blocks of `max_length` tokens, so
 no compute goes to padding; the last, shorter block of each batch of texts is kept rather than
-dropped, so a small dataset still trains.
+dropped (unless it is a single token, which predicts nothing), so a small dataset still trains.
 """
 
 from __future__ import annotations

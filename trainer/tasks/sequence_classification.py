@@ -39,6 +39,7 @@ class SequenceClassification(Task):
             num_labels=len(labels.names),
             id2label=labels.id2label,
             label2id=labels.label2id,
+            ignore_mismatched_sizes=True,  # a pretrained head for other classes is replaced
             **model_kwargs,
         )
 

@@ -58,6 +58,7 @@ class TokenClassification(Task):
             num_labels=len(self.labels.names),
             id2label=self.labels.id2label,
             label2id=self.labels.label2id,
+            ignore_mismatched_sizes=True,  # a pretrained head for other classes is replaced
             **model_kwargs,
         )
 

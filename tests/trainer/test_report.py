@@ -1,0 +1,82 @@
+"""Katib metric lines: format, rank 0 only, flushed, and the NaN guard."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from transformers import TrainerState, TrainingArguments
+
+from trainer.errors import NonFiniteLossError
+from trainer.report import KatibMetrics, StopOnNonFiniteLoss, format_metric
+from trainer.tasks.causal_lm import perplexity
+
+
+def state(step: int, epoch: float, rank_zero: bool = True) -> TrainerState:
+    s = TrainerState(global_step=step, epoch=epoch)
+    s.is_world_process_zero = rank_zero
+    return s
+
+
+class TestFormat:
+    """Numbers as Katib's default StdOut pattern reads them; NaN, inf and text are skipped."""
+
+    @pytest.mark.parametrize(
+        ("value", "expected"),
+        [
+            (0.6931471805599453, "loss=0.69314718"),
+            (3, "loss=3"),
+            (1.5e-05, "loss=1.5e-05"),
+            (float("nan"), None),
+            (float("inf"), None),
+            (True, None),
+            ("x", None),
+        ],
+    )
+    def test_line(self, value, expected):
+        assert expected == format_metric("loss", value)
+
+
+class TestKatibMetrics:
+    """Train metrics at logging steps, eval metrics at evaluations, nothing from other ranks."""
+
+    def test_logging_step_and_final_mean(self):
+        out = io.StringIO()
+        reporter = KatibMetrics(("eval_accuracy",), stream=out)
+        reporter.on_log(None, state(5, 0.5), None, logs={"loss": 0.5, "learning_rate": 1e-4})
+        reporter.on_log(None, state(10, 1.0), None, logs={"train_loss": 0.4, "epoch": 1.0})
+        expected = "train_loss=0.5\nepoch=0.5\nstep=5\ntrain_loss=0.4\nepoch=1\nstep=10\n"
+        assert expected == out.getvalue()
+
+    def test_evaluation_prints_task_and_derived_metrics_only(self):
+        out = io.StringIO()
+        reporter = KatibMetrics(("eval_perplexity",), derive=perplexity, stream=out)
+        metrics = {"eval_loss": 2.0, "eval_runtime": 1.2, "eval_samples_per_second": 9.0}
+        reporter.on_evaluate(None, state(4, 0.25), None, metrics=metrics)
+        expected = "eval_loss=2\neval_perplexity=7.3890561\nepoch=0.25\nstep=4\n"
+        assert expected == out.getvalue()
+        assert {"eval_loss", "eval_perplexity", "epoch", "step"} == set(reporter.printed)
+
+    def test_other_ranks_print_nothing(self):
+        out = io.StringIO()
+        reporter = KatibMetrics((), stream=out)
+        reporter.on_log(None, state(1, 0.1, rank_zero=False), None, logs={"loss": 0.5})
+        reporter.on_evaluate(None, state(1, 0.1, rank_zero=False), None, metrics={"eval_loss": 1})
+        assert out.getvalue() == ""
+
+
+class TestStopOnNonFiniteLoss:
+    """A logged NaN or infinite loss raises the training error that ends the trial."""
+
+    @pytest.mark.parametrize("loss", [float("nan"), float("inf")])
+    def test_raises(self, loss, tmp_path):
+        args = TrainingArguments(output_dir=str(tmp_path), learning_rate=0.5)
+        with pytest.raises(NonFiniteLossError) as caught:
+            StopOnNonFiniteLoss().on_log(args, state(7, 0.7), None, logs={"loss": loss})
+        assert str(caught.value).startswith(
+            f"training loss became {loss} at step 7 (learning_rate=0.5)"
+        )
+
+    def test_finite_loss_passes(self, tmp_path):
+        args = TrainingArguments(output_dir=str(tmp_path))
+        StopOnNonFiniteLoss().on_log(args, state(7, 0.7), None, logs={"loss": 1e9})
