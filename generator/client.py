@@ -1,0 +1,304 @@
+"""`KatibClient` for notebooks: the seed API's `tune()`, writing a reviewed definition instead.
+
+    from generator.client import KatibClient
+
+`tune()` takes the arguments of Katib's `KatibClient.tune()` (the kubeflow-training SDK's
+parameter objects, transformers.TrainingArguments and peft.LoraConfig holding
+`katib.search.*` values) and writes `experiments/<name>/experiment.yaml` plus its rendered
+manifests, after the same checks `hpo check` runs. Nothing is created on a cluster: a pull
+request is how an experiment starts. `get_optimal_hyperparameters()` reads the results the
+results job committed; `wait_for_experiment_condition()` watches the Experiment on the cluster.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from generator import client_search as search
+from generator.checks import check_definition
+from generator.client_params import (
+    ClientError,
+    HuggingFaceDatasetParams,
+    HuggingFaceModelParams,
+    HuggingFaceTrainerParams,
+    S3DatasetParams,
+    plain,
+    provider_section,
+    resources_section,
+    secret,
+    trainer_section,
+    tune_arguments,
+    with_search,
+)
+from generator.client_results import OptimalHyperparameters, read_optimal_hyperparameters
+from generator.client_yaml import dump_definition
+from generator.definition import parse_definition
+from generator.errors import Problem
+from generator.project import DEFINITION_FILE, EXPERIMENTS_DIR, find_root
+from generator.render import RENDERED_DIR, render_experiment
+from generator.repo_config import load_repo_config
+from generator.spec import DNS1123_LABEL, MAX_NAME_LENGTH, UNSUPPORTED_TUNE_ARGUMENTS, suggest_name
+
+__all__ = [
+    "ClientError",
+    "DefinitionInvalid",
+    "DefinitionWarning",
+    "HuggingFaceDatasetParams",
+    "HuggingFaceModelParams",
+    "HuggingFaceTrainerParams",
+    "KatibClient",
+    "OptimalHyperparameters",
+    "S3DatasetParams",
+    "TuneResult",
+    "search",
+    "secret",
+    "tune_arguments",
+    "with_search",
+]
+
+# tune() arguments read by a converter of their own rather than written as given.
+_CONVERTED = {
+    "name",
+    "cluster",
+    "namespace",
+    "model_provider_parameters",
+    "dataset_provider_parameters",
+    "trainer_parameters",
+    "resources_per_trial",
+}
+
+
+class DefinitionInvalid(ClientError):
+    """The definition tune() would write fails the generator's checks; nothing was written."""
+
+    def __init__(self, path: str, problems: list[Problem]):
+        self.problems = problems
+        listing = "\n".join(f"  {p}" for p in problems)
+        super().__init__(f"{path} was not written; it would fail hpo check:\n{listing}")
+
+
+class DefinitionWarning(UserWarning):
+    """A finding of hpo check that does not stop the definition (e.g. an unpinned revision)."""
+
+
+@dataclass
+class TuneResult:
+    """What tune() wrote: the definition, whether it changed, and the rendered files."""
+
+    path: Path
+    text: str
+    changed: bool
+    rendered: list[str] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+
+class KatibClient:
+    """The seed's client, GitOps-style: the repository is the API, the cluster only runs it."""
+
+    def __init__(
+        self,
+        namespace: str = "kubeflow",
+        *,
+        root: str | Path | None = None,
+        config_file: str | None = None,
+        context: str | None = None,
+    ):
+        self.namespace = namespace
+        self.root = find_root(Path(root) if root is not None else None)
+        self.config_file = config_file  # kubeconfig for wait_for_experiment_condition
+        self.context = context
+
+    # --- tune --------------------------------------------------------------------------
+
+    def tune(
+        self,
+        name: str,
+        model_provider_parameters: Any = None,
+        dataset_provider_parameters: Any = None,
+        trainer_parameters: Any = None,
+        *,
+        cluster: str | None = None,
+        namespace: str | None = None,
+        resources_per_trial: Any = None,
+        overwrite: bool = False,
+        **arguments: Any,
+    ) -> TuneResult:
+        """Write experiments/<name>/experiment.yaml and its rendered manifests.
+
+        `arguments` are the rest of the seed's tune() arguments (objective_metric_name,
+        objective_type, algorithm_name, algorithm_settings, max_trial_count,
+        parallel_trial_count, max_failed_trial_count, ...) and the definition's additive keys.
+        An existing, different definition is only replaced with `overwrite=True`: Katib refuses
+        changes to a running Experiment, so a changed experiment normally gets a new name.
+        """
+        _check_name(name)
+        repo = load_repo_config(self.root)
+        if repo.problems:
+            raise DefinitionInvalid("the repository configuration", repo.problems)
+        definition: dict[str, Any] = {
+            "name": name,
+            "cluster": cluster or _first_cluster(repo),
+            "namespace": namespace or self.namespace,
+        }
+        if model_provider_parameters is not None:
+            definition["model_provider_parameters"] = provider_section(
+                model_provider_parameters, "model_provider_parameters"
+            )
+        if dataset_provider_parameters is not None:
+            definition["dataset_provider_parameters"] = provider_section(
+                dataset_provider_parameters, "dataset_provider_parameters"
+            )
+        if trainer_parameters is not None:
+            trainer = trainer_section(trainer_parameters)
+            if trainer:
+                definition["trainer_parameters"] = trainer
+        if resources_per_trial is not None:
+            definition["resources_per_trial"] = resources_section(resources_per_trial)
+        definition.update(_other_arguments(arguments))
+
+        relative = f"{EXPERIMENTS_DIR}/{name}/{DEFINITION_FILE}"
+        text = dump_definition(definition)
+        rendered_files, found = self._check(text, relative, name, repo)
+        path = self.root / relative
+        existing = path.read_text(encoding="utf-8") if path.is_file() else None
+        if existing is not None and existing != text and not overwrite:
+            raise ClientError(
+                f"{relative} already exists with a different definition; Katib cannot change a "
+                f"created Experiment, so give the changed experiment a new name (or pass "
+                f"overwrite=True for a definition that was never merged)"
+            )
+        for problem in found:
+            warnings.warn(str(problem), DefinitionWarning, stacklevel=2)
+        if existing != text:
+            _write_atomically(path, text)
+        rendered = self._write_rendered(definition["cluster"], name, rendered_files)
+        return TuneResult(path, text, existing != text, rendered, found)
+
+    def _check(
+        self, text: str, relative: str, name: str, repo: Any
+    ) -> tuple[dict[str, str], list[Problem]]:
+        """Run hpo check's stages on the text; raise on errors, return files and warnings."""
+        loaded = parse_definition(text, relative)
+        problems = list(loaded.problems)
+        rendered_files: dict[str, str] = {}
+        if loaded.spec is not None:
+            problems += check_definition(loaded, name, repo)
+            if not any(p.is_error for p in problems):
+                rendered = render_experiment(loaded.spec, self.root, repo)
+                problems += rendered.problems
+                if rendered.deployable:
+                    rendered_files = rendered.files
+        errors = [p for p in problems if p.is_error]
+        if errors:
+            raise DefinitionInvalid(relative, errors)
+        return rendered_files, [p for p in problems if not p.is_error]
+
+    def _write_rendered(self, cluster: str, name: str, files: dict[str, str]) -> list[str]:
+        """Make rendered/<cluster>/<name>/ hold exactly `files`, so CI's render check passes."""
+        folder = self.root / RENDERED_DIR / cluster / name
+        changed = []
+        for relative, text in sorted(files.items()):
+            target = self.root / relative
+            if not target.is_file() or target.read_text(encoding="utf-8") != text:
+                _write_atomically(target, text)
+                changed.append(relative)
+        if folder.is_dir():
+            for stale in sorted(folder.glob("*.yaml")):
+                relative = stale.relative_to(self.root).as_posix()
+                if relative not in files:
+                    stale.unlink()
+                    changed.append(relative)
+        return changed
+
+    # --- results and status --------------------------------------------------------------
+
+    def get_optimal_hyperparameters(
+        self, name: str, *, ref: str | None = None
+    ) -> OptimalHyperparameters | None:
+        """The best trial in experiments/<name>/results.yaml: of the working tree, or of the
+        git revision `ref` (e.g. 'origin/hpo-results/<name>' before its PR is merged).
+        None while no trial reported the objective."""
+        return read_optimal_hyperparameters(self.root, name, ref)
+
+    def wait_for_experiment_condition(
+        self,
+        name: str,
+        namespace: str | None = None,
+        expected_condition: str = "Succeeded",
+        timeout: float = 600,
+        polling_interval: float = 15,
+        apiserver_timeout: float = 120,
+    ) -> dict:
+        """Watch the Experiment until `expected_condition` is True; returns the Experiment.
+
+        Raises ClientError when it fails (unless Failed is expected) or on timeout.
+        `polling_interval` is accepted for the seed's signature: a watch needs no polling.
+        """
+        from generator.client_watch import wait_for_condition
+
+        return wait_for_condition(
+            name,
+            namespace or self.namespace,
+            expected_condition,
+            timeout=timeout,
+            apiserver_timeout=apiserver_timeout,
+            config_file=self.config_file,
+            context=self.context,
+        )
+
+
+def _check_name(name: str) -> None:
+    if not isinstance(name, str):
+        raise ClientError(f"name must be a string, got {type(name).__name__}")
+    if len(name) > MAX_NAME_LENGTH or not DNS1123_LABEL.match(name) or not name[0].isalpha():
+        raise ClientError(
+            f"'{name}' is not a valid experiment name: Katib needs a lowercase DNS-1123 label "
+            f"of at most {MAX_NAME_LENGTH} characters starting with a letter; use "
+            f"'{suggest_name(name)}'"
+        )
+
+
+def _first_cluster(repo: Any) -> str:
+    if not repo.clusters:
+        raise ClientError("argocd/clusters.yaml lists no cluster; pass cluster='NAME'")
+    return next(iter(repo.clusters))
+
+
+def _other_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
+    from generator.spec import ExperimentSpec
+
+    known = [k for k in ExperimentSpec.model_fields if k not in _CONVERTED]
+    out: dict[str, Any] = {}
+    for key, value in arguments.items():
+        if key in UNSUPPORTED_TUNE_ARGUMENTS:
+            raise ClientError(f"{key}: not supported here: {UNSUPPORTED_TUNE_ARGUMENTS[key]}")
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise ClientError(f"tune() got an unknown argument '{key}'{hint}")
+        if value is None:
+            continue
+        if key == "metrics_collector_config" and "collector" in value:
+            value = value["collector"]  # the seed nests the collector's kind one level deeper
+        if key in ("storage_config", "metrics_collector_config") and isinstance(value, dict):
+            value = {k: v for k, v in value.items() if v is not None}
+        out[key] = plain(value)
+    return out
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".yaml")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,154 @@
+"""tune() turns the seed API's call into a checked definition file and its rendered manifests."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pytest
+
+from generator.client import (
+    ClientError,
+    DefinitionInvalid,
+    DefinitionWarning,
+    HuggingFaceDatasetParams,
+    HuggingFaceModelParams,
+    KatibClient,
+    S3DatasetParams,
+    search,
+    secret,
+)
+from tests.client.seed_call import SEED_ARGUMENTS, SEED_DEFINITION
+
+
+def _tune(root: Path, name: str = "llama-3-2-fine-tune", **overrides):
+    arguments = dict(
+        model_provider_parameters=HuggingFaceModelParams(
+            model_uri="hf://meta-llama/Llama-3.2-1B",
+            transformer_type="AutoModelForSequenceClassification",
+            num_labels=2,
+            revision="0" * 40,
+        ),
+        dataset_provider_parameters=HuggingFaceDatasetParams(repo_id="imdb", split="train"),
+        trainer_parameters={"training_parameters": {"learning_rate": search.double(1e-5, 5e-5)}},
+        objective_metric_name="train_loss",
+        objective_type="minimize",
+    )
+    arguments.update(overrides)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DefinitionWarning)  # this call is expected to be clean
+        return KatibClient(root=root).tune(name, **arguments)
+
+
+class TestSeedCall:
+    """The seed's own objects (SDK classes, TrainingArguments, LoraConfig, katib.search)."""
+
+    def test_writes_the_definition_a_person_would_write(self, repo_copy, seed_objects):
+        with pytest.warns(DefinitionWarning, match="revision is not pinned"):
+            result = KatibClient(namespace="kubeflow", root=repo_copy).tune(
+                name="llama-3-2-fine-tune", **seed_objects, **SEED_ARGUMENTS
+            )
+        path = repo_copy / "experiments/llama-3-2-fine-tune/experiment.yaml"
+        assert SEED_DEFINITION == path.read_text(encoding="utf-8")
+        assert result.changed and result.path == path
+        assert "rendered/gpu-cluster-1/llama-3-2-fine-tune/experiment-llama-3-2-fine-tune.yaml" in (
+            result.rendered
+        )
+
+    def test_the_seed_name_is_refused_with_a_valid_one_suggested(self, repo_copy, seed_objects):
+        with pytest.raises(ClientError, match="use 'llama-3-2-fine-tune'"):
+            KatibClient(root=repo_copy).tune(
+                name="Llama-3.2-fine-tune", **seed_objects, **SEED_ARGUMENTS
+            )
+        assert [] == list((repo_copy / "experiments").glob("llama-3-2-fine-tune*"))
+
+    def test_a_second_identical_call_changes_nothing(self, repo_copy, seed_objects):
+        client = KatibClient(root=repo_copy)
+        with pytest.warns(DefinitionWarning):
+            client.tune("llama-3-2-fine-tune", **seed_objects, **SEED_ARGUMENTS)
+            again = client.tune("llama-3-2-fine-tune", **seed_objects, **SEED_ARGUMENTS)
+        assert (False, []) == (again.changed, again.rendered)
+
+
+class TestCredentials:
+    """A token passed inline is refused and never echoed; a Secret reference is written."""
+
+    def test_inline_token_is_refused_with_the_secret_to_use(self, repo_copy):
+        model = HuggingFaceModelParams(
+            "hf://meta-llama/Llama-3.2-1B",
+            "AutoModelForSequenceClassification",
+            access_token="hf_abcdefSECRET",
+        )
+        with pytest.raises(ClientError) as raised:
+            _tune(repo_copy, model_provider_parameters=model)
+        message = str(raised.value)
+        assert "model_provider_parameters.access_token" in message
+        assert "secret('NAME', 'KEY')" in message and "kubectl create secret" in message
+        assert "hf_abcdefSECRET" not in message
+        assert not (repo_copy / "experiments/llama-3-2-fine-tune").exists()
+
+    def test_secret_reference_is_written_inline(self, repo_copy):
+        dataset = S3DatasetParams(
+            endpoint_url="https://s3.us-west-2.amazonaws.com",
+            bucket_name="ml-datasets",
+            file_key="reviews/reviews.csv",
+            access_key=secret("s3-credentials", "access-key-id"),
+            secret_key={"secret": "s3-credentials", "key": "secret-access-key"},
+        )
+        text = _tune(repo_copy, dataset_provider_parameters=dataset).text
+        assert "  access_key: {secret: s3-credentials, key: access-key-id}\n" in text
+        assert "  secret_key: {secret: s3-credentials, key: secret-access-key}\n" in text
+
+
+class TestClusterAndArguments:
+    """Where the experiment goes, and arguments tune() cannot take."""
+
+    def test_cluster_defaults_to_the_first_in_clusters_yaml(self, repo_copy):
+        clusters = repo_copy / "argocd/clusters.yaml"
+        text = clusters.read_text(encoding="utf-8")
+        second = text[text.index("  - name: gpu-cluster-1") :].replace("gpu-cluster-1", "gpu-b")
+        clusters.write_text(text + second, encoding="utf-8")
+        assert "cluster: gpu-cluster-1\n" in _tune(repo_copy).text
+        assert "cluster: gpu-b\n" in _tune(repo_copy, name="other", cluster="gpu-b").text
+        assert (repo_copy / "rendered/gpu-b/other").is_dir()
+
+    def test_unknown_cluster_is_a_located_problem(self, repo_copy):
+        with pytest.raises(DefinitionInvalid) as raised:
+            _tune(repo_copy, cluster="gpu-cluster-2")
+        assert "experiments/llama-3-2-fine-tune/experiment.yaml:2:10: error: cluster " in str(
+            raised.value
+        )
+        assert "did you mean 'gpu-cluster-1'?" in str(raised.value)
+        assert not (repo_copy / "experiments/llama-3-2-fine-tune").exists()
+
+    def test_unknown_argument_gets_a_hint(self, repo_copy):
+        with pytest.raises(ClientError, match="'max_trial_cont'; did you mean 'max_trial_count'"):
+            _tune(repo_copy, max_trial_cont=3)
+
+    def test_function_mode_arguments_say_what_to_do_instead(self, repo_copy):
+        with pytest.raises(ClientError, match="objective: not supported here: a Python"):
+            _tune(repo_copy, objective=lambda parameters: None)
+
+    def test_trainer_owned_field_in_a_mapping_is_refused(self, repo_copy):
+        with pytest.raises(DefinitionInvalid, match="output_dir is set by the trainer"):
+            _tune(repo_copy, trainer_parameters={"training_parameters": {"output_dir": "x"}})
+
+    def test_changing_an_existing_definition_needs_a_new_name(self, repo_copy):
+        _tune(repo_copy)
+        with pytest.raises(ClientError, match="give the changed experiment a new name"):
+            _tune(repo_copy, max_trial_count=4)
+        replaced = _tune(repo_copy, max_trial_count=4, overwrite=True)
+        assert replaced.changed and "max_trial_count: 4\n" in replaced.text
+
+    def test_trainer_resources_are_flattened(self, repo_copy):
+        from kubeflow.katib.types.types import TrainerResources
+
+        resources = TrainerResources(2, 1, {"gpu": "1", "cpu": "500m", "memory": "8Gi"})
+        shared = {"size": "20Gi", "storage_class": None, "access_modes": ["ReadWriteMany"]}
+        text = _tune(repo_copy, resources_per_trial=resources, storage_config=shared).text
+        expected = (
+            "resources_per_trial: {gpu: 1, cpu: 500m, memory: 8Gi, num_workers: 2, "
+            "num_procs_per_worker: 1}\n"
+            "storage_config: {size: 20Gi, access_modes: [ReadWriteMany]}\n"
+        )
+        assert expected in text
