@@ -49,7 +49,7 @@ class TestSeedCall:
                 name="llama-3-2-fine-tune", **seed_objects, **SEED_ARGUMENTS
             )
         path = repo_copy / "experiments/llama-3-2-fine-tune/experiment.yaml"
-        assert SEED_DEFINITION == path.read_text(encoding="utf-8")
+        assert path.read_text(encoding="utf-8") == SEED_DEFINITION
         assert result.changed and result.path == path
         assert "rendered/gpu-cluster-1/llama-3-2-fine-tune/experiment-llama-3-2-fine-tune.yaml" in (
             result.rendered
@@ -60,14 +60,14 @@ class TestSeedCall:
             KatibClient(root=repo_copy).tune(
                 name="Llama-3.2-fine-tune", **seed_objects, **SEED_ARGUMENTS
             )
-        assert [] == list((repo_copy / "experiments").glob("llama-3-2-fine-tune*"))
+        assert list((repo_copy / "experiments").glob("llama-3-2-fine-tune*")) == []
 
     def test_a_second_identical_call_changes_nothing(self, repo_copy, seed_objects):
         client = KatibClient(root=repo_copy)
         with pytest.warns(DefinitionWarning):
             client.tune("llama-3-2-fine-tune", **seed_objects, **SEED_ARGUMENTS)
             again = client.tune("llama-3-2-fine-tune", **seed_objects, **SEED_ARGUMENTS)
-        assert (False, []) == (again.changed, again.rendered)
+        assert (again.changed, again.rendered) == (False, [])
 
 
 class TestCredentials:
