@@ -1,0 +1,164 @@
+"""The outcome of one experiment as plain data, whoever ran it (Katib or the local runner).
+
+Pure: no I/O, no Kubernetes. `build_result` applies the rules both paths share (trial order,
+best trial, counts) so that results.yaml comes out the same way from either.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+Scalar = bool | int | float | str
+
+# The order statuses are listed in `counts`; also the set of statuses a trial can have.
+TRIAL_STATUSES = ("Succeeded", "Failed", "EarlyStopped", "Killed", "MetricsUnavailable", "Running")
+EXPERIMENT_STATUSES = ("Succeeded", "Failed")
+OBJECTIVE_TYPES = ("minimize", "maximize")
+
+
+@dataclass(frozen=True)
+class Objective:
+    metric: str
+    type: str  # "minimize" or "maximize"
+    goal: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.type not in OBJECTIVE_TYPES:
+            raise ValueError(f"objective type must be minimize or maximize, not {self.type!r}")
+
+
+@dataclass(frozen=True)
+class TrialResult:
+    name: str
+    status: str
+    parameters: Mapping[str, Scalar]
+    metrics: Mapping[str, float]
+    # RFC 3339 completion time; orders the chart, deliberately not written to results.yaml so
+    # that the file depends only on what the trials found.
+    completed_at: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.status not in TRIAL_STATUSES:
+            raise ValueError(f"trial {self.name}: unknown status {self.status!r}")
+
+
+@dataclass(frozen=True)
+class Provenance:
+    model_uri: str | None = None
+    model_revision: str | None = None
+    dataset_uri: str | None = None
+    dataset_revision: str | None = None
+    dataset_split: str | None = None
+    trainer_image: str | None = None
+    storage_init_image: str | None = None
+    experiment_uid: str | None = None  # the Katib Experiment's uid; None when run locally
+
+
+@dataclass(frozen=True)
+class ExperimentResult:
+    experiment: str
+    status: str
+    reason: str | None
+    objective: Objective
+    trials: tuple[TrialResult, ...]  # best first, see `build_result`
+    best_trial: TrialResult | None
+    counts: Mapping[str, int]
+    provenance: Provenance = field(default_factory=Provenance)
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "Failed"
+
+
+def objective_value(trial: TrialResult, objective: Objective) -> float | None:
+    """The trial's objective metric, or None when it never reported a finite one."""
+    value = trial.metrics.get(objective.metric)
+    if value is None or not math.isfinite(value):
+        return None
+    return value
+
+
+def _rank_key(trial: TrialResult, objective: Objective) -> tuple[int, float, str]:
+    value = objective_value(trial, objective)
+    if value is None:
+        return (1, 0.0, trial.name)
+    return (0, value if objective.type == "minimize" else -value, trial.name)
+
+
+def build_result(
+    *,
+    experiment: str,
+    status: str,
+    reason: str | None,
+    objective: Objective,
+    trials: Iterable[TrialResult],
+    provenance: Provenance | None = None,
+    fallback_best: TrialResult | None = None,
+) -> ExperimentResult:
+    """Sort the trials (by objective, best first, then name), pick the best, count statuses.
+
+    `fallback_best` is used only when no listed trial reported the objective, e.g. when Katib
+    still names an optimal trial whose Trial object is gone.
+    """
+    if status not in EXPERIMENT_STATUSES:
+        raise ValueError(f"experiment status must be Succeeded or Failed, not {status!r}")
+    ordered = tuple(sorted(trials, key=lambda t: _rank_key(t, objective)))
+    names = [t.name for t in ordered]
+    if len(set(names)) != len(names):
+        raise ValueError(f"{experiment}: trial names are not unique")
+    best = ordered[0] if ordered and objective_value(ordered[0], objective) is not None else None
+    if best is None and fallback_best is not None:
+        best = fallback_best if objective_value(fallback_best, objective) is not None else None
+    counts = {s: n for s in TRIAL_STATUSES if (n := sum(t.status == s for t in ordered))}
+    return ExperimentResult(
+        experiment=experiment,
+        status=status,
+        reason=reason,
+        objective=objective,
+        trials=ordered,
+        best_trial=best,
+        counts=counts,
+        provenance=provenance or Provenance(),
+    )
+
+
+def _trial_document(trial: TrialResult, with_status: bool) -> dict[str, Any]:
+    document: dict[str, Any] = {"name": trial.name}
+    if with_status:
+        document["status"] = trial.status
+    document["parameters"] = {k: trial.parameters[k] for k in sorted(trial.parameters)}
+    document["metrics"] = {k: trial.metrics[k] for k in sorted(trial.metrics)}
+    return document
+
+
+def to_document(result: ExperimentResult, definition_sha256: str) -> dict[str, Any]:
+    """results.yaml as a mapping, keys in the documented order."""
+    p = result.provenance
+    best = result.best_trial
+    return {
+        "experiment": result.experiment,
+        "status": result.status,
+        "reason": result.reason,
+        "objective": {
+            "metric": result.objective.metric,
+            "type": result.objective.type,
+            "goal": result.objective.goal,
+        },
+        "best_trial": None if best is None else _trial_document(best, with_status=False),
+        "trials": [_trial_document(t, with_status=True) for t in result.trials],
+        "counts": dict(result.counts),
+        "provenance": {
+            "definition_sha256": definition_sha256,
+            "model": {"uri": p.model_uri, "revision": p.model_revision},
+            "dataset": {
+                "uri": p.dataset_uri,
+                "revision": p.dataset_revision,
+                "split": p.dataset_split,
+            },
+            "images": {"trainer": p.trainer_image, "storage_init": p.storage_init_image},
+            "experiment_uid": p.experiment_uid,
+        },
+    }
