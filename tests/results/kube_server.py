@@ -1,0 +1,181 @@
+"""A Kubernetes API server for experiments.kubeflow.org and trials.kubeflow.org, on loopback.
+
+Speaks the wire format pykube uses: GET of one object, lists with labelSelector/fieldSelector,
+and `?watch=true` streams of newline-delimited JSON events in chunked encoding. Each watch
+connection plays the next scripted list of steps, which may cut the connection mid-chunk or
+stall, the way proxies and API servers do.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from tests.results.loopback import LoopbackServer
+
+PREFIX = "/apis/kubeflow.org/v1beta1/namespaces/"
+
+
+@dataclass
+class KubeState:
+    experiments: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    trials: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    # One entry per watch connection, a list of steps: ("event", TYPE, obj) stores and sends
+    # obj; ("raw", event) sends an event as is; ("drop",), ("stall", seconds), ("end",).
+    watch_scripts: deque[list[tuple]] = field(default_factory=deque)
+    requests: list[str] = field(default_factory=list)
+    forbidden: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def put(self, obj: dict[str, Any]) -> None:
+        store = self.experiments if obj["kind"] == "Experiment" else self.trials
+        store[(obj["metadata"]["namespace"], obj["metadata"]["name"])] = obj
+
+    def watches(self) -> list[str]:
+        return [r for r in self.requests if "watch=true" in r]
+
+
+def _matches(selector: str, labels: dict[str, str]) -> bool:
+    for term in filter(None, selector.split(",")):
+        key, _, value = term.partition("=")
+        if labels.get(key) != value:
+            return False
+    return True
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    state: KubeState
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def _json(self, code: int, payload: Any) -> None:
+        body = json.dumps(payload).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _status(self, code: int, reason: str, message: str) -> None:
+        self._json(
+            code,
+            {
+                "kind": "Status",
+                "apiVersion": "v1",
+                "metadata": {},
+                "status": "Failure",
+                "message": message,
+                "reason": reason,
+                "code": code,
+            },
+        )
+
+    def do_GET(self) -> None:
+        url = urlsplit(self.path)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        with self.state.lock:
+            self.state.requests.append(self.path)
+        if self.state.forbidden:
+            return self._status(403, "Forbidden", "experiments.kubeflow.org is forbidden")
+        if not url.path.startswith(PREFIX):
+            return self._status(404, "NotFound", f"no route for {url.path}")
+        namespace, plural, *rest = url.path[len(PREFIX) :].split("/")
+        store = {"experiments": self.state.experiments, "trials": self.state.trials}.get(plural)
+        if store is None:
+            return self._status(404, "NotFound", f"the server could not find {plural}")
+        if rest:
+            obj = store.get((namespace, rest[0]))
+            if obj is None:
+                return self._status(404, "NotFound", f'{plural}.kubeflow.org "{rest[0]}" not found')
+            return self._json(200, obj)
+        if query.get("watch") == "true":
+            return self._watch(query)
+        items = [
+            o
+            for (ns, name), o in sorted(store.items())
+            if ns == namespace
+            and _matches(query.get("labelSelector", ""), o["metadata"].get("labels") or {})
+            and query.get("fieldSelector", f"metadata.name={name}") == f"metadata.name={name}"
+        ]
+        kind = "ExperimentList" if plural == "experiments" else "TrialList"
+        self._json(
+            200,
+            {
+                "apiVersion": "kubeflow.org/v1beta1",
+                "kind": kind,
+                "metadata": {"resourceVersion": "2000"},
+                "items": items,
+            },
+        )
+
+    def _chunk(self, data: bytes) -> None:
+        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        self.wfile.flush()
+
+    def _watch(self, query: dict[str, str]) -> None:
+        with self.state.lock:
+            script = self.state.watch_scripts.popleft() if self.state.watch_scripts else None
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        if script is None:  # nothing happens until the server's timeoutSeconds
+            time.sleep(min(float(query.get("timeoutSeconds", "1")), 0.2))
+            script = [("end",)]
+        for step in script:
+            if step[0] == "event":
+                _, kind, obj = step
+                with self.state.lock:
+                    self.state.put(obj)
+                self._chunk(json.dumps({"type": kind, "object": obj}).encode() + b"\n")
+            elif step[0] == "raw":
+                self._chunk(json.dumps(step[1]).encode() + b"\n")
+            elif step[0] == "stall":
+                time.sleep(step[1])
+            elif step[0] == "drop":
+                # Promise a chunk, send half a line, hang up: a proxy cutting the stream.
+                self.wfile.write(b'400\r\n{"type": "MODIF')
+                self.wfile.flush()
+                self.connection.shutdown(socket.SHUT_RDWR)
+                self.close_connection = True
+                return
+            elif step[0] == "end":
+                break
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+
+class KubeServer(LoopbackServer):
+    def __init__(self) -> None:
+        self.state = KubeState()
+        super().__init__(type("Handler", (_Handler,), {"state": self.state}))
+        self.url = self.root
+
+    def kubeconfig(self, path: Any, namespace: str) -> str:
+        path.write_text(
+            json.dumps(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Config",
+                    "current-context": "test",
+                    "clusters": [{"name": "test", "cluster": {"server": self.url}}],
+                    "users": [{"name": "test", "user": {"token": "test-token"}}],
+                    "contexts": [
+                        {
+                            "name": "test",
+                            "context": {"cluster": "test", "user": "test", "namespace": namespace},
+                        }
+                    ],
+                }
+            )
+        )
+        return str(path)

@@ -1,0 +1,174 @@
+"""Waiting for and reading a Katib Experiment through pykube, against a local API server."""
+
+# Assertions put the expected value first (house style), which SIM300 flags.
+# ruff: noqa: SIM300
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from results.errors import ExperimentNotFound, ExperimentWaitTimeout, KubernetesError
+from results.katib import KatibReader, kube_api
+from tests.results import katib_data
+from tests.results.katib_data import NAME, NAMESPACE
+
+
+@pytest.fixture
+def reader_for(kube, tmp_path):
+    """A KatibReader on the local server; its back-off sleeps are recorded, not slept."""
+
+    def make(**options) -> KatibReader:
+        http_timeout = options.pop("http_timeout_s", 5.0)
+        api = kube_api(kube.kubeconfig(tmp_path / "kubeconfig", NAMESPACE), timeout_s=http_timeout)
+        reader = KatibReader(api, NAMESPACE, watch_timeout_s=2, **options)
+        reader.slept = []
+        reader.sleep = reader.slept.append
+        return reader
+
+    return make
+
+
+def _running(version: str) -> dict:
+    return katib_data.experiment(state="Running", resource_version=version)
+
+
+class TestWaitForFinish:
+    """The reader returns the Experiment once Succeeded or Failed, whatever the stream does."""
+
+    def test_already_finished_needs_no_watch(self, kube, reader_for):
+        kube.state.put(katib_data.experiment())
+        finished = reader_for().wait_until_finished(NAME, timeout_s=10)
+        assert "1500" == finished["metadata"]["resourceVersion"]
+        assert [] == kube.state.watches()
+
+    def test_watch_follows_updates_until_succeeded(self, kube, reader_for):
+        kube.state.put(_running("100"))
+        kube.state.watch_scripts.append(
+            [
+                ("event", "MODIFIED", _running("101")),
+                ("event", "MODIFIED", katib_data.experiment(resource_version="102")),
+            ]
+        )
+        finished = reader_for().wait_until_finished(NAME, timeout_s=10)
+        assert "102" == finished["metadata"]["resourceVersion"]
+        [watch] = kube.state.watches()
+        assert "fieldSelector=metadata.name%3Dllama-3-2-1b-imdb" in watch
+        assert "resourceVersion=100" in watch and "timeoutSeconds=2" in watch
+
+    def test_dropped_connection_is_reconnected(self, kube, reader_for):
+        kube.state.put(_running("100"))
+        kube.state.watch_scripts.extend(
+            [
+                [("event", "MODIFIED", _running("101")), ("drop",)],
+                [("event", "MODIFIED", katib_data.experiment(resource_version="103"))],
+            ]
+        )
+        reader = reader_for()
+        finished = reader.wait_until_finished(NAME, timeout_s=10)
+        assert "103" == finished["metadata"]["resourceVersion"]
+        assert 2 == len(kube.state.watches())
+        assert "resourceVersion=101" in kube.state.watches()[1]  # re-read after the drop
+        assert [2.0] == reader.slept  # one back-off before reconnecting
+
+    def test_watch_ended_by_the_server_is_renewed_without_backoff(self, kube, reader_for):
+        kube.state.put(_running("100"))
+        kube.state.watch_scripts.extend(
+            [[("end",)], [("event", "MODIFIED", katib_data.experiment(resource_version="104"))]]
+        )
+        reader = reader_for()
+        assert (
+            "104" == reader.wait_until_finished(NAME, timeout_s=10)["metadata"]["resourceVersion"]
+        )
+        assert (2, []) == (len(kube.state.watches()), reader.slept)
+
+    def test_expired_resource_version_error_event_leads_to_a_fresh_read(self, kube, reader_for):
+        kube.state.put(_running("100"))
+        gone = {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "status": "Failure",
+            "code": 410,
+            "reason": "Expired",
+            "message": "too old resource version: 100 (2000)",
+        }
+        kube.state.watch_scripts.extend(
+            [
+                [("raw", {"type": "ERROR", "object": gone})],
+                [("event", "MODIFIED", katib_data.experiment(resource_version="2001"))],
+            ]
+        )
+        finished = reader_for().wait_until_finished(NAME, timeout_s=10)
+        assert "2001" == finished["metadata"]["resourceVersion"]
+
+    def test_stalled_stream_times_out_and_reconnects(self, kube, reader_for):
+        kube.state.put(_running("100"))
+        kube.state.watch_scripts.extend(
+            [
+                [("stall", 3.0)],
+                [("event", "MODIFIED", katib_data.experiment(resource_version="105"))],
+            ]
+        )
+        reader = reader_for(http_timeout_s=0.5)
+        started = time.monotonic()
+        finished = reader.wait_until_finished(NAME, timeout_s=10)
+        assert "105" == finished["metadata"]["resourceVersion"]
+        assert time.monotonic() - started < 2.5
+
+    def test_failed_experiment_is_finished_too(self, kube, reader_for):
+        kube.state.put(_running("100"))
+        kube.state.watch_scripts.append(
+            [("event", "MODIFIED", katib_data.experiment(state="Failed", resource_version="106"))]
+        )
+        finished = reader_for().wait_until_finished(NAME, timeout_s=10)
+        assert "Failed" in [c["type"] for c in finished["status"]["conditions"]]
+
+
+class TestWaitFailures:
+    """Every way of not getting an answer ends in a named error."""
+
+    def test_deadline_passes_while_running(self, kube, reader_for):
+        kube.state.put(_running("100"))
+        reader = reader_for()
+        started = time.monotonic()
+        with pytest.raises(ExperimentWaitTimeout, match="did not finish within 0.6s"):
+            reader.wait_until_finished(NAME, timeout_s=0.6)
+        assert time.monotonic() - started < 3
+
+    def test_missing_experiment(self, kube, reader_for):
+        with pytest.raises(ExperimentNotFound, match="kubeflow/llama-3-2-1b-imdb does not exist"):
+            reader_for().wait_until_finished(NAME, timeout_s=5)
+
+    def test_experiment_deleted_while_watching(self, kube, reader_for):
+        kube.state.put(_running("100"))
+        kube.state.watch_scripts.append([("event", "DELETED", _running("107"))])
+        with pytest.raises(ExperimentNotFound, match="was deleted"):
+            reader_for().wait_until_finished(NAME, timeout_s=5)
+
+    def test_forbidden_names_the_missing_permission(self, kube, reader_for):
+        kube.state.forbidden = True
+        with pytest.raises(KubernetesError, match="HTTP 403 forbidden .*get/list/watch"):
+            reader_for().wait_until_finished(NAME, timeout_s=5)
+
+    def test_missing_kubeconfig(self, tmp_path):
+        with pytest.raises(KubernetesError, match="no usable Kubernetes configuration"):
+            kube_api(str(tmp_path / "absent"))
+
+
+class TestTrials:
+    """Trials are found by Katib's experiment label, never by name prefix."""
+
+    def test_lists_only_this_experiments_trials_sorted_by_name(self, kube, reader_for):
+        for trial in katib_data.default_trials():
+            kube.state.put(trial)
+        kube.state.put(
+            katib_data.trial(
+                "zzz", learning_rate="1e-05", r="8", use_rslora="true", experiment=f"{NAME}-v2"
+            )
+        )
+        trials = reader_for().trials(NAME)
+        expected = sorted(t["metadata"]["name"] for t in katib_data.default_trials())
+        assert expected == [t["metadata"]["name"] for t in trials]
+        [listing] = [r for r in kube.state.requests if "/trials" in r]
+        assert "labelSelector=katib.kubeflow.org%2Fexperiment%3Dllama-3-2-1b-imdb" in listing
