@@ -1,0 +1,219 @@
+"""`hpo results <name>`: the results Job's entrypoint.
+
+Every flag falls back to an environment variable (the Job sets them), and the forge token is
+read only from HPO_FORGE_TOKEN so it never appears in a command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator.errors import ExitCode, HpoError
+from results.errors import BranchTakenOver, DefinitionReadError, ResultsConfigError
+
+DEFAULT_TIMEOUT = "7d"
+DEFAULT_AUTHOR_NAME = "hpo-results"
+DEFAULT_AUTHOR_EMAIL = "hpo-results@noreply.invalid"
+DEFAULT_LABELS = "hpo-results"
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd]?)$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+log = logging.getLogger("results")
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in `text`: a number with an optional unit, e.g. 90, 45m, 48h, 7d."""
+    match = _DURATION.match(text.strip())
+    if not match:
+        raise ResultsConfigError(f"--timeout: {text!r} is not a duration such as 3600, 90m or 7d")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "results",
+        help="wait for a Katib Experiment, then write its results to a pull request",
+        description="Wait until the Experiment <name> has Succeeded or Failed, write "
+        "experiments/<name>/results.yaml, report.md and chart.png on the branch "
+        "hpo-results/<name>, and open or update its pull request. The forge token is read "
+        "from HPO_FORGE_TOKEN.",
+    )
+    parser.add_argument("name", help="the experiment (and Katib Experiment) name")
+    add = parser.add_argument
+    add("--namespace", help="the Experiment's namespace (HPO_NAMESPACE; default: kubeconfig's)")
+    add("--kubeconfig", help="kubeconfig file (KUBECONFIG; default: in-cluster, ~/.kube/config)")
+    add(
+        "--timeout",
+        help=f"give up waiting after this long (HPO_RESULTS_TIMEOUT; {DEFAULT_TIMEOUT})",
+    )
+    add("--git-url", help="repository to push to, HTTPS or SSH (HPO_GIT_URL)")
+    add("--base-branch", help="branch the results PR targets (HPO_BASE_BRANCH; main)")
+    add("--forge", choices=("github", "gitlab"), help="(HPO_FORGE)")
+    add("--forge-api-url", help="REST API root (HPO_FORGE_API_URL; default: the public forge)")
+    add("--repo", help="owner/name on GitHub or the project path on GitLab (HPO_REPO)")
+    add("--ssh-key", help="private key file for an SSH git URL (HPO_GIT_SSH_KEY)")
+    add("--ssh-known-hosts", help="known_hosts file for SSH (HPO_GIT_SSH_KNOWN_HOSTS)")
+    add("--author-name", help=f"commit author (HPO_GIT_AUTHOR_NAME; {DEFAULT_AUTHOR_NAME})")
+    add("--author-email", help=f"commit email (HPO_GIT_AUTHOR_EMAIL; {DEFAULT_AUTHOR_EMAIL})")
+    add("--labels", help=f"comma-separated PR labels (HPO_LABELS; {DEFAULT_LABELS})")
+    add("--storage-init-image", help="recorded in provenance (HPO_STORAGE_INIT_IMAGE)")
+    add("--watch-seconds", type=int, default=300, help=argparse.SUPPRESS)
+    parser.set_defaults(func=run)
+    return parser
+
+
+@dataclass(frozen=True)
+class Settings:
+    name: str
+    namespace: str | None
+    kubeconfig: str | None
+    timeout_s: float
+    git_url: str
+    base_branch: str
+    forge: str
+    forge_api_url: str | None
+    repo: str
+    token: str
+    ssh_key: str | None
+    ssh_known_hosts: str | None
+    author_name: str
+    author_email: str
+    labels: tuple[str, ...]
+    storage_init_image: str | None
+    watch_seconds: int
+
+
+def _setting(args: argparse.Namespace, attr: str, env: str, default: str | None = None):
+    value = getattr(args, attr, None)
+    return value if value not in (None, "") else (os.environ.get(env) or default)
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    missing = []
+
+    def required(attr: str, env: str) -> str:
+        value = _setting(args, attr, env)
+        if not value:
+            missing.append(f"--{attr.replace('_', '-')} ({env})")
+        return value or ""
+
+    git_url = required("git_url", "HPO_GIT_URL")
+    forge = required("forge", "HPO_FORGE")
+    repo = required("repo", "HPO_REPO")
+    token = os.environ.get("HPO_FORGE_TOKEN", "")
+    if not token:
+        missing.append("HPO_FORGE_TOKEN")
+    if missing:
+        raise ResultsConfigError(f"results: missing {', '.join(missing)}")
+    if forge not in ("github", "gitlab"):
+        raise ResultsConfigError(f"results: HPO_FORGE must be github or gitlab, not {forge!r}")
+    labels = _setting(args, "labels", "HPO_LABELS", DEFAULT_LABELS)
+    return Settings(
+        name=args.name,
+        namespace=_setting(args, "namespace", "HPO_NAMESPACE"),
+        kubeconfig=_setting(args, "kubeconfig", "KUBECONFIG"),
+        timeout_s=parse_duration(_setting(args, "timeout", "HPO_RESULTS_TIMEOUT", DEFAULT_TIMEOUT)),
+        git_url=git_url,
+        base_branch=_setting(args, "base_branch", "HPO_BASE_BRANCH", "main"),
+        forge=forge,
+        forge_api_url=_setting(args, "forge_api_url", "HPO_FORGE_API_URL"),
+        repo=repo,
+        token=token,
+        ssh_key=_setting(args, "ssh_key", "HPO_GIT_SSH_KEY"),
+        ssh_known_hosts=_setting(args, "ssh_known_hosts", "HPO_GIT_SSH_KNOWN_HOSTS"),
+        author_name=_setting(args, "author_name", "HPO_GIT_AUTHOR_NAME", DEFAULT_AUTHOR_NAME),
+        author_email=_setting(args, "author_email", "HPO_GIT_AUTHOR_EMAIL", DEFAULT_AUTHOR_EMAIL),
+        labels=tuple(label.strip() for label in labels.split(",") if label.strip()),
+        storage_init_image=_setting(args, "storage_init_image", "HPO_STORAGE_INIT_IMAGE"),
+        watch_seconds=args.watch_seconds,
+    )
+
+
+def _write_back(settings: Settings, experiment: dict, trials: list[dict], workdir: Path) -> str:
+    from results import definition
+    from results.forge import make_forge
+    from results.git import Git, Identity, auth_environment
+    from results.katib_objects import result_from_katib
+    from results.publish import publish
+
+    env = auth_environment(
+        settings.git_url,
+        token=settings.token,
+        forge=settings.forge,
+        ssh_key=settings.ssh_key,
+        known_hosts=settings.ssh_known_hosts,
+    )
+    git = Git.clone(
+        settings.git_url,
+        workdir / "repo",
+        branch=settings.base_branch,
+        env=env,
+        secrets=[settings.token],
+    )
+    where = f"experiments/{settings.name}/experiment.yaml"
+    path = git.workdir / where
+    if not path.is_file():
+        raise DefinitionReadError(f"{where}: not found on {settings.base_branch}")
+    text = path.read_bytes()
+    document = definition.parse_definition(text, where)
+    space = definition.search_space(document, where)
+    result = result_from_katib(
+        experiment,
+        trials,
+        kinds=space.kinds,
+        values=space.values,
+        provenance=definition.provenance(document, storage_init_image=settings.storage_init_image),
+    )
+    forge = make_forge(settings.forge, settings.forge_api_url, settings.repo, settings.token)
+    outcome = publish(
+        git,
+        forge,
+        result=result,
+        definition_text=text,
+        base=settings.base_branch,
+        identity=Identity(settings.author_name, settings.author_email),
+        labels=settings.labels,
+    )
+    summary = f"{outcome.branch}: {outcome.branch_update.action}"
+    if outcome.pr is not None:
+        summary += f"; pull request {outcome.pr_action}: {outcome.pr.url or outcome.pr.number}"
+    return summary
+
+
+def run(args: argparse.Namespace) -> int:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    try:
+        settings = settings_from(args)
+        from results.katib import KatibReader, kube_api
+
+        api = kube_api(settings.kubeconfig, timeout_s=settings.watch_seconds + 30)
+        namespace = settings.namespace or api.config.namespace
+        reader = KatibReader(api, namespace, watch_timeout_s=settings.watch_seconds)
+        experiment = reader.wait_until_finished(settings.name, settings.timeout_s)
+        trials = reader.trials(settings.name)
+        with tempfile.TemporaryDirectory(prefix="hpo-results-") as workdir:
+            print(_write_back(settings, experiment, trials, Path(workdir)))
+    except BranchTakenOver as e:
+        # A person owns the branch now: that is an outcome, not a failure of the Job.
+        print(f"warning: {e}", file=sys.stderr)
+        return int(ExitCode.OK)
+    except HpoError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return int(e.exit_code)
+    return int(ExitCode.OK)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Standalone entry (`python -m results`), the same command as `hpo results`."""
+    parser = argparse.ArgumentParser(prog="hpo")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.func(args)

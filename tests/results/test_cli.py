@@ -1,0 +1,161 @@
+"""`hpo results <name>` end to end: Kubernetes API server -> bare git origin -> forge server."""
+
+# Assertions put the expected value first (house style), which SIM300 flags.
+# ruff: noqa: SIM300
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+import yaml
+
+from results import cli
+from tests.results import katib_data
+from tests.results.conftest import PERSON, git
+from tests.results.forge_server import TOKEN
+
+NAME = katib_data.NAME
+BRANCH = f"hpo-results/{NAME}"
+
+
+@pytest.fixture
+def cluster(kube, tmp_path, monkeypatch):
+    """A running Experiment whose next watch reports it finished, plus its trials."""
+    monkeypatch.setenv("KUBECONFIG", kube.kubeconfig(tmp_path / "kubeconfig", katib_data.NAMESPACE))
+    kube.state.put(katib_data.experiment(state="Running", resource_version="100"))
+    for trial in katib_data.default_trials():
+        kube.state.put(trial)
+    kube.state.watch_scripts.append([("event", "MODIFIED", katib_data.experiment())])
+    return kube
+
+
+@pytest.fixture
+def settings(origin, github, monkeypatch):
+    for key, value in {
+        "HPO_GIT_URL": origin.url,
+        "HPO_FORGE": "github",
+        "HPO_FORGE_API_URL": github.api_url,
+        "HPO_REPO": github.state.repo,
+        "HPO_FORGE_TOKEN": TOKEN,
+        "HPO_STORAGE_INIT_IMAGE": "ghcr.io/example/hpo-storage-init:0.1.0",
+    }.items():
+        monkeypatch.setenv(key, value)
+
+
+def _run(*extra: str) -> int:
+    return cli.main(["results", NAME, "--watch-seconds", "2", *extra])
+
+
+class TestRegister:
+    """The generator's `hpo` parser gains the subcommand through register()."""
+
+    def test_register_adds_results_with_run(self):
+        parser = argparse.ArgumentParser(prog="hpo")
+        cli.register(parser.add_subparsers(dest="command"))
+        args = parser.parse_args(["results", NAME, "--forge", "gitlab"])
+        assert (cli.run, NAME, "gitlab") == (args.func, args.name, args.forge)
+
+
+class TestEndToEnd:
+    """The job waits, writes the files on its branch, and opens exactly one PR."""
+
+    def test_run_twice_gives_one_commit_and_one_pr(self, cluster, settings, origin, github, capsys):
+        assert 0 == _run()
+        first = capsys.readouterr().out
+        cluster.state.watch_scripts.clear()  # finished now: the second run needs no watch
+        assert 0 == _run()
+        second = capsys.readouterr().out
+        url = "https://github.example/example-org/hpo/pull/1"
+        assert f"{BRANCH}: pushed; pull request created: {url}\n" == first
+        assert f"{BRANCH}: unchanged; pull request unchanged: {url}\n" == second
+        assert 1 == len(origin.log(f"main..{BRANCH}"))
+        assert 1 == len(github.state.prs)
+        loaded = yaml.safe_load(origin.show(BRANCH, f"experiments/{NAME}/results.yaml"))
+        assert {
+            "definition_sha256": loaded["provenance"]["definition_sha256"],
+            "model": {
+                "uri": "hf://meta-llama/Llama-3.2-1B",
+                "revision": "4e20de362430cd3b72f300e6b0f18e50e7166e08",
+            },
+            "dataset": {
+                "uri": "hf://stanfordnlp/imdb",
+                "revision": "main",
+                "split": "train[:1000]",
+            },
+            "images": {
+                "trainer": katib_data.TRAINER_IMAGE,
+                "storage_init": "ghcr.io/example/hpo-storage-init:0.1.0",
+            },
+            "experiment_uid": katib_data.EXPERIMENT_UID,
+        } == loaded["provenance"]
+        assert {"learning_rate": 3.2e-05, "r": 16, "use_rslora": True} == loaded["best_trial"][
+            "parameters"
+        ]
+
+    def test_failed_experiment_still_gets_a_pr_marked_failed(
+        self, kube, settings, origin, github, tmp_path, monkeypatch
+    ):
+        monkeypatch.setenv("KUBECONFIG", kube.kubeconfig(tmp_path / "kc", katib_data.NAMESPACE))
+        kube.state.put(katib_data.experiment(state="Failed"))
+        finished = katib_data.default_trials()[1:]  # the best trial never ran
+        for trial in finished:
+            kube.state.put(trial)
+        assert 0 == _run()
+        [pr] = github.state.prs.values()
+        assert "HPO results: llama-3-2-1b-imdb FAILED" == pr["title"]
+        assert ["hpo-results", "hpo-failed"] == [label["name"] for label in pr["labels"]]
+        assert "ExperimentMaxFailedTrialsReached" in pr["body"]
+        loaded = yaml.safe_load(origin.show(BRANCH, f"experiments/{NAME}/results.yaml"))
+        assert ("Failed", 3) == (loaded["status"], len(loaded["trials"]))
+        assert loaded["reason"].startswith("ExperimentMaxFailedTrialsReached: ")
+
+
+class TestErrors:
+    """Bad settings and dead ends end with one line on stderr and a named exit code."""
+
+    def test_missing_settings_are_listed_at_once(self, capsys):
+        assert 2 == _run()
+        expected = (
+            "error: results: missing --git-url (HPO_GIT_URL), --forge (HPO_FORGE), "
+            "--repo (HPO_REPO), HPO_FORGE_TOKEN\n"
+        )
+        assert expected == capsys.readouterr().err
+
+    def test_bad_timeout(self, settings, capsys):
+        assert 2 == _run("--timeout", "soon")
+        assert "error: --timeout: 'soon' is not a duration such as 3600, 90m or 7d\n" == (
+            capsys.readouterr().err
+        )
+
+    def test_deadline(self, kube, settings, tmp_path, monkeypatch, capsys):
+        monkeypatch.setenv("KUBECONFIG", kube.kubeconfig(tmp_path / "kc", katib_data.NAMESPACE))
+        kube.state.put(katib_data.experiment(state="Running"))
+        assert 3 == _run("--timeout", "1s")
+        expected = "error: Experiment kubeflow/llama-3-2-1b-imdb did not finish within 1s\n"
+        assert expected == capsys.readouterr().err.splitlines(keepends=True)[-1]
+
+    def test_definition_missing_on_the_base_branch(self, cluster, settings, origin, capsys):
+        work = origin.clone("remove")
+        git(work, "rm", "--quiet", "-r", f"experiments/{NAME}")
+        git(work, "commit", "--quiet", "-m", "Remove the experiment")
+        git(work, "push", "--quiet", "origin", "main")
+        assert 1 == _run()
+        expected = f"error: experiments/{NAME}/experiment.yaml: not found on main\n"
+        assert expected == capsys.readouterr().err.splitlines(keepends=True)[-1]
+
+    def test_branch_owned_by_a_person_is_left_alone(self, cluster, settings, origin, capsys):
+        work = origin.clone("person")
+        git(work, "checkout", "--quiet", "-b", BRANCH)
+        (work / "notes.md").write_text("my own analysis\n")
+        git(work, "add", "notes.md")
+        git(work, "commit", "--quiet", "-m", "Notes", identity=PERSON)
+        git(work, "push", "--quiet", "origin", BRANCH)
+        tip = origin.tip(BRANCH)
+        assert 0 == _run()
+        assert (
+            capsys.readouterr()
+            .err.splitlines()[-1]
+            .startswith(f"warning: {BRANCH} has commits by Ada Reviewer <ada@example.org>")
+        )
+        assert tip == origin.tip(BRANCH)
