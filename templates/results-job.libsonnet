@@ -1,0 +1,125 @@
+// The results Job of one experiment, with the identity it runs as.
+//
+// It waits for the Katib Experiment to finish, then writes experiments/<name>/results.yaml,
+// report.md and chart.png to the branch hpo-results/<name> and opens or updates its pull
+// request (`hpo results <name>`). Rendered after the Experiment in the sync waves: an
+// experiment runs for hours, so this is a wave, not a PostSync hook.
+//
+// Its Role may only read experiments and trials in its own namespace; the forge token reaches
+// the container only through a secretKeyRef.
+
+local common = import 'common.libsonnet';
+
+local defaults = {
+  name: error 'must provide name',
+  namespace: error 'must provide namespace',
+  image: error 'must provide image',
+  syncWave: error 'must provide syncWave',
+  git: {
+    url: error 'must provide git.url',
+    baseBranch: 'main',
+    forge: error 'must provide git.forge',
+    forgeApiUrl: null,  // null: the public GitHub or GitLab API
+    repo: error 'must provide git.repo',
+  },
+  tokenSecret: {
+    secret: error 'must provide tokenSecret.secret',
+    key: error 'must provide tokenSecret.key',
+  },
+  timeout: '7d',  // how long the Job waits for the Experiment (hpo results --timeout)
+  storageInitImage: null,  // recorded in the results' provenance when given
+  labels: {},
+  backoffLimit: 2,
+  resources: {
+    requests: { cpu: '100m', memory: '256Mi' },
+    limits: { cpu: '1', memory: '1Gi' },
+  },
+};
+
+function(params)
+  // Nested objects are merged key by key, so a caller may give only some git keys.
+  local p = defaults + params + {
+    git: defaults.git + std.get(params, 'git', {}),
+    tokenSecret: defaults.tokenSecret + std.get(params, 'tokenSecret', {}),
+  };
+  local fullName = p.name + '-results';
+  local labels = common.labels(p.name, 'results') + p.labels;
+  local metadata = { name: fullName, namespace: p.namespace, labels: labels };
+  local optionalEnv(name, value) = if value == null then [] else [{ name: name, value: value }];
+
+  assert std.isString(p.name) && std.length(p.name) <= 55 : 'name must be a string of at most 55 characters';
+  assert std.member(['github', 'gitlab'], p.git.forge) : 'git.forge must be github or gitlab';
+  assert std.isNumber(p.syncWave) || std.isString(p.syncWave) : 'syncWave must be a number or a string';
+
+  {
+    serviceAccount: {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: metadata,
+    },
+
+    role: {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: metadata,
+      rules: [{
+        apiGroups: ['kubeflow.org'],
+        resources: ['experiments', 'trials'],
+        verbs: ['get', 'list', 'watch'],
+      }],
+    },
+
+    roleBinding: {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: metadata,
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: fullName },
+      subjects: [{ kind: 'ServiceAccount', name: fullName, namespace: p.namespace }],
+    },
+
+    job: {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: metadata { annotations: common.syncWave(std.toString(p.syncWave)) },
+      spec: {
+        backoffLimit: p.backoffLimit,
+        template: {
+          metadata: { labels: labels },
+          spec: {
+            serviceAccountName: fullName,
+            restartPolicy: 'Never',
+            securityContext: common.podSecurityContext,
+            containers: [{
+              name: 'results',
+              image: p.image,
+              imagePullPolicy: 'IfNotPresent',
+              command: ['hpo', 'results', p.name],
+              env: [
+                { name: 'HPO_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+                { name: 'HPO_GIT_URL', value: p.git.url },
+                { name: 'HPO_BASE_BRANCH', value: p.git.baseBranch },
+                { name: 'HPO_FORGE', value: p.git.forge },
+                { name: 'HPO_REPO', value: p.git.repo },
+                { name: 'HPO_RESULTS_TIMEOUT', value: p.timeout },
+                {
+                  name: 'HPO_FORGE_TOKEN',
+                  valueFrom: { secretKeyRef: { name: p.tokenSecret.secret, key: p.tokenSecret.key } },
+                },
+                // The root filesystem is read-only: git, matplotlib and the clone use /tmp.
+                { name: 'HOME', value: '/tmp' },
+                { name: 'MPLCONFIGDIR', value: '/tmp/matplotlib' },
+              ] + optionalEnv('HPO_FORGE_API_URL', p.git.forgeApiUrl)
+              + optionalEnv('HPO_STORAGE_INIT_IMAGE', p.storageInitImage),
+              securityContext: common.containerSecurityContext {
+                runAsUser: 1000,
+                readOnlyRootFilesystem: true,
+              },
+              resources: p.resources,
+              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+            }],
+            volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '2Gi' } }],
+          },
+        },
+      },
+    },
+  }

@@ -1,0 +1,168 @@
+"""templates/results-job.libsonnet: valid Kubernetes objects, least privilege, restricted pods."""
+
+# Assertions put the expected value first (house style), which SIM300 flags.
+# ruff: noqa: SIM300
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import _jsonnet
+import kubernetes_validate
+import pytest
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "results-job.libsonnet"
+PARAMS = {
+    "name": "llama-3-2-1b-imdb",
+    "namespace": "kubeflow",
+    "image": "ghcr.io/example/hpo-results:0.1.0",
+    "syncWave": "3",
+    "git": {
+        "url": "https://github.com/example-org/hpo.git",
+        "baseBranch": "main",
+        "forge": "github",
+        "forgeApiUrl": None,
+        "repo": "example-org/hpo",
+    },
+    "tokenSecret": {"secret": "forge-token", "key": "token"},
+}
+
+
+def render(params: dict) -> dict:
+    return json.loads(
+        _jsonnet.evaluate_file(str(TEMPLATE), tla_codes={"params": json.dumps(params)})
+    )
+
+
+@pytest.fixture(scope="module")
+def objects() -> dict:
+    return render(PARAMS)
+
+
+def _container(objects: dict) -> dict:
+    [container] = objects["job"]["spec"]["template"]["spec"]["containers"]
+    return container
+
+
+class TestObjects:
+    """Four objects, each valid against the Kubernetes 1.30 schemas in strict mode."""
+
+    def test_kinds_and_names(self, objects):
+        expected = {
+            "job": ("Job", "llama-3-2-1b-imdb-results"),
+            "serviceAccount": ("ServiceAccount", "llama-3-2-1b-imdb-results"),
+            "role": ("Role", "llama-3-2-1b-imdb-results"),
+            "roleBinding": ("RoleBinding", "llama-3-2-1b-imdb-results"),
+        }
+        assert expected == {k: (o["kind"], o["metadata"]["name"]) for k, o in objects.items()}
+        assert {"kubeflow"} == {o["metadata"]["namespace"] for o in objects.values()}
+
+    @pytest.mark.parametrize("key", ["job", "serviceAccount", "role", "roleBinding"])
+    def test_validates_strictly(self, objects, key):
+        kubernetes_validate.validate(objects[key], "1.30.0", strict=True)
+
+
+class TestLeastPrivilege:
+    """The Job may read experiments and trials in its namespace and nothing else."""
+
+    def test_role_allows_only_reading_katib_objects(self, objects):
+        expected = [
+            {
+                "apiGroups": ["kubeflow.org"],
+                "resources": ["experiments", "trials"],
+                "verbs": ["get", "list", "watch"],
+            }
+        ]
+        assert expected == objects["role"]["rules"]
+
+    def test_binding_ties_the_role_to_the_jobs_service_account(self, objects):
+        binding = objects["roleBinding"]
+        assert ("Role", "llama-3-2-1b-imdb-results") == (
+            binding["roleRef"]["kind"],
+            binding["roleRef"]["name"],
+        )
+        assert [
+            {"kind": "ServiceAccount", "name": "llama-3-2-1b-imdb-results", "namespace": "kubeflow"}
+        ] == binding["subjects"]
+        pod = objects["job"]["spec"]["template"]["spec"]
+        assert "llama-3-2-1b-imdb-results" == pod["serviceAccountName"]
+
+    def test_token_arrives_only_through_a_secret_key_ref(self, objects):
+        env = {e["name"]: e for e in _container(objects)["env"]}
+        assert {"secretKeyRef": {"name": "forge-token", "key": "token"}} == env["HPO_FORGE_TOKEN"][
+            "valueFrom"
+        ]
+        literal = [e for e in env.values() if "value" in e and "token" in e["value"].lower()]
+        assert [] == literal
+
+
+class TestPod:
+    """The pod meets the restricted Pod Security Standard and runs `hpo results <name>`."""
+
+    def test_restricted_security_context(self, objects):
+        pod = objects["job"]["spec"]["template"]["spec"]
+        container = _container(objects)["securityContext"]
+        assert (True, 1000) == (
+            pod["securityContext"]["runAsNonRoot"],
+            pod["securityContext"]["runAsUser"],
+        )
+        assert {"type": "RuntimeDefault"} == pod["securityContext"]["seccompProfile"]
+        assert (False, ["ALL"], True, 1000) == (
+            container["allowPrivilegeEscalation"],
+            container["capabilities"]["drop"],
+            container["runAsNonRoot"],
+            container["runAsUser"],
+        )
+
+    def test_explicit_command_and_settings(self, objects):
+        container = _container(objects)
+        assert ["hpo", "results", "llama-3-2-1b-imdb"] == container["command"]
+        values = {e["name"]: e.get("value") for e in container["env"]}
+        assert {
+            "HPO_GIT_URL": "https://github.com/example-org/hpo.git",
+            "HPO_BASE_BRANCH": "main",
+            "HPO_FORGE": "github",
+            "HPO_REPO": "example-org/hpo",
+        }.items() <= values.items()
+        assert "HPO_FORGE_API_URL" not in values  # null: the public API
+
+    def test_sync_wave_backoff_and_resources(self, objects):
+        job = objects["job"]
+        assert "3" == job["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]
+        assert job["spec"]["backoffLimit"] <= 3
+        resources = _container(objects)["resources"]
+        assert {"cpu", "memory"} == set(resources["requests"]) == set(resources["limits"])
+
+    def test_numeric_wave_and_gitlab_api_url(self):
+        params = {
+            **PARAMS,
+            "syncWave": 5,
+            "git": {
+                **PARAMS["git"],
+                "forge": "gitlab",
+                "forgeApiUrl": "https://gitlab.example/api/v4",
+            },
+        }
+        objects = render(params)
+        assert "5" == objects["job"]["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]
+        values = {e["name"]: e.get("value") for e in _container(objects)["env"]}
+        assert "https://gitlab.example/api/v4" == values["HPO_FORGE_API_URL"]
+
+
+class TestParams:
+    """Missing or wrong parameters stop the render with a message naming them."""
+
+    def test_missing_required_key(self):
+        params = {k: v for k, v in PARAMS.items() if k != "image"}
+        with pytest.raises(RuntimeError, match="must provide image"):
+            render(params)
+
+    def test_missing_nested_git_key(self):
+        params = {**PARAMS, "git": {"url": "https://x/y.git", "forge": "github"}}
+        with pytest.raises(RuntimeError, match="must provide git.repo"):
+            render(params)
+
+    def test_unknown_forge(self):
+        with pytest.raises(RuntimeError, match="git.forge must be github or gitlab"):
+            render({**PARAMS, "git": {**PARAMS["git"], "forge": "gitea"}})
