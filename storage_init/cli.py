@@ -52,9 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Our own lines at INFO; the SDKs' per-request chatter only from WARNING up.
     logging.basicConfig(
-        level=logging.INFO, stream=sys.stderr, format="storage-init: %(message)s", force=True
+        level=logging.WARNING, stream=sys.stderr, format="storage-init: %(message)s", force=True
     )
+    logging.getLogger("storage_init").setLevel(logging.INFO)
     try:
         source = Source(
             uri=args.uri,

@@ -39,7 +39,7 @@ def fetch(
 ) -> Path:
     """Make `<cache_dir>/<kind>s/<key>` a complete copy of `source` and return it."""
     location = check_source(kind, source)
-    policy = retry or RetryPolicy()
+    policy = retry or RetryPolicy.from_env()
     folder = cache_folder(cache_dir, kind, source)
     # A local source has no revision to pin, so its content decides whether the copy is current.
     local_revision = None

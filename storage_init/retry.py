@@ -8,13 +8,14 @@ in one place and the log says what is being retried.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from .errors import StorageError
+from .errors import InvalidSourceError, StorageError
 
 log = logging.getLogger("storage_init")
 T = TypeVar("T")
@@ -27,6 +28,16 @@ class RetryPolicy:
     attempts: int = 6
     base_delay: float = 1.0
     max_delay: float = 30.0
+
+    @classmethod
+    def from_env(cls) -> RetryPolicy:
+        """STORAGE_INIT_RETRY_ATTEMPTS and STORAGE_INIT_RETRY_BASE_SECONDS override the defaults."""
+        try:
+            attempts = int(os.environ.get("STORAGE_INIT_RETRY_ATTEMPTS") or cls.attempts)
+            base = float(os.environ.get("STORAGE_INIT_RETRY_BASE_SECONDS") or cls.base_delay)
+        except ValueError as error:
+            raise InvalidSourceError(f"bad STORAGE_INIT_RETRY_* value: {error}") from error
+        return cls(attempts=max(1, attempts), base_delay=max(0.0, base))
 
     def delay(self, failed_attempts: int) -> float:
         ceiling = min(self.max_delay, self.base_delay * 2 ** (failed_attempts - 1))
