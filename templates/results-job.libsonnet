@@ -44,7 +44,13 @@ function(params)
   };
   local fullName = p.name + '-results';
   local labels = common.labels(p.name, 'results') + p.labels;
-  local metadata = { name: fullName, namespace: p.namespace, labels: labels };
+  // All four share the wave: the identity exists before the pod that uses it starts.
+  local metadata = {
+    name: fullName,
+    namespace: p.namespace,
+    labels: labels,
+    annotations: common.syncWave(std.toString(p.syncWave)),
+  };
   local optionalEnv(name, value) = if value == null then [] else [{ name: name, value: value }];
 
   assert std.isString(p.name) && std.length(p.name) <= 55 : 'name must be a string of at most 55 characters';
@@ -80,7 +86,7 @@ function(params)
     job: {
       apiVersion: 'batch/v1',
       kind: 'Job',
-      metadata: metadata { annotations: common.syncWave(std.toString(p.syncWave)) },
+      metadata: metadata,
       spec: {
         backoffLimit: p.backoffLimit,
         template: {

@@ -129,7 +129,11 @@ class TestPod:
 
     def test_sync_wave_backoff_and_resources(self, objects):
         job = objects["job"]
-        assert "3" == job["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]
+        waves = {
+            k: o["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]
+            for k, o in objects.items()
+        }
+        assert {"job": "3", "serviceAccount": "3", "role": "3", "roleBinding": "3"} == waves
         assert job["spec"]["backoffLimit"] <= 3
         resources = _container(objects)["resources"]
         assert {"cpu", "memory"} == set(resources["requests"]) == set(resources["limits"])
