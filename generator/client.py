@@ -41,7 +41,7 @@ from generator.client_yaml import dump_definition
 from generator.definition import parse_definition
 from generator.errors import Problem
 from generator.project import DEFINITION_FILE, EXPERIMENTS_DIR, find_root
-from generator.render import RENDERED_DIR, render_experiment
+from generator.render import RENDERED_DIR, render_experiments
 from generator.repo_config import load_repo_config
 from generator.spec import DNS1123_LABEL, MAX_NAME_LENGTH, UNSUPPORTED_TUNE_ARGUMENTS, suggest_name
 
@@ -190,7 +190,7 @@ class KatibClient:
         if loaded.spec is not None:
             problems += check_definition(loaded, name, repo)
             if not any(p.is_error for p in problems):
-                rendered = render_experiment(loaded.spec, self.root, repo)
+                rendered = render_experiments([loaded.spec], self.root, repo)[0]
                 problems += rendered.problems
                 if rendered.deployable:
                     rendered_files = rendered.files

@@ -266,7 +266,7 @@ def tune_arguments(spec: Any, *, library_objects: bool = False) -> dict[str, Any
     and lora_config become transformers.TrainingArguments and peft.LoraConfig objects; those
     cannot tell a value written equal to its default from an unwritten one, so such keys drop.
     """
-    given = spec.model_dump(exclude_unset=True)
+    given = spec.model_dump(exclude_unset=True, warnings=False)  # union tags are callables
     dataset = given.pop("dataset_provider_parameters")
     dataset_class = S3DatasetParams if "bucket_name" in dataset else HuggingFaceDatasetParams
     given["model_provider_parameters"] = HuggingFaceModelParams(

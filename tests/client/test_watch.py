@@ -1,0 +1,71 @@
+"""wait_for_experiment_condition() watches the Experiment through the Kubernetes API (pykube)."""
+
+from __future__ import annotations
+
+import pytest
+
+from generator.client import ClientError, KatibClient
+from tests.client.kube_api import KubeServer, experiment
+
+NAME = "llama-3-2-1b-imdb"
+
+
+@pytest.fixture
+def kube(tmp_path):
+    with KubeServer() as server:
+        yield server
+
+
+@pytest.fixture
+def client(kube, repo_copy, tmp_path):
+    config = kube.write_kubeconfig(tmp_path / "kubeconfig")
+    return KatibClient(root=repo_copy, config_file=str(config))
+
+
+class TestWaiting:
+    """The watch follows events until the condition, resuming from the last version seen."""
+
+    def test_returns_when_succeeded_arrives_on_the_watch(self, kube, client):
+        kube.api.experiments[("kubeflow", NAME)] = experiment(NAME, 1, ("Created", "True"))
+        kube.api.watch_scripts.append(
+            [("MODIFIED", experiment(NAME, 2, ("Running", "True")))]
+        )  # the first stream ends early: the client watches again from version 2
+        kube.api.watch_scripts.append(
+            [("MODIFIED", experiment(NAME, 3, ("Running", "False"), ("Succeeded", "True")))]
+        )
+        done = client.wait_for_experiment_condition(NAME, timeout=30)
+        assert done["metadata"]["resourceVersion"] == "3"
+        watches = [r for r in kube.api.requests if "watch=true" in r]
+        assert len(watches) == 2
+        assert "resourceVersion=1" in watches[0] and "resourceVersion=2" in watches[1]
+        assert "fieldSelector=metadata.name%3D" + NAME in watches[0]
+
+    def test_already_succeeded_needs_no_watch(self, kube, client):
+        kube.api.experiments[("kubeflow", NAME)] = experiment(NAME, 7, ("Succeeded", "True"))
+        assert client.wait_for_experiment_condition(NAME)["metadata"]["resourceVersion"] == "7"
+        assert not [r for r in kube.api.requests if "watch=true" in r]
+
+
+class TestFailures:
+    """Failure, absence and timeouts are one clear error each."""
+
+    def test_failed_experiment_raises_with_its_message(self, kube, client):
+        kube.api.experiments[("kubeflow", NAME)] = experiment(NAME, 1, ("Running", "True"))
+        failed = experiment(NAME, 2, ("Failed", "True"), message="max failed trials reached")
+        kube.api.watch_scripts.append([("MODIFIED", failed)])
+        with pytest.raises(ClientError, match=f"{NAME} failed: max failed trials reached"):
+            client.wait_for_experiment_condition(NAME, timeout=30)
+
+    def test_waiting_for_failed_returns_it(self, kube, client):
+        kube.api.experiments[("kubeflow", NAME)] = experiment(NAME, 1, ("Failed", "True"))
+        result = client.wait_for_experiment_condition(NAME, expected_condition="Failed")
+        assert result["metadata"]["resourceVersion"] == "1"
+
+    def test_missing_experiment_says_argo_cd_creates_it(self, client):
+        with pytest.raises(ClientError, match="not in namespace kubeflow .yet.: Argo CD"):
+            client.wait_for_experiment_condition(NAME)
+
+    def test_timeout(self, kube, client):
+        kube.api.experiments[("kubeflow", NAME)] = experiment(NAME, 1, ("Running", "True"))
+        with pytest.raises(ClientError, match="did not reach Succeeded within 1 seconds"):
+            client.wait_for_experiment_condition(NAME, timeout=1)
