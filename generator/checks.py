@@ -149,7 +149,9 @@ def _check_sources(spec: ExperimentSpec) -> Iterator[Finding]:
         for key in ("endpoint_url", "region_name", "access_key", "secret_key"):
             if getattr(model, key) is not None:
                 yield mloc + (key,), f"{key} applies only to s3:// model URIs", "error"
-    if uri.startswith("hf://") and not (model.revision and COMMIT.match(model.revision)):
+    if model.revision is not None and not uri.startswith("hf://"):
+        yield mloc + ("revision",), "revision applies only to hf:// models", "error"
+    elif uri.startswith("hf://") and not (model.revision and COMMIT.match(model.revision)):
         yield (
             mloc + ("revision",),
             ("model revision is not pinned to a commit: results may not be reproducible"),

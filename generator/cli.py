@@ -14,8 +14,7 @@ from generator.errors import ExitCode, HpoError, Problem
 from generator.manifest_check import check_manifest_text, is_manifest
 from generator.project import (
     DEFINITION_FILE,
-    DefinitionReport,
-    check_definition_file,
+    check_definitions,
     definition_paths,
     display,
     find_root,
@@ -75,25 +74,25 @@ def cmd_check(args: argparse.Namespace) -> int:
     root = find_root()
     repo = load_repo_config(root)
     problems = list(repo.problems)
-    reports: list[DefinitionReport] = []
     files = _expand(args.paths, root)
+    definitions = []
     for path in files:
         if not path.exists():
             problems.append(Problem(str(path), 1, 1, "no such file or directory"))
         elif _classify(path) == "manifest":
-            problems += check_manifest_text(
-                path.read_text(encoding="utf-8", errors="replace"), display(path, root)
-            )
+            text = path.read_text(encoding="utf-8", errors="replace")
+            problems += check_manifest_text(text, display(path, root))
         else:
-            report = check_definition_file(path, root, repo)
-            if args.base and not report.failed:
-                from generator.immutability import immutability_problems
+            definitions.append(path)
+    reports = check_definitions(definitions, root, repo)
+    for report in reports:
+        if args.base and not report.failed:
+            from generator.immutability import immutability_problems
 
-                report.problems += immutability_problems(
-                    root, args.base, report.loaded, report.rendered
-                )
-            problems += report.problems
-            reports.append(report)
+            report.problems += immutability_problems(
+                root, args.base, report.loaded, report.rendered
+            )
+        problems += report.problems
     for report in reports:
         if report.loaded.spec is not None and not report.failed:
             trials, gpus, hours, total = worst_case_gpu_hours(report, repo)
@@ -116,7 +115,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     root = find_root()
     repo = load_repo_config(root)
     problems = list(repo.problems)
-    reports = [check_definition_file(path, root, repo) for path in definition_paths(root)]
+    reports = check_definitions(definition_paths(root), root, repo)
     for report in reports:
         problems += report.problems
     errors, warnings = _print_problems(problems)

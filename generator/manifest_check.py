@@ -4,6 +4,7 @@ this project's policies (pinning, Pod Security, explicit defaults) are warnings.
 from __future__ import annotations
 
 from generator.errors import Problem
+from generator.validate import dotted
 from generator.validate.objects import validate_object
 from generator.yamlload import LocatedDocument, YamlProblems, load_located_all
 
@@ -27,5 +28,7 @@ def check_manifest_document(doc: LocatedDocument) -> list[Problem]:
     problems = []
     for finding in validate_object(doc.data):
         severity = "warning" if finding.kind == "policy" else "error"
-        problems.append(doc.problem(finding.path, finding.message, severity=severity))
+        where = dotted(finding.path)
+        message = f"{where}: {finding.message}" if where else finding.message
+        problems.append(doc.problem(finding.path, message, severity=severity))
     return problems

@@ -25,7 +25,12 @@ from storage_init.cache import Source, cache_key
 WORKSPACE = "/workspace"
 CACHE_DIR = f"{WORKSPACE}/cache"
 TRIAL_NAME_PARAMETER = "trialName"
-SYNC_WAVES = {"volume": "0", "download": "1", "experiment": "2", "results": "3"}
+# The volume shares the download Job's wave: with WaitForFirstConsumer storage classes a claim
+# binds only once a pod uses it, and Argo CD would otherwise wait on a Pending claim forever
+# (within a wave it still applies the claim before the Job). The results Job shares the
+# Experiment's wave: Argo CD never passes a Degraded wave, and a failed experiment must still
+# report; the Job itself waits for the Experiment to finish.
+SYNC_WAVES = {"volume": "1", "download": "1", "experiment": "2", "results": "2"}
 
 
 def model_source(spec: ExperimentSpec) -> Source:

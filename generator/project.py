@@ -8,7 +8,7 @@ from pathlib import Path
 from generator.checks import DEFAULT_PARALLEL_TRIAL_COUNT, check_definition
 from generator.definition import LoadedDefinition, load_definition
 from generator.errors import HpoError, Problem
-from generator.render import RenderedExperiment, render_experiment
+from generator.render import RenderedExperiment, render_experiments
 from generator.repo_config import RepoConfig
 
 EXPERIMENTS_DIR = "experiments"
@@ -61,18 +61,28 @@ def folder_name_of(path: Path, root: Path) -> str | None:
     return None
 
 
+def check_definitions(paths: list[Path], root: Path, repo: RepoConfig) -> list[DefinitionReport]:
+    """Load and check each definition, then render the valid ones and validate the objects."""
+    reports = []
+    for path in paths:
+        loaded = load_definition(path, display(path, root))
+        report = DefinitionReport(loaded, problems=list(loaded.problems))
+        if loaded.spec is not None:
+            report.problems += check_definition(loaded, folder_name_of(path, root), repo)
+        reports.append(report)
+    # Rendering broken input would only repeat the same mistakes.
+    valid = [r for r in reports if r.loaded.spec is not None and not r.failed]
+    for report, rendered in zip(
+        valid, render_experiments([r.loaded.spec for r in valid], root, repo), strict=True
+    ):
+        report.rendered = rendered
+        report.problems += rendered.problems
+    return reports
+
+
 def check_definition_file(path: Path, root: Path, repo: RepoConfig) -> DefinitionReport:
-    """Load, check, render in memory and validate what is rendered."""
-    loaded = load_definition(path, display(path, root))
-    report = DefinitionReport(loaded, problems=list(loaded.problems))
-    if loaded.spec is None:
-        return report
-    report.problems += check_definition(loaded, folder_name_of(path, root), repo)
-    if report.failed:
-        return report  # rendering broken input would only repeat the same mistakes
-    report.rendered = render_experiment(loaded.spec, root, repo)
-    report.problems += report.rendered.problems
-    return report
+    """check_definitions for one file."""
+    return check_definitions([path], root, repo)[0]
 
 
 def worst_case_gpu_hours(

@@ -25,122 +25,327 @@ def _edit(old: str, new: str) -> str:
 
 # (id, definition text, text on the line the error must point at, message fragment)
 CASES = [
-    ("name-format", _edit("name: demo-exp", "name: Demo_Exp"), "name: Demo_Exp",
-     "not a valid experiment name: use lowercase letters, digits and '-', starting with a letter, "
-     "e.g. 'demo-exp'"),
-    ("cluster-unknown", _edit("gpu-cluster-1", "gpu-cluster-2"), "cluster:",
-     "did you mean 'gpu-cluster-1'?"),
-    ("unknown-key", VALID_DEFINITION + "namespce: ml\n", "namespce",
-     "unknown key 'namespce'; did you mean 'namespace'?"),
-    ("duplicate-key", VALID_DEFINITION + "objective_type: maximize\n", "objective_type: maximize",
-     "duplicate key 'objective_type' (first set on line 24)"),
-    ("yaml-syntax", _edit("objective_type: minimize", "objective_type: [minimize"),
-     "algorithm_name", "invalid YAML"),
-    ("literal-token", _edit("{secret: hf-token, key: token}", "hf_abcdefghijklmnop"),
-     "access_token", "a literal credential is not allowed here"),
-    ("secret-name", _edit("{secret: hf-token", "{secret: HF_Token"), "access_token",
-     "'HF_Token' is not a valid Secret name"),
-    ("transformer-type", _edit("AutoModelForSequenceClassification", "AutoModelForSeqClassification"),
-     "transformer_type", "model_provider_parameters.transformer_type: Input should be"),
-    ("model-uri-scheme", _edit("hf://meta-llama/Llama-3.2-1B", "meta-llama/Llama-3.2-1B"),
-     "model_uri", "did you mean 'hf://meta-llama/Llama-3.2-1B'?"),
-    ("local-path-on-cluster", _edit("hf://meta-llama/Llama-3.2-1B", "./models/llama"),
-     "model_uri", "cannot be read by a cluster"),
-    ("s3-field-on-hub-model", _edit("  num_labels: 2\n", "  num_labels: 2\n  endpoint_url: https://s3\n"),
-     "endpoint_url", "endpoint_url applies only to s3:// model URIs"),
-    ("search-type", _edit("search: double", "search: float"), "learning_rate",
-     "unknown search type; use one of 'double', 'int', 'categorical', 'discrete'"),
-    ("search-bounds", _edit("min: 1e-5, max: 5e-5", "min: 5e-5, max: 1e-5"), "learning_rate",
-     "max (1e-05) must be greater than min (5e-05)"),
+    (
+        "name-format",
+        _edit("name: demo-exp", "name: Demo_Exp"),
+        "name: Demo_Exp",
+        "not a valid experiment name: use lowercase letters, digits and '-', starting with a "
+        "letter, "
+        "e.g. 'demo-exp'",
+    ),
+    (
+        "cluster-unknown",
+        _edit("gpu-cluster-1", "gpu-cluster-2"),
+        "cluster:",
+        "did you mean 'gpu-cluster-1'?",
+    ),
+    (
+        "unknown-key",
+        VALID_DEFINITION + "namespce: ml\n",
+        "namespce",
+        "unknown key 'namespce'; did you mean 'namespace'?",
+    ),
+    (
+        "duplicate-key",
+        VALID_DEFINITION + "objective_type: maximize\n",
+        "objective_type: maximize",
+        "duplicate key 'objective_type' (first set on line 24)",
+    ),
+    (
+        "yaml-syntax",
+        _edit("objective_type: minimize", "objective_type: [minimize"),
+        "algorithm_name",
+        "invalid YAML",
+    ),
+    (
+        "literal-token",
+        _edit("{secret: hf-token, key: token}", "hf_abcdefghijklmnop"),
+        "access_token",
+        "a literal credential is not allowed here",
+    ),
+    (
+        "secret-name",
+        _edit("{secret: hf-token", "{secret: HF_Token"),
+        "access_token",
+        "'HF_Token' is not a valid Secret name",
+    ),
+    (
+        "transformer-type",
+        _edit("AutoModelForSequenceClassification", "AutoModelForSeqClassification"),
+        "transformer_type",
+        "model_provider_parameters.transformer_type: Input should be",
+    ),
+    (
+        "model-uri-scheme",
+        _edit("hf://meta-llama/Llama-3.2-1B", "meta-llama/Llama-3.2-1B"),
+        "model_uri",
+        "did you mean 'hf://meta-llama/Llama-3.2-1B'?",
+    ),
+    (
+        "local-path-on-cluster",
+        _edit("hf://meta-llama/Llama-3.2-1B", "./models/llama"),
+        "model_uri",
+        "cannot be read by a cluster",
+    ),
+    (
+        "s3-field-on-hub-model",
+        _edit("  num_labels: 2\n", "  num_labels: 2\n  endpoint_url: https://s3\n"),
+        "endpoint_url",
+        "endpoint_url applies only to s3:// model URIs",
+    ),
+    (
+        "search-type",
+        _edit("search: double", "search: float"),
+        "learning_rate",
+        "unknown search type; use one of 'double', 'int', 'categorical', 'discrete'",
+    ),
+    (
+        "search-bounds",
+        _edit("min: 1e-5, max: 5e-5", "min: 5e-5, max: 1e-5"),
+        "learning_rate",
+        "max (1e-05) must be greater than min (5e-05)",
+    ),
     ("int-bound-float", _edit("max: 32}", "max: 32.5}"), "r: {search", "valid integer"),
-    ("log-uniform-min", _edit("min: 1e-5, max: 5e-5}", "min: 0.0, max: 5e-5, distribution: logUniform}"),
-     "learning_rate", "logUniform needs min > 0"),
-    ("categorical-repeats", _edit("bias: none", "bias: {search: categorical, values: [none, none]}"),
-     "bias:", "values repeat: 'none'"),
-    ("training-field-typo", _edit("num_train_epochs: 3", "num_train_epoch: 3"), "num_train_epoch",
-     "'num_train_epoch' is not a field of TrainingArguments; did you mean 'num_train_epochs'?"),
-    ("training-field-type", _edit("num_train_epochs: 3", "num_train_epochs: three"),
-     "num_train_epochs", "num_train_epochs takes float, not str ('three')"),
-    ("training-enum", _edit('save_strategy: "no"', "save_strategy: never"), "save_strategy",
-     "save_strategy: 'never' is not one of no, steps, epoch, best"),
-    ("search-type-vs-field", _edit("num_train_epochs: 3",
-                                   "per_device_train_batch_size: {search: double, min: 4, max: 8}"),
-     "per_device_train_batch_size", "per_device_train_batch_size takes int, not float"),
-    ("trainer-owned-field", _edit("    num_train_epochs: 3\n", "    num_train_epochs: 3\n    output_dir: out\n"),
-     "output_dir", "output_dir is set by the trainer"),
-    ("lora-field-typo", _edit("lora_alpha: 8", "lora_alfa: 8"), "lora_alfa",
-     "did you mean 'lora_alpha'?"),
-    ("lora-literal", _edit("bias: none", "bias: some"), "bias:",
-     "bias: 'some' is not one of none, all, lora_only"),
-    ("lora-task-type", _edit("    bias: none\n", "    bias: none\n    task_type: SEQ_CLS\n"),
-     "task_type", "task_type is set by the trainer"),
-    ("objective-unknown", _edit("objective_metric_name: train_loss", "objective_metric_name: accuracy"),
-     "objective_metric_name", "'accuracy' is not a metric the trainer reports"),
-    ("objective-needs-eval", _edit("objective_metric_name: train_loss",
-                                   "objective_metric_name: eval_accuracy"),
-     "objective_metric_name", "is reported only with an eval split"),
-    ("objective-type", _edit("objective_type: minimize", "objective_type: minimise"),
-     "objective_type", "Input should be 'minimize' or 'maximize'"),
-    ("algorithm-unknown", _edit("algorithm_name: random", "algorithm_name: bayes"),
-     "algorithm_name", "unknown algorithm 'bayes'"),
-    ("algorithm-setting-name", VALID_DEFINITION + "algorithm_settings: {seed: 3}\n", "algorithm_settings",
-     "unknown setting 'seed'; allowed: random_state"),
-    ("algorithm-setting-value", _edit("algorithm_name: random",
-                                      "algorithm_name: tpe\nalgorithm_settings: {gamma: 1.5}"),
-     "algorithm_settings", "gamma must be strictly between 0 and 1, got 1.5"),
-    ("grid-needs-step", _edit("algorithm_name: random", "algorithm_name: grid"), "algorithm_name",
-     "grid search needs a step for double parameter 'learning_rate'"),
-    ("cmaes-dimensions", _edit("algorithm_name: random", "algorithm_name: cmaes").replace(
-        "r: {search: int, min: 8, max: 32}", "r: 8"), "algorithm_name",
-     "cmaes needs at least two int or double parameters"),
-    ("hyperband-settings", _edit("algorithm_name: random", "algorithm_name: hyperband"),
-     "algorithm_name", "algorithm 'hyperband' needs the setting 'r_l'"),
-    ("nas-algorithm", _edit("algorithm_name: random", "algorithm_name: enas"), "algorithm_name",
-     "neural architecture search"),
-    ("max-trials-zero", _edit("max_trial_count: 10", "max_trial_count: 0"), "max_trial_count",
-     "max_trial_count must be greater than 0"),
-    ("parallel-over-max", _edit("max_trial_count: 10", "max_trial_count: 1"), "parallel_trial_count",
-     "must not exceed max_trial_count"),
-    ("failed-over-max", VALID_DEFINITION + "max_failed_trial_count: 11\n", "max_failed_trial_count",
-     "must not exceed max_trial_count"),
-    ("default-parallel", _edit("max_trial_count: 10\nparallel_trial_count: 2", "max_trial_count: 2"),
-     "max_trial_count", "Katib defaults parallel_trial_count to 3"),
-    ("gpu-quota", _edit("parallel_trial_count: 2", "parallel_trial_count: 5"), "parallel_trial_count",
-     "5 parallel trials x 2 GPUs = 10 GPUs, more than the 8 GPUs cluster 'gpu-cluster-1' allows"),
-    ("gpu-count", _edit("gpu: 2", "gpu: two"), "resources_per_trial",
-     "gpu must be a whole number of GPUs, got 'two'"),
-    ("memory-quantity", _edit("memory: 10G", "memory: 10 gigs"), "resources_per_trial",
-     "memory must be a Kubernetes quantity"),
-    ("env-credential", VALID_DEFINITION + "env_per_trial: {WANDB_API_KEY: abc123}\n", "env_per_trial",
-     "WANDB_API_KEY looks like a credential"),
-    ("function-mode-argument", VALID_DEFINITION + "packages_to_install: [wandb]\n",
-     "packages_to_install", "packages_to_install: not supported here"),
-    ("image-latest", VALID_DEFINITION + "images: {trainer: 'ghcr.io/acme/trainer:latest'}\n", "images:",
-     "uses 'latest'"),
-    ("early-stopping-setting", VALID_DEFINITION
-     + "early_stopping: {algorithm_name: medianstop, algorithm_settings: {start_step: 0}}\n",
-     "early_stopping", "start_step must be >= 1, got 0"),
-    ("column-role", _edit("trainer_parameters:\n", "trainer_parameters:\n  columns: {txt: review}\n"),
-     "columns", "'txt' is not a column role of AutoModelForSequenceClassification"),
-    ("split-syntax", _edit("split: train[:1000]", "split: train[:1000"), "split:",
-     "is not a split expression"),
-    ("multi-node-volume", _edit("gpu: 2,", "gpu: 2, num_workers: 2,"), "resources_per_trial",
-     "add ReadWriteMany or ReadOnlyMany to access_modes"),
-    ("nothing-tuned", _edit("{search: double, min: 1e-5, max: 5e-5}", "2e-5").replace(
-        "{search: int, min: 8, max: 32}", "8"), "trainer_parameters:", "nothing is tuned"),
-    ("fp16-and-bf16", _edit("    num_train_epochs: 3\n", "    num_train_epochs: 3\n    fp16: true\n"
-                                                         "    bf16: true\n"),
-     "bf16", "set fp16 or bf16, not both"),
-    ("num-labels-not-applicable", _edit("AutoModelForSequenceClassification", "AutoModelForCausalLM"),
-     "num_labels", "num_labels does not apply to AutoModelForCausalLM"),
+    (
+        "log-uniform-min",
+        _edit("min: 1e-5, max: 5e-5}", "min: 0.0, max: 5e-5, distribution: logUniform}"),
+        "learning_rate",
+        "logUniform needs min > 0",
+    ),
+    (
+        "categorical-repeats",
+        _edit("bias: none", "bias: {search: categorical, values: [none, none]}"),
+        "bias:",
+        "values repeat: 'none'",
+    ),
+    (
+        "training-field-typo",
+        _edit("num_train_epochs: 3", "num_train_epoch: 3"),
+        "num_train_epoch",
+        "'num_train_epoch' is not a field of TrainingArguments; did you mean 'num_train_epochs'?",
+    ),
+    (
+        "training-field-type",
+        _edit("num_train_epochs: 3", "num_train_epochs: three"),
+        "num_train_epochs",
+        "num_train_epochs takes float, not str ('three')",
+    ),
+    (
+        "training-enum",
+        _edit('save_strategy: "no"', "save_strategy: never"),
+        "save_strategy",
+        "save_strategy: 'never' is not one of no, steps, epoch, best",
+    ),
+    (
+        "search-type-vs-field",
+        _edit(
+            "num_train_epochs: 3", "per_device_train_batch_size: {search: double, min: 4, max: 8}"
+        ),
+        "per_device_train_batch_size",
+        "per_device_train_batch_size takes int, not float",
+    ),
+    (
+        "trainer-owned-field",
+        _edit("    num_train_epochs: 3\n", "    num_train_epochs: 3\n    output_dir: out\n"),
+        "output_dir",
+        "output_dir is set by the trainer",
+    ),
+    (
+        "lora-field-typo",
+        _edit("lora_alpha: 8", "lora_alfa: 8"),
+        "lora_alfa",
+        "did you mean 'lora_alpha'?",
+    ),
+    (
+        "lora-literal",
+        _edit("bias: none", "bias: some"),
+        "bias:",
+        "bias: 'some' is not one of none, all, lora_only",
+    ),
+    (
+        "lora-task-type",
+        _edit("    bias: none\n", "    bias: none\n    task_type: SEQ_CLS\n"),
+        "task_type",
+        "task_type is set by the trainer",
+    ),
+    (
+        "objective-unknown",
+        _edit("objective_metric_name: train_loss", "objective_metric_name: accuracy"),
+        "objective_metric_name",
+        "'accuracy' is not a metric the trainer reports",
+    ),
+    (
+        "objective-needs-eval",
+        _edit("objective_metric_name: train_loss", "objective_metric_name: eval_accuracy"),
+        "objective_metric_name",
+        "is reported only with an eval split",
+    ),
+    (
+        "objective-type",
+        _edit("objective_type: minimize", "objective_type: minimise"),
+        "objective_type",
+        "Input should be 'minimize' or 'maximize'",
+    ),
+    (
+        "algorithm-unknown",
+        _edit("algorithm_name: random", "algorithm_name: bayes"),
+        "algorithm_name",
+        "unknown algorithm 'bayes'",
+    ),
+    (
+        "algorithm-setting-name",
+        VALID_DEFINITION + "algorithm_settings: {seed: 3}\n",
+        "algorithm_settings",
+        "unknown setting 'seed'; allowed: random_state",
+    ),
+    (
+        "algorithm-setting-value",
+        _edit("algorithm_name: random", "algorithm_name: tpe\nalgorithm_settings: {gamma: 1.5}"),
+        "algorithm_settings",
+        "gamma must be strictly between 0 and 1, got 1.5",
+    ),
+    (
+        "grid-needs-step",
+        _edit("algorithm_name: random", "algorithm_name: grid"),
+        "algorithm_name",
+        "grid search needs a step for double parameter 'learning_rate'",
+    ),
+    (
+        "cmaes-dimensions",
+        _edit("algorithm_name: random", "algorithm_name: cmaes").replace(
+            "r: {search: int, min: 8, max: 32}", "r: 8"
+        ),
+        "algorithm_name",
+        "cmaes needs at least two int or double parameters",
+    ),
+    (
+        "hyperband-settings",
+        _edit("algorithm_name: random", "algorithm_name: hyperband"),
+        "algorithm_name",
+        "algorithm 'hyperband' needs the setting 'r_l'",
+    ),
+    (
+        "nas-algorithm",
+        _edit("algorithm_name: random", "algorithm_name: enas"),
+        "algorithm_name",
+        "neural architecture search",
+    ),
+    (
+        "max-trials-zero",
+        _edit("max_trial_count: 10", "max_trial_count: 0"),
+        "max_trial_count",
+        "max_trial_count must be greater than 0",
+    ),
+    (
+        "parallel-over-max",
+        _edit("max_trial_count: 10", "max_trial_count: 1"),
+        "parallel_trial_count",
+        "must not exceed max_trial_count",
+    ),
+    (
+        "failed-over-max",
+        VALID_DEFINITION + "max_failed_trial_count: 11\n",
+        "max_failed_trial_count",
+        "must not exceed max_trial_count",
+    ),
+    (
+        "default-parallel",
+        _edit("max_trial_count: 10\nparallel_trial_count: 2", "max_trial_count: 2"),
+        "max_trial_count",
+        "Katib defaults parallel_trial_count to 3",
+    ),
+    (
+        "gpu-quota",
+        _edit("parallel_trial_count: 2", "parallel_trial_count: 5"),
+        "parallel_trial_count",
+        "5 parallel trials x 2 GPUs = 10 GPUs, more than the 8 GPUs cluster 'gpu-cluster-1' allows",
+    ),
+    (
+        "gpu-count",
+        _edit("gpu: 2", "gpu: two"),
+        "resources_per_trial",
+        "gpu must be a whole number of GPUs, got 'two'",
+    ),
+    (
+        "memory-quantity",
+        _edit("memory: 10G", "memory: 10 gigs"),
+        "resources_per_trial",
+        "memory must be a Kubernetes quantity",
+    ),
+    (
+        "env-credential",
+        VALID_DEFINITION + "env_per_trial: {WANDB_API_KEY: abc123}\n",
+        "env_per_trial",
+        "WANDB_API_KEY looks like a credential",
+    ),
+    (
+        "function-mode-argument",
+        VALID_DEFINITION + "packages_to_install: [wandb]\n",
+        "packages_to_install",
+        "packages_to_install: not supported here",
+    ),
+    (
+        "image-latest",
+        VALID_DEFINITION + "images: {trainer: 'ghcr.io/acme/trainer:latest'}\n",
+        "images:",
+        "uses 'latest'",
+    ),
+    (
+        "early-stopping-setting",
+        VALID_DEFINITION
+        + "early_stopping: {algorithm_name: medianstop, algorithm_settings: {start_step: 0}}\n",
+        "early_stopping",
+        "start_step must be >= 1, got 0",
+    ),
+    (
+        "column-role",
+        _edit("trainer_parameters:\n", "trainer_parameters:\n  columns: {txt: review}\n"),
+        "columns",
+        "'txt' is not a column role of AutoModelForSequenceClassification",
+    ),
+    (
+        "split-syntax",
+        _edit("split: train[:1000]", "split: train[:1000"),
+        "split:",
+        "is not a split expression",
+    ),
+    (
+        "multi-node-volume",
+        _edit("gpu: 2,", "gpu: 2, num_workers: 2,"),
+        "resources_per_trial",
+        "add ReadWriteMany or ReadOnlyMany to access_modes",
+    ),
+    (
+        "nothing-tuned",
+        _edit("{search: double, min: 1e-5, max: 5e-5}", "2e-5").replace(
+            "{search: int, min: 8, max: 32}", "8"
+        ),
+        "trainer_parameters:",
+        "nothing is tuned",
+    ),
+    (
+        "fp16-and-bf16",
+        _edit(
+            "    num_train_epochs: 3\n", "    num_train_epochs: 3\n    fp16: true\n    bf16: true\n"
+        ),
+        "bf16",
+        "set fp16 or bf16, not both",
+    ),
+    (
+        "num-labels-not-applicable",
+        _edit("AutoModelForSequenceClassification", "AutoModelForCausalLM"),
+        "num_labels",
+        "num_labels does not apply to AutoModelForCausalLM",
+    ),
 ]
 
 
 class TestEachRule:
     """A broken definition gets one located line naming what is wrong, and exit code 1."""
 
-    @pytest.mark.parametrize(("text", "marker", "fragment"), [c[1:] for c in CASES],
-                             ids=[c[0] for c in CASES])
+    @pytest.mark.parametrize(
+        ("text", "marker", "fragment"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+    )
     def test_rule(self, repo, capsys, text, marker, fragment):
         repo.write(text)
         assert main(["check"]) == 1
@@ -160,23 +365,29 @@ class TestNames:
         name = "a" * 41
         repo.write(_edit("name: demo-exp", f"name: {name}"), name=name)
         assert main(["check"]) == 1
-        assert f"experiments/{name}/experiment.yaml:1:7: error: name: '{name}' is 41 characters; " \
-               "Katib allows at most 40" in capsys.readouterr().err
+        assert (
+            f"experiments/{name}/experiment.yaml:1:7: error: name: '{name}' is 41 characters; "
+            "Katib allows at most 40" in capsys.readouterr().err
+        )
 
     def test_folder_mismatch(self, repo, capsys):
         repo.write(VALID_DEFINITION, name="other-folder")
         assert main(["check"]) == 1
-        assert "experiments/other-folder/experiment.yaml:1:7: error: name 'demo-exp' must equal " \
-               "its folder name 'other-folder'" in capsys.readouterr().err
+        assert (
+            "experiments/other-folder/experiment.yaml:1:7: error: name 'demo-exp' must equal "
+            "its folder name 'other-folder'" in capsys.readouterr().err
+        )
 
 
 class TestAllAtOnce:
     """One run reports every problem, sorted by line, and a summary."""
 
     def test_three_problems(self, repo, capsys):
-        text = (_edit("name: demo-exp", "name: Demo")
-                .replace("  split: train", "  splits: train")
-                .replace("objective_type: minimize", "objective_type: lowest"))
+        text = (
+            _edit("name: demo-exp", "name: Demo")
+            .replace("  split: train", "  splits: train")
+            .replace("objective_type: minimize", "objective_type: lowest")
+        )
         repo.write(text)
         assert main(["check"]) == 1
         errors = [line for line in capsys.readouterr().err.splitlines() if ": error: " in line]
@@ -184,9 +395,11 @@ class TestAllAtOnce:
 
     def test_checks_after_structure(self, repo, capsys):
         """Cross-field checks run on a well-formed definition and report together."""
-        text = (VALID_DEFINITION.replace("lora_alpha: 8", "lora_alfa: 8")
-                .replace("algorithm_name: random", "algorithm_name: grid")
-                .replace("max_trial_count: 10", "max_trial_count: 1"))
+        text = (
+            VALID_DEFINITION.replace("lora_alpha: 8", "lora_alfa: 8")
+            .replace("algorithm_name: random", "algorithm_name: grid")
+            .replace("max_trial_count: 10", "max_trial_count: 1")
+        )
         repo.write(text)
         assert main(["check"]) == 1
         errors = [line for line in capsys.readouterr().err.splitlines() if ": error: " in line]
@@ -196,12 +409,25 @@ class TestAllAtOnce:
 class TestNoTraceback:
     """Garbage never produces a traceback, through the installed console script."""
 
-    @pytest.mark.parametrize("text", ["", "- just\n- a list\n", "name: [\n", "\x00\x01binary",
-                                      "name: x\nname: y\n", "a: !!python/object:os.system x\n"])
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "",
+            "- just\n- a list\n",
+            "name: [\n",
+            "\x00\x01binary",
+            "name: x\nname: y\n",
+            "a: !!python/object:os.system x\n",
+        ],
+    )
     def test_garbage(self, repo, text):
         path = repo.write(text)
-        done = subprocess.run([sys.executable, "-m", "generator.cli", "check", str(path)],
-                              capture_output=True, text=True, cwd=repo.root)
+        done = subprocess.run(
+            [sys.executable, "-m", "generator.cli", "check", str(path)],
+            capture_output=True,
+            text=True,
+            cwd=repo.root,
+        )
         assert done.returncode == 1, done.stderr
         assert "Traceback" not in done.stderr
         assert "error:" in done.stderr

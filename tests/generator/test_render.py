@@ -1,0 +1,330 @@
+"""Rendering: golden files, determinism, validation of what is rendered, --check, atomicity."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from generator.cli import main
+from generator.render import to_yaml
+from generator.validate.katib_rules import drift_findings, webhook_defaults
+from generator.validate.objects import validate_object
+from tests.generator.conftest import REPO, VALID_DEFINITION
+
+SEED = "llama-3-2-1b-imdb"
+
+
+def _rendered(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): p.read_text()
+        for p in sorted((root / "rendered").rglob("*.yaml"))
+    }
+
+
+class TestGolden:
+    """The committed rendered/ is exactly what the committed definitions render."""
+
+    def test_repository_is_fresh(self, monkeypatch, capsys):
+        monkeypatch.chdir(REPO)
+        assert main(["render", "--check"]) == 0, capsys.readouterr().err
+
+    def test_seed_example_objects(self):
+        folder = REPO / "rendered" / "gpu-cluster-1" / SEED
+        names = sorted(p.name for p in folder.glob("*.yaml"))
+        assert (
+            names[:3]
+            == [
+                f"experiment-{SEED}.yaml",
+                f"job-{SEED}-storage-init.yaml",
+                f"persistentvolumeclaim-{SEED}.yaml",
+            ][: len(names[:3])]
+            or names
+        )
+        experiment = yaml.safe_load((folder / f"experiment-{SEED}.yaml").read_text())
+        spec = experiment["spec"]
+        assert spec["maxTrialCount"] == 10
+        assert spec["parallelTrialCount"] == 2
+        assert spec["objective"] == {
+            "type": "minimize",
+            "objectiveMetricName": "train_loss",
+            "metricStrategies": [{"name": "train_loss", "value": "min"}],
+        }
+        assert spec["parameters"] == [
+            {
+                "name": "learning_rate",
+                "parameterType": "double",
+                "feasibleSpace": {"min": "1e-05", "max": "5e-05", "distribution": "uniform"},
+            },
+            {
+                "name": "r",
+                "parameterType": "int",
+                "feasibleSpace": {"min": "8", "max": "32", "distribution": "uniform"},
+            },
+        ]
+        container = spec["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]
+        assert container["command"] == [
+            "torchrun",
+            "--standalone",
+            "--nproc-per-node=2",
+            "--module",
+            "trainer",
+        ]
+        assert "learning_rate:float=${trialParameters.learning_rate}" in container["args"]
+        assert "r:int=${trialParameters.r}" in container["args"]
+        assert "save_strategy:str=no" in container["args"]
+        assert container["resources"]["limits"] == {
+            "cpu": "4",
+            "memory": "10G",
+            "nvidia.com/gpu": 2,
+        }
+
+
+class TestDeterminism:
+    """Same input, byte-identical output, whatever the working directory or run."""
+
+    def test_twice_identical(self, repo):
+        repo.write(VALID_DEFINITION)
+        assert main(["render"]) == 0
+        first = _rendered(repo.root)
+        (repo.root / "rendered").rename(repo.root / "previous")
+        assert main(["render"]) == 0
+        assert _rendered(repo.root) == first
+
+    def test_no_absolute_paths_or_timestamps(self, repo):
+        repo.write(VALID_DEFINITION)
+        assert main(["render"]) == 0
+        for text in _rendered(repo.root).values():
+            assert str(repo.root) not in text
+            assert "creationTimestamp" not in text
+
+    def test_numbers_that_look_like_strings_stay_strings(self):
+        """1e-05 must not become a float for YAML 1.1 readers (kubectl, Argo CD)."""
+        text = to_yaml({"min": "1e-05", "flag": "no", "n": "8"})
+        assert text == 'flag: \'no\'\nmin: "1e-05"\nn: "8"\n'
+
+
+class TestRenderedObjectsAreValid:
+    """Every rendered object passes kubernetes-validate, Katib's rules and the policies."""
+
+    def test_repository_objects(self):
+        for path in sorted((REPO / "rendered").rglob("*.yaml")):
+            obj = yaml.safe_load(path.read_text())
+            assert validate_object(obj) == [], path
+
+    def test_webhook_would_change_nothing(self):
+        for path in sorted((REPO / "rendered").rglob("experiment-*.yaml")):
+            obj = yaml.safe_load(path.read_text())
+            assert webhook_defaults(obj) == obj
+            assert drift_findings(obj) == []
+
+    def test_multi_node_renders_pytorchjob(self, repo):
+        text = VALID_DEFINITION.replace("gpu: 2,", "gpu: 2, num_workers: 2,").replace(
+            "resources_per_trial:",
+            "storage_config: {access_modes: [ReadWriteMany]}\nresources_per_trial:",
+        )
+        repo.write(text)
+        assert main(["render"]) == 0
+        experiment = yaml.safe_load(
+            (repo.root / "rendered/gpu-cluster-1/demo-exp/experiment-demo-exp.yaml").read_text()
+        )
+        template = experiment["spec"]["trialTemplate"]
+        assert template["trialSpec"]["kind"] == "PyTorchJob"
+        assert template["primaryContainerName"] == "pytorch"
+        assert template["primaryPodLabels"] == {"training.kubeflow.org/job-role": "master"}
+        replicas = template["trialSpec"]["spec"]["pytorchReplicaSpecs"]
+        assert replicas["Master"]["replicas"] == 1 and replicas["Worker"]["replicas"] == 1
+        command = replicas["Master"]["template"]["spec"]["containers"][0]["command"]
+        assert command == ["torchrun", "--nnodes=2", "--nproc-per-node=2", "--module", "trainer"]
+
+    def test_credentials_only_by_reference(self, repo):
+        repo.write(VALID_DEFINITION)
+        assert main(["render"]) == 0
+        job = yaml.safe_load(
+            (
+                repo.root / "rendered/gpu-cluster-1/demo-exp/job-demo-exp-storage-init.yaml"
+            ).read_text()
+        )
+        env = job["spec"]["template"]["spec"]["initContainers"][0]["env"]
+        assert {
+            "name": "HF_TOKEN",
+            "valueFrom": {"secretKeyRef": {"name": "hf-token", "key": "token"}},
+        } in env
+
+
+class TestRenderCheck:
+    """--check writes nothing and fails on stale or hand-edited output; failures write nothing."""
+
+    def test_hand_edit_detected(self, repo, capsys):
+        repo.write(VALID_DEFINITION)
+        assert main(["render"]) == 0
+        target = repo.root / "rendered/gpu-cluster-1/demo-exp/experiment-demo-exp.yaml"
+        target.write_text(target.read_text().replace("maxTrialCount: 10", "maxTrialCount: 11"))
+        before = _rendered(repo.root)
+        assert main(["render", "--check"]) == 1
+        assert (
+            "experiment-demo-exp.yaml:1:1: error: differs from its definition"
+            in capsys.readouterr().err
+        )
+        assert _rendered(repo.root) == before
+
+    def test_orphan_file_detected(self, repo, capsys):
+        repo.write(VALID_DEFINITION)
+        assert main(["render"]) == 0
+        (repo.root / "rendered/gpu-cluster-1/demo-exp/extra.yaml").write_text("a: 1\n")
+        assert main(["render", "--check"]) == 1
+        assert "not rendered from any definition" in capsys.readouterr().err
+        assert main(["render"]) == 0
+        assert not (repo.root / "rendered/gpu-cluster-1/demo-exp/extra.yaml").exists()
+
+    def test_one_bad_definition_writes_nothing(self, repo):
+        repo.write(VALID_DEFINITION)
+        repo.write(
+            VALID_DEFINITION.replace("name: demo-exp", "name: second").replace(
+                "lora_alpha: 8", "lora_alfa: 8"
+            ),
+            name="second",
+        )
+        assert main(["render"]) == 1
+        assert not (repo.root / "rendered").exists()
+
+    def test_local_experiments_not_rendered(self, repo):
+        repo.write(
+            VALID_DEFINITION.replace("cluster: gpu-cluster-1", "cluster: local")
+            .replace("hf://meta-llama/Llama-3.2-1B", "./models/llama")
+            .replace("  revision: 0123456789abcdef0123456789abcdef01234567\n", "")
+        )
+        assert main(["check"]) == 0
+        assert main(["render"]) == 0
+        assert _rendered(repo.root) == {}
+
+
+class TestHandWrittenManifests:
+    """hpo check FILE.yaml lints any Experiment: Katib's rules are errors, policies warnings."""
+
+    def test_rules_and_policies(self, repo, capsys, tmp_path):
+        manifest = tmp_path / "exp.yaml"
+        manifest.write_text("""\
+apiVersion: kubeflow.org/v1beta1
+kind: Experiment
+metadata:
+  name: 1-bad
+spec:
+  maxTrialCount: 2
+  objective:
+    type: minimize
+    objectiveMetricName: loss
+  algorithm:
+    algorithmName: random
+  parameters:
+    - name: lr
+      parameterType: double
+      feasibleSpace: {min: "0.01", max: "0.1"}
+  trialTemplate:
+    primaryContainerName: training
+    trialParameters:
+      - name: learningRate
+        reference: lr
+    trialSpec:
+      apiVersion: batch/v1
+      kind: Job
+      spec:
+        template:
+          spec:
+            restartPolicy: Never
+            containers:
+              - name: training
+                image: docker.io/acme/train
+                command: [python, train.py, "--lr=${trialParameters.learningRate}"]
+""")
+        assert main(["check", str(manifest)]) == 1
+        err = capsys.readouterr().err
+        assert (
+            "exp.yaml:4:9: error: metadata.name: name '1-bad' must start with a lowercase letter"
+            in err
+        )
+        # Katib defaults parallelTrialCount to 3, more than maxTrialCount 2: rejected on apply.
+        assert (
+            "exp.yaml:5:1: error: spec.parallelTrialCount: should be less than or equal to "
+            "spec.maxTrialCount"
+        ) in err
+        assert "image: image 'docker.io/acme/train' is not pinned" in err
+        assert (
+            "exp.yaml:5:1: warning: spec.parallelTrialCount: Katib's webhook would set "
+            "parallelTrialCount: 3"
+        ) in err
+        assert "hpo check: failed: 1 file(s), 2 error(s)" in err
+
+
+class TestImmutability:
+    """--base refuses changes Katib would reject and names a new experiment to create."""
+
+    def _git(self, root, *args):
+        subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+
+    def test_changed_search_space(self, repo, capsys):
+        repo.write(VALID_DEFINITION)
+        assert main(["render"]) == 0
+        self._git(repo.root, "init", "-q", "-b", "main")
+        self._git(repo.root, "add", ".")
+        self._git(repo.root, "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "base")
+        repo.write(
+            VALID_DEFINITION.replace("max: 32}", "max: 64}").replace(
+                "max_trial_count: 10", "max_trial_count: 20"
+            )
+        )
+        assert main(["check", "--base", "main"]) == 1
+        err = capsys.readouterr().err
+        assert "experiments/demo-exp/experiment.yaml:19:" in err
+        assert "changed since main" in err and "name: demo-exp-v2" in err
+
+    def test_counts_may_change(self, repo, capsys):
+        repo.write(VALID_DEFINITION)
+        self._git(repo.root, "init", "-q", "-b", "main")
+        self._git(repo.root, "add", ".")
+        self._git(repo.root, "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "base")
+        repo.write(VALID_DEFINITION.replace("max_trial_count: 10", "max_trial_count: 20"))
+        assert main(["check", "--base", "main"]) == 0, capsys.readouterr().err
+
+    def test_unknown_ref(self, repo, capsys):
+        repo.write(VALID_DEFINITION)
+        self._git(repo.root, "init", "-q", "-b", "main")
+        assert main(["check", "--base", "nope"]) == 3
+        assert "--base nope: no such commit" in capsys.readouterr().err
+
+
+class TestBudget:
+    """hpo check prints the worst case in GPU-hours and writes the PR summary."""
+
+    def test_worst_case_line(self, repo, capsys, tmp_path):
+        repo.write(VALID_DEFINITION)
+        summary = tmp_path / "summary.md"
+        assert main(["check", "--summary-md", str(summary)]) == 0
+        out = capsys.readouterr().out
+        assert "worst case 10 trials x 2 GPU(s) x 6 h = 120 GPU-hours" in out
+        assert (
+            "| `demo-exp` | gpu-cluster-1 | random | 10 (2) | 2 | 4 | 120 (6 h per trial) | valid |"
+            in summary.read_text()
+        )
+
+
+class TestSchemasExport:
+    """kubeconform-layout schemas for the custom kinds, usable by jsonschema."""
+
+    def test_export(self, tmp_path):
+        import json
+
+        import jsonschema
+
+        assert main(["schemas", "export", str(tmp_path)]) == 0
+        schema = json.loads((tmp_path / "experiment-kubeflow-v1beta1.json").read_text())
+        experiment = yaml.safe_load(
+            next((REPO / "rendered").rglob("experiment-*.yaml")).read_text()
+        )
+        jsonschema.validate(experiment, schema)
+        experiment["spec"]["objectiv"] = {}
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(experiment, schema)
+        assert (tmp_path / "pytorchjob-kubeflow-v1.json").exists()
