@@ -106,7 +106,7 @@ class TestWaitForFinish:
         kube.state.put(_running("100"))
         kube.state.watch_scripts.extend(
             [
-                [("stall", 3.0)],
+                [("stall", 10.0)],
                 [("event", "MODIFIED", katib_data.experiment(resource_version="105"))],
             ]
         )
@@ -114,7 +114,7 @@ class TestWaitForFinish:
         started = time.monotonic()
         finished = reader.wait_until_finished(NAME, timeout_s=10)
         assert "105" == finished["metadata"]["resourceVersion"]
-        assert time.monotonic() - started < 2.5
+        assert time.monotonic() - started < 8  # the client gave up long before the stall ended
 
     def test_failed_experiment_is_finished_too(self, kube, reader_for):
         kube.state.put(_running("100"))
