@@ -1,0 +1,1 @@
+"""`hpo tune --local`: run an experiment's rendered trial commands as local processes."""

@@ -1,0 +1,54 @@
+"""The finished run as results.yaml and report.md, through the cluster results job's own code.
+
+Parameters are typed by the definition's search space (results.definition, results.params) and
+the trials ranked and counted by results.model, so both paths write the same file for the same
+trials. Trials that Ctrl-C interrupted and a later run repeated are left out.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from local_runner.plan import LocalPlan
+from local_runner.scheduler import FinishedTrial
+
+
+def experiment_result(
+    plan: LocalPlan,
+    status: str,
+    reason: str | None,
+    finished: list[FinishedTrial],
+    definition_text: str,
+    where: str,
+):
+    from results.definition import parse_definition, provenance, search_space
+    from results.model import Objective, TrialResult, build_result
+    from results.params import typed_parameters
+
+    document = parse_definition(definition_text, where)
+    space = search_space(document, where)
+    trials = [
+        TrialResult(
+            name=t.name,
+            status=t.status,
+            parameters=typed_parameters(t.assignments, space.kinds, space.values),
+            metrics=dict(t.observed),
+            completed_at=t.completed_at,
+        )
+        for t in finished
+        if not t.interrupted
+    ]
+    return build_result(
+        experiment=plan.name,
+        status=status,
+        reason=reason if status == "Failed" else None,
+        objective=Objective(plan.objective_metric, plan.objective_type, plan.goal),
+        trials=trials,
+        provenance=provenance(document, storage_init_image=None),
+    )
+
+
+def write(experiment_dir: Path, result, definition_text: str) -> list[Path]:
+    from results.files import write_results
+
+    return write_results(experiment_dir, result, definition_text)

@@ -1,0 +1,336 @@
+"""The experiment loop: keep the slots busy, apply the stopping rule, end the way Katib would.
+
+Katib's rules, as its experiment controller applies them:
+- completed trials are the Succeeded, Failed, Killed, EarlyStopped and MetricsUnavailable ones;
+- the experiment succeeds when the objective reaches `goal`, or when `max_trial_count` trials
+  have completed (no more are started than that), or when a grid has no point left;
+- it fails when more than `max_failed_trial_count` trials have failed.
+Trials that Ctrl-C interrupts are not counted: they are queued again with the same parameters,
+so `--resume` runs them first.
+"""
+
+from __future__ import annotations
+
+import itertools
+import signal
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from local_runner import study as keys
+from local_runner.devices import Slot
+from local_runner.medianstop import current_rule
+from local_runner.plan import LocalPlan
+from local_runner.process import GRACE_SECONDS
+from local_runner.space import grid_values, suggest
+from local_runner.trials import RunningTrial, start_trial, trial_name
+from local_runner.workspace import Workspace
+
+COMPLETED = ("Succeeded", "Failed", "Killed", "EarlyStopped", "MetricsUnavailable")
+POLL_SECONDS = 0.2
+
+
+@dataclass(frozen=True)
+class FinishedTrial:
+    number: int
+    name: str
+    status: str
+    assignments: dict[str, str]
+    observed: dict[str, float]
+    series: list[float]  # the objective's reports, in order
+    seconds: float
+    interrupted: bool = False
+    completed_at: str | None = None  # RFC 3339, UTC
+
+
+def rfc3339(moment: datetime | None) -> str | None:
+    """Optuna stores naive local times; results want UTC."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class Outcome:
+    status: str | None  # Succeeded | Failed; None when interrupted
+    reason: str
+    finished: list[FinishedTrial] = field(default_factory=list)
+
+
+def finished_from_study(study) -> list[FinishedTrial]:
+    from optuna.trial import TrialState
+
+    done = []
+    for t in study.get_trials(deepcopy=False):
+        if t.state in (TrialState.RUNNING, TrialState.WAITING) or keys.STATUS not in t.user_attrs:
+            continue
+        done.append(
+            FinishedTrial(
+                number=t.number,
+                name=t.user_attrs[keys.NAME],
+                status=t.user_attrs[keys.STATUS],
+                assignments=dict(t.user_attrs.get(keys.ASSIGNMENTS, {})),
+                observed=dict(t.user_attrs.get(keys.METRICS, {})),
+                series=[t.intermediate_values[s] for s in sorted(t.intermediate_values)],
+                seconds=float(t.user_attrs.get(keys.SECONDS, 0.0)),
+                interrupted=bool(t.user_attrs.get(keys.INTERRUPTED, False)),
+                completed_at=rfc3339(t.datetime_complete),
+            )
+        )
+    return done
+
+
+class Scheduler:
+    def __init__(self, plan: LocalPlan, workspace: Workspace, study, slots: list[Slot], progress):
+        self.plan = plan
+        self.workspace = workspace
+        self.study = study
+        self.free = list(slots)
+        self.progress = progress
+        self.running: list[RunningTrial] = []
+        self.grid = plan.algorithm == "grid"
+        self.minimize = plan.objective_type == "minimize"
+        self.interrupts = 0
+        self.finished: list[FinishedTrial] = []
+
+    # --- counting ------------------------------------------------------------------------
+
+    def counted(self) -> list[FinishedTrial]:
+        return [t for t in self.finished if not t.interrupted]
+
+    def best(self) -> FinishedTrial | None:
+        metric, sign = self.plan.objective_metric, 1 if self.minimize else -1
+        scored = [t for t in self.counted() if metric in t.observed]
+        return min(scored, key=lambda t: sign * t.observed[metric], default=None)
+
+    def verdict(self) -> tuple[str, str] | None:
+        plan, counted = self.plan, self.counted()
+        best = self.best()
+        if plan.goal is not None and best is not None:
+            value = best.observed[plan.objective_metric]
+            if (value <= plan.goal) if self.minimize else (value >= plan.goal):
+                return "Succeeded", f"ExperimentGoalReached: {best.name} reached {value:g}"
+        failed = sum(t.status == "Failed" for t in counted)
+        if plan.max_failed_trial_count is not None and failed > plan.max_failed_trial_count:
+            return "Failed", (
+                f"ExperimentMaxFailedTrialsReached: {failed} trials failed, more than "
+                f"max_failed_trial_count {plan.max_failed_trial_count}"
+            )
+        completed = sum(t.status in COMPLETED for t in counted)
+        if plan.max_trial_count is not None and completed >= plan.max_trial_count:
+            return "Succeeded", f"ExperimentMaxTrialsReached: {completed} trials completed"
+        return None
+
+    # --- the loop ------------------------------------------------------------------------
+
+    def run(self) -> Outcome:
+        self.finished = finished_from_study(self.study)
+        self._requeue_stale()
+        previous = signal.signal(signal.SIGINT, self._on_interrupt)
+        try:
+            return self._loop()
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    def _on_interrupt(self, signum, frame) -> None:
+        self.interrupts += 1
+        self._stop_for_interrupt()
+
+    def _stop_for_interrupt(self) -> None:
+        # A second Ctrl-C does not wait for the grace period.
+        grace = GRACE_SECONDS if self.interrupts == 1 else 0.0
+        for running in self.running:
+            running.process.request_stop(grace=grace)
+
+    def _loop(self) -> Outcome:
+        exhausted = False
+        while True:
+            self._reap()
+            if self.interrupts:
+                if self.running:
+                    self._stop_for_interrupt()  # also trials started as the signal came
+                    time.sleep(POLL_SECONDS)
+                    continue
+                return Outcome(None, "interrupted", self.finished)
+            self._apply_rules()
+            verdict = self.verdict()
+            if verdict is not None:
+                self._stop_all("Killed")
+                self._drain()
+                return Outcome(*verdict, self.finished)
+            if not exhausted:
+                exhausted = self._launch()
+            if exhausted and not self.running:
+                return Outcome("Succeeded", "SuggestionEndReached: the grid is done", self.finished)
+            self.progress.update(self.running, self.finished, self.best())
+            time.sleep(POLL_SECONDS)
+
+    def _drain(self) -> None:
+        while self.running:
+            time.sleep(POLL_SECONDS)
+            self._reap()
+
+    def _stop_all(self, status: str) -> None:
+        for running in self.running:
+            running.stopped_as = running.stopped_as or status
+            running.process.request_stop()
+
+    def _apply_rules(self) -> None:
+        metric = self.plan.objective_metric
+        deadline = self.plan.deadline_seconds
+        for running in self.running:
+            if running.stopped_as:
+                continue
+            if deadline is not None and running.process.seconds > deadline:
+                running.stopped_as = "Failed"
+                running.notes.append(f"active deadline of {deadline}s exceeded")
+                running.process.request_stop()
+                continue
+            series = running.metrics.series(metric)
+            if running.rule is not None:
+                for count in range(running.checked + 1, len(series) + 1):
+                    if running.rule.should_stop(series[:count]):
+                        running.stopped_as = "EarlyStopped"
+                        running.notes.append(
+                            f"{metric}={series[count - 1]:g} at report {count} is worse than "
+                            f"the median {running.rule.median:g}"
+                        )
+                        running.process.request_stop(grace=2.0)
+                        break
+            running.checked = len(series)
+
+    # --- starting and finishing trials ---------------------------------------------------
+
+    def _launch(self) -> bool:
+        """Start trials while slots are free; True when the grid has no point left."""
+        limit = self.plan.max_trial_count
+        while self.free:
+            completed = sum(t.status in COMPLETED for t in self.counted())
+            if limit is not None and completed + len(self.running) >= limit:
+                return False
+            if self.grid and not self._enqueue_grid_point():
+                return True
+            trial = self.study.ask()
+            assignments = {p.name: suggest(trial, p, self.grid) for p in self.plan.parameters}
+            trial.set_user_attr(keys.NAME, trial_name(self.plan.name, trial.number))
+            trial.set_user_attr(keys.ASSIGNMENTS, assignments)
+            rule = current_rule(
+                self.plan.early_stopping,
+                (t.series for t in self.counted() if t.status == "Succeeded"),
+                self.minimize,
+            )
+            slot = self.free.pop(0)
+            try:
+                running = start_trial(self.plan, self.workspace, trial, assignments, slot, rule)
+            except OSError as e:
+                self.free.append(slot)
+                name = trial_name(self.plan.name, trial.number)
+                self._record(trial, name, assignments, "Failed", {}, [], 0.0, note=str(e))
+                continue
+            self.running.append(running)
+            self.progress.started(running)
+        return False
+
+    def _enqueue_grid_point(self) -> bool:
+        """Queue the next unvisited grid point unless a trial is already waiting."""
+        from optuna.trial import TrialState
+
+        trials = self.study.get_trials(deepcopy=False)
+        if any(t.state == TrialState.WAITING for t in trials):
+            return True
+        taken = {
+            tuple(sorted(t.user_attrs.get(keys.ASSIGNMENTS, {}).items()))
+            for t in trials
+            if not t.user_attrs.get(keys.INTERRUPTED)
+        }
+        names = [p.name for p in self.plan.parameters]
+        for values in itertools.product(*(grid_values(p) for p in self.plan.parameters)):
+            point = dict(zip(names, values, strict=True))
+            if tuple(sorted(point.items())) not in taken:
+                self.study.enqueue_trial(point, user_attrs={keys.ASSIGNMENTS: point})
+                return True
+        return False
+
+    def _requeue_stale(self) -> None:
+        """Trials left running by a run that was killed: count them as interrupted, queue again."""
+        from optuna.trial import TrialState
+
+        for t in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            name = t.user_attrs.get(keys.NAME, trial_name(self.plan.name, t.number))
+            self.study._storage.set_trial_user_attr(t._trial_id, keys.STATUS, "Killed")
+            self.study._storage.set_trial_user_attr(t._trial_id, keys.INTERRUPTED, True)
+            self.study.tell(t.number, state=TrialState.FAIL)
+            self._requeue(t.params, t.user_attrs.get(keys.ASSIGNMENTS, {}), name)
+            self.progress.message(f"{name} was interrupted by a previous run; queued again")
+
+    def _requeue(self, params: dict, assignments: dict[str, str], name: str) -> None:
+        if params or assignments:
+            self.study.enqueue_trial(
+                params or assignments,
+                user_attrs={keys.ASSIGNMENTS: assignments, keys.RERUN_OF: name},
+            )
+
+    def _reap(self) -> None:
+        for running in list(self.running):
+            code = running.process.poll()
+            if code is None:
+                continue
+            self.running.remove(running)
+            self.free.append(running.slot)
+            self.free.sort(key=lambda s: s.index)
+            observed = running.metrics.observed()
+            series = running.metrics.series(self.plan.objective_metric)
+            if self.interrupts and running.stopped_as is None:
+                status = "interrupted"
+            elif running.stopped_as:
+                status = running.stopped_as
+            elif code == 0:
+                reported = self.plan.objective_metric in observed
+                status = "Succeeded" if reported else "MetricsUnavailable"
+            else:
+                status = "Failed"
+                running.notes.append(f"exit code {code}: " + " | ".join(running.process.tail(1)))
+            self._record(
+                running.trial,
+                running.name,
+                running.assignments,
+                status,
+                observed,
+                series,
+                running.process.seconds,
+                note="; ".join(running.notes),
+            )
+
+    def _record(self, trial, name, assignments, status, observed, series, seconds, note=""):
+        from optuna.trial import TrialState
+
+        interrupted = status == "interrupted"
+        katib_status = "Killed" if interrupted else status
+        for step, value in enumerate(series):
+            trial.report(value, step)
+        trial.set_user_attr(keys.STATUS, katib_status)
+        trial.set_user_attr(keys.METRICS, observed)
+        trial.set_user_attr(keys.SECONDS, round(seconds, 3))
+        if interrupted:
+            trial.set_user_attr(keys.INTERRUPTED, True)
+        if status == "Succeeded":
+            self.study.tell(trial, observed[self.plan.objective_metric])
+        elif status == "EarlyStopped":
+            self.study.tell(trial, state=TrialState.PRUNED)
+        else:
+            self.study.tell(trial, state=TrialState.FAIL)
+        if interrupted:
+            self._requeue(trial.params, assignments, name)
+        record = FinishedTrial(
+            trial.number,
+            name,
+            katib_status,
+            assignments,
+            observed,
+            series,
+            seconds,
+            interrupted,
+            rfc3339(datetime.now()),
+        )
+        self.finished.append(record)
+        self.progress.finished(record, note, self.best())

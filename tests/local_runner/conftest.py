@@ -1,0 +1,193 @@
+"""Throwaway repositories with tiny local inputs, and a way to run `hpo tune --local` in them.
+
+Each repository holds a copy of the real templates and configuration, a tiny BERT saved with
+save_pretrained under data/model, and a few review rows as JSONL under data/reviews, referred to
+by relative paths as a `cluster: local` definition does. Tests that check the runner's rules
+(counts, stopping, resume) add `trainer/` to the repository: `python -m trainer` run from the
+repository root then imports that small stand-in, which prints metrics computed from its
+hyperparameters in milliseconds. The same command reaches the real trainer when it is absent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+FOLDERS = {"model": "model", "dataset": "reviews"}
+WORDS = ["the", "a", "movie", "film", "was", "plot", "good", "great", "bad", "awful"]
+
+# A trial program for rule tests: loss = 10 * learning_rate (+ r / 100), reported `reports`
+# times; fails when learning_rate >= 0.5. It checks the inputs the download step cached, and
+# writes its output folder, so the /workspace mapping is tested on every trial.
+STAND_IN_TRAINER = """\
+import os, sys, time
+from storage_init.cache import verify
+
+argv = sys.argv[1:]
+flags = dict(zip(argv[::2], argv[1::2]))
+values = {}
+for flag, item in zip(argv, argv[1:]):
+    if flag in ("--training", "--lora"):
+        head, _, text = item.partition("=")
+        values[head.split(":")[0]] = text
+verify(flags["--model-dir"])
+verify(flags["--dataset-dir"])
+os.makedirs(flags["--output-dir"], exist_ok=True)
+lr = float(values["learning_rate"])
+if lr >= 0.5:
+    print("error: diverged", file=sys.stderr, flush=True)
+    sys.exit(1)
+loss = 10 * lr + int(values.get("r", "0")) / 100
+reports = int(os.environ.get("STAND_IN_REPORTS", "4"))
+for step in range(1, reports + 1):
+    print(f"train_loss={loss:.6f}", flush=True)
+    print(f"epoch={step / reports:.2f}", flush=True)
+    time.sleep(float(os.environ.get("STAND_IN_SLEEP", "0.02")))
+with open(os.path.join(flags["--output-dir"], "done"), "w") as handle:
+    handle.write(repr(loss))
+"""
+
+
+def definition(name: str, **overrides) -> str:
+    """A cluster: local definition over the tiny inputs; overrides replace top-level keys."""
+    document = {
+        "name": name,
+        "cluster": "local",
+        "model_provider_parameters": {
+            "model_uri": "./data/model",
+            "transformer_type": "AutoModelForSequenceClassification",
+            "num_labels": 2,
+        },
+        "dataset_provider_parameters": {"repo_id": "./data/reviews", "split": "train"},
+        "trainer_parameters": {
+            "training_parameters": {
+                "learning_rate": {"search": "double", "min": 0.1, "max": 0.4},
+                "max_steps": 2,
+                "per_device_train_batch_size": 4,
+            },
+            "lora_config": {"r": {"search": "int", "min": 1, "max": 4}},
+        },
+        "objective_metric_name": "train_loss",
+        "objective_type": "minimize",
+        "algorithm_name": "random",
+        "algorithm_settings": {"random_state": 7},
+        "max_trial_count": 4,
+        "parallel_trial_count": 2,
+    }
+    document.update(overrides)
+    return yaml.safe_dump(document, sort_keys=False)
+
+
+def build_inputs(folder: Path) -> None:
+    from transformers import BertConfig, BertModel, BertTokenizer
+
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]
+    config = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=64,
+    )
+    BertModel(config).save_pretrained(folder / "model")
+    BertTokenizer(vocab={w: i for i, w in enumerate(vocab)}).save_pretrained(folder / "model")
+    reviews = folder / "reviews"
+    reviews.mkdir()
+    for split, count in (("train", 16), ("test", 8)):
+        rows = [
+            {"text": f"the movie was {WORDS[6 + i % 4]}", "label": int(i % 4 < 2)}
+            for i in range(count)
+        ]
+        (reviews / f"{split}.jsonl").write_text(
+            "".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8"
+        )
+
+
+@pytest.fixture(scope="session")
+def tiny_inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("inputs")
+    build_inputs(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def warm_cache(tmp_path_factory: pytest.TempPathFactory, tiny_inputs: Path) -> Path:
+    """The download step's cache for the default definition, fetched once for all tests."""
+    root = tmp_path_factory.mktemp("warm")
+    shutil.copytree(tiny_inputs, root / "data")
+    for kind, extra in (("model", []), ("dataset", ["--split", "train"])):
+        subprocess.run(
+            [sys.executable, "-m", "storage_init", kind, "--uri", f"./data/{FOLDERS[kind]}"]
+            + extra
+            + ["--cache-dir", ".hpo/cache"],
+            cwd=root,
+            check=True,
+            capture_output=True,
+        )
+    return root / ".hpo" / "cache"
+
+
+@dataclass
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+
+
+class Repo:
+    def __init__(self, root: Path):
+        self.root = root
+
+    def write(self, name: str, text: str) -> Path:
+        path = self.root / "experiments" / name / "experiment.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    def use_stand_in_trainer(self) -> None:
+        package = self.root / "trainer"
+        package.mkdir(exist_ok=True)
+        (package / "__init__.py").write_text("", encoding="utf-8")
+        (package / "__main__.py").write_text(STAND_IN_TRAINER, encoding="utf-8")
+
+    def hpo(self, *args: str, env: dict | None = None, timeout: float = 300) -> Run:
+        done = subprocess.run(
+            [sys.executable, "-c", "import sys; from generator.cli import main; sys.exit(main())"]
+            + list(args),
+            cwd=self.root,
+            env={**os.environ, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        return Run(done.returncode, done.stdout, done.stderr)
+
+    def results(self, name: str) -> dict:
+        text = (self.root / "experiments" / name / "results.yaml").read_text(encoding="utf-8")
+        return yaml.safe_load(text)
+
+
+@pytest.fixture
+def repo(tmp_path: Path, tiny_inputs: Path, warm_cache: Path) -> Repo:
+    root = tmp_path / "repo"
+    root.mkdir()
+    for item in ("templates", "images.yaml", "argocd/clusters.yaml"):
+        source, target = REPO / item, root / item
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target)
+        else:
+            shutil.copy(source, target)
+    shutil.copytree(tiny_inputs, root / "data")
+    shutil.copytree(warm_cache, root / ".hpo" / "cache")
+    return Repo(root)
