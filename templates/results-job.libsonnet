@@ -2,8 +2,9 @@
 //
 // It waits for the Katib Experiment to finish, then writes experiments/<name>/results.yaml,
 // report.md and chart.png to the branch hpo-results/<name> and opens or updates its pull
-// request (`hpo results <name>`). Rendered after the Experiment in the sync waves: an
-// experiment runs for hours, so this is a wave, not a PostSync hook.
+// request (`hpo results <name>`). It shares the Experiment's sync wave rather than following
+// it: Argo CD never moves past a wave holding a Degraded (failed) Experiment, and a failed
+// experiment must still report. A wave, not a PostSync hook: experiments run for hours.
 //
 // Its Role may only read experiments and trials in its own namespace; the forge token reaches
 // the container only through a secretKeyRef.
