@@ -44,10 +44,14 @@ class TestSeedCall:
     """The seed's own objects (SDK classes, TrainingArguments, LoraConfig, katib.search)."""
 
     def test_writes_the_definition_a_person_would_write(self, repo_copy, seed_objects):
-        with pytest.warns(DefinitionWarning, match="revision is not pinned"):
+        with pytest.warns(DefinitionWarning) as warned:
             result = KatibClient(namespace="kubeflow", root=repo_copy).tune(
                 name="llama-3-2-fine-tune", **seed_objects, **SEED_ARGUMENTS
             )
+        messages = [str(w.message) for w in warned]
+        assert len(messages) == 2
+        assert "4:1: warning: model revision is not pinned" in messages[0]
+        assert "6:21: warning: num_labels is not set" in messages[1]
         path = repo_copy / "experiments/llama-3-2-fine-tune/experiment.yaml"
         assert path.read_text(encoding="utf-8") == SEED_DEFINITION
         assert result.changed and result.path == path
@@ -150,5 +154,41 @@ class TestClusterAndArguments:
             "resources_per_trial: {gpu: 1, cpu: 500m, memory: 8Gi, num_workers: 2, "
             "num_procs_per_worker: 1}\n"
             "storage_config: {size: 20Gi, access_modes: [ReadWriteMany]}\n"
+        )
+        assert expected in text
+
+
+class TestTrainingArgumentsObjects:
+    """transformers 5 TrainingArguments holding search values, read field by field."""
+
+    def test_fields_transformers_validates_take_search_values_through_with_search(self, repo_copy):
+        import kubeflow.katib as katib
+        from transformers import TrainingArguments
+
+        from generator.client import HuggingFaceTrainerParams, with_search
+
+        with pytest.raises((TypeError, ValueError)):  # why with_search exists
+            TrainingArguments(warmup_steps=katib.search.int(min=0, max=100))
+        arguments = with_search(
+            TrainingArguments,
+            output_dir="results",
+            eval_strategy="epoch",
+            warmup_steps=katib.search.int(min=0, max=100),
+            lr_scheduler_type=katib.search.categorical(["linear", "cosine"]),
+        )
+        dataset = HuggingFaceDatasetParams(repo_id="imdb", split="train", eval_split="test")
+        text = _tune(
+            repo_copy,
+            dataset_provider_parameters=dataset,
+            trainer_parameters=HuggingFaceTrainerParams(training_parameters=arguments),
+        ).text
+        # output_dir belongs to the trainer; do_eval follows from eval_strategy: neither written.
+        # Keys come in TrainingArguments' field order.
+        expected = (
+            "  training_parameters:\n"
+            "    lr_scheduler_type: {search: categorical, values: [linear, cosine]}\n"
+            "    warmup_steps: {search: int, min: 0, max: 100}\n"
+            "    eval_strategy: epoch\n"
+            "objective_metric_name"
         )
         assert expected in text
