@@ -43,7 +43,13 @@ from generator.errors import Problem
 from generator.project import DEFINITION_FILE, EXPERIMENTS_DIR, find_root
 from generator.render import RENDERED_DIR, render_experiments
 from generator.repo_config import load_repo_config
-from generator.spec import DNS1123_LABEL, MAX_NAME_LENGTH, UNSUPPORTED_TUNE_ARGUMENTS, suggest_name
+from generator.spec import (
+    DNS1123_LABEL,
+    MAX_NAME_LENGTH,
+    UNSUPPORTED_TUNE_ARGUMENTS,
+    ExperimentSpec,
+    suggest_name,
+)
 
 __all__ = [
     "ClientError",
@@ -103,13 +109,13 @@ class KatibClient:
 
     def __init__(
         self,
-        namespace: str = "kubeflow",
+        namespace: str | None = None,
         *,
         root: str | Path | None = None,
         config_file: str | None = None,
         context: str | None = None,
     ):
-        self.namespace = namespace
+        self.namespace = namespace  # written into definitions only when given
         self.root = find_root(Path(root) if root is not None else None)
         self.config_file = config_file  # kubeconfig for wait_for_experiment_condition
         self.context = context
@@ -141,11 +147,9 @@ class KatibClient:
         repo = load_repo_config(self.root)
         if repo.problems:
             raise DefinitionInvalid("the repository configuration", repo.problems)
-        definition: dict[str, Any] = {
-            "name": name,
-            "cluster": cluster or _first_cluster(repo),
-            "namespace": namespace or self.namespace,
-        }
+        definition: dict[str, Any] = {"name": name, "cluster": cluster or _first_cluster(repo)}
+        if namespace or self.namespace:
+            definition["namespace"] = namespace or self.namespace
         if model_provider_parameters is not None:
             definition["model_provider_parameters"] = provider_section(
                 model_provider_parameters, "model_provider_parameters"
@@ -244,7 +248,7 @@ class KatibClient:
 
         return wait_for_condition(
             name,
-            namespace or self.namespace,
+            namespace or self.namespace or ExperimentSpec.model_fields["namespace"].default,
             expected_condition,
             timeout=timeout,
             apiserver_timeout=apiserver_timeout,
@@ -271,8 +275,6 @@ def _first_cluster(repo: Any) -> str:
 
 
 def _other_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
-    from generator.spec import ExperimentSpec
-
     known = [k for k in ExperimentSpec.model_fields if k not in _CONVERTED]
     out: dict[str, Any] = {}
     for key, value in arguments.items():

@@ -89,7 +89,7 @@ class TestWithoutKubeflowSdk:
         from tests.client.seed_call import SEED_ARGUMENTS, SEED_DEFINITION
 
         with pytest.warns(client.DefinitionWarning):
-            result = client.KatibClient(root=repo_copy).tune(
+            result = client.KatibClient(namespace="kubeflow", root=repo_copy).tune(
                 "llama-3-2-fine-tune",
                 model_provider_parameters=model,
                 dataset_provider_parameters=client.HuggingFaceDatasetParams(
