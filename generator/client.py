@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from generator import client_search as search
-from generator.checks import check_definition
 from generator.client_params import (
     ClientError,
     HuggingFaceDatasetParams,
@@ -38,10 +37,9 @@ from generator.client_params import (
 )
 from generator.client_results import OptimalHyperparameters, read_optimal_hyperparameters
 from generator.client_yaml import dump_definition
-from generator.definition import parse_definition
 from generator.errors import Problem
-from generator.project import DEFINITION_FILE, EXPERIMENTS_DIR, find_root
-from generator.render import RENDERED_DIR, render_experiments
+from generator.project import DEFINITION_FILE, EXPERIMENTS_DIR, check_definition_text, find_root
+from generator.render import RENDERED_DIR
 from generator.repo_config import load_repo_config
 from generator.spec import (
     DNS1123_LABEL,
@@ -188,20 +186,13 @@ class KatibClient:
         self, text: str, relative: str, name: str, repo: Any
     ) -> tuple[dict[str, str], list[Problem]]:
         """Run hpo check's stages on the text; raise on errors, return files and warnings."""
-        loaded = parse_definition(text, relative)
-        problems = list(loaded.problems)
-        rendered_files: dict[str, str] = {}
-        if loaded.spec is not None:
-            problems += check_definition(loaded, name, repo)
-            if not any(p.is_error for p in problems):
-                rendered = render_experiments([loaded.spec], self.root, repo)[0]
-                problems += rendered.problems
-                if rendered.deployable:
-                    rendered_files = rendered.files
-        errors = [p for p in problems if p.is_error]
+        report = check_definition_text(text, relative, name, self.root, repo)
+        errors = [p for p in report.problems if p.is_error]
         if errors:
             raise DefinitionInvalid(relative, errors)
-        return rendered_files, [p for p in problems if not p.is_error]
+        rendered = report.rendered
+        rendered_files = rendered.files if rendered is not None and rendered.deployable else {}
+        return rendered_files, [p for p in report.problems if not p.is_error]
 
     def _write_rendered(self, cluster: str, name: str, files: dict[str, str]) -> list[str]:
         """Make rendered/<cluster>/<name>/ hold exactly `files`, so CI's render check passes."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.checks import DEFAULT_PARALLEL_TRIAL_COUNT, check_definition
-from generator.definition import LoadedDefinition, load_definition
+from generator.definition import LoadedDefinition, load_definition, parse_definition
 from generator.errors import HpoError, Problem
 from generator.render import RenderedExperiment, render_experiments
 from generator.repo_config import RepoConfig
@@ -61,14 +61,15 @@ def folder_name_of(path: Path, root: Path) -> str | None:
     return None
 
 
-def check_definitions(paths: list[Path], root: Path, repo: RepoConfig) -> list[DefinitionReport]:
-    """Load and check each definition, then render the valid ones and validate the objects."""
+def check_loaded(
+    definitions: list[tuple[LoadedDefinition, str | None]], root: Path, repo: RepoConfig
+) -> list[DefinitionReport]:
+    """Check each (definition, folder name), then render the valid ones and validate them."""
     reports = []
-    for path in paths:
-        loaded = load_definition(path, display(path, root))
+    for loaded, folder_name in definitions:
         report = DefinitionReport(loaded, problems=list(loaded.problems))
         if loaded.spec is not None:
-            report.problems += check_definition(loaded, folder_name_of(path, root), repo)
+            report.problems += check_definition(loaded, folder_name, repo)
         reports.append(report)
     # Rendering broken input would only repeat the same mistakes.
     valid = [r for r in reports if r.loaded.spec is not None and not r.failed]
@@ -78,6 +79,19 @@ def check_definitions(paths: list[Path], root: Path, repo: RepoConfig) -> list[D
         report.rendered = rendered
         report.problems += rendered.problems
     return reports
+
+
+def check_definitions(paths: list[Path], root: Path, repo: RepoConfig) -> list[DefinitionReport]:
+    """Load and check definition files (all rendered in one batch)."""
+    loaded = [(load_definition(p, display(p, root)), folder_name_of(p, root)) for p in paths]
+    return check_loaded(loaded, root, repo)
+
+
+def check_definition_text(
+    text: str, display_path: str, folder_name: str | None, root: Path, repo: RepoConfig
+) -> DefinitionReport:
+    """Check a definition that is not (yet) a file, as `hpo check` would check the file."""
+    return check_loaded([(parse_definition(text, display_path), folder_name)], root, repo)[0]
 
 
 def check_definition_file(path: Path, root: Path, repo: RepoConfig) -> DefinitionReport:

@@ -6,7 +6,7 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import yaml
@@ -38,29 +38,56 @@ class RenderedExperiment:
         return next(obj for obj in self.objects if obj["kind"] == kind)
 
 
-class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # the C emitter is ~10x faster
-    """Quotes every string that YAML 1.1 or 1.2 would read back as something else."""
+_STR_TAG = "tag:yaml.org,2002:str"
+_YAML11 = yaml.resolver.Resolver()
 
 
-def _represent_str(dumper, value: str):
-    style = None
+@lru_cache(maxsize=65536)
+def _string_style(value: str) -> tuple[tuple[bool, bool], str | None]:
+    """(implicit, style) of a string's scalar event: quoted whenever YAML 1.1 (kubectl, Argo
+    CD) or YAML 1.2 would read the plain text back as something other than this string."""
     if not isinstance(resolve_plain_scalar(value), str):
-        style = '"'
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+        return (False, True), '"'
+    return (_YAML11.resolve(yaml.ScalarNode, value, (True, False)) == _STR_TAG, True), None
 
 
-_Dumper.add_representer(str, _represent_str)
+def _scalar_text(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return yaml.safe_dump(value).splitlines()[0]
+    return str(value)
+
+
+def _events(value: object, out: list) -> None:
+    if isinstance(value, dict):
+        out.append(yaml.MappingStartEvent(None, None, True, flow_style=False))
+        for key in sorted(value):
+            _events(key, out)
+            _events(value[key], out)
+        out.append(yaml.MappingEndEvent())
+    elif isinstance(value, list):
+        out.append(yaml.SequenceStartEvent(None, None, True, flow_style=False))
+        for item in value:
+            _events(item, out)
+        out.append(yaml.SequenceEndEvent())
+    elif isinstance(value, str):
+        implicit, style = _string_style(value)
+        out.append(yaml.ScalarEvent(None, None, implicit, value, style=style))
+    else:
+        out.append(yaml.ScalarEvent(None, None, (True, False), _scalar_text(value)))
 
 
 def to_yaml(obj: object) -> str:
-    return yaml.dump(
-        obj,
-        Dumper=_Dumper,
-        sort_keys=True,
-        default_flow_style=False,
-        allow_unicode=True,
-        width=1_000_000,
-    )
+    """Block-style YAML with sorted keys. Events go straight to the C emitter: PyYAML's Python
+    representer costs more than rendering the object."""
+    events = [yaml.StreamStartEvent(), yaml.DocumentStartEvent(explicit=False)]
+    _events(obj, events)
+    events += [yaml.DocumentEndEvent(explicit=False), yaml.StreamEndEvent()]
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.emit(events, Dumper=dumper, width=1_000_000, allow_unicode=True)
 
 
 @cache

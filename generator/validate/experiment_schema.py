@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from functools import cache
 
-import jsonschema
+import jsonschema_rs
 
 from generator.validate import Finding
+from generator.validate.kube_schema import schema_message
 
 
 def _obj(properties: dict, required: tuple = ()) -> dict:
@@ -151,14 +152,12 @@ EXPERIMENT_SCHEMA = {
 
 @cache
 def _validator():
-    return jsonschema.Draft202012Validator(EXPERIMENT_SCHEMA)
+    return jsonschema_rs.validator_for(EXPERIMENT_SCHEMA)
 
 
 def validate_experiment_schema(obj: dict) -> list[Finding]:
-    findings = []
-    for error in _validator().iter_errors(obj):
-        message = error.message
-        if error.validator == "additionalProperties":
-            message = f"unknown field: {message.split('(')[-1].rstrip(')')}"
-        findings.append(Finding(tuple(error.absolute_path), message))
+    findings = [
+        Finding(tuple(error.instance_path), schema_message(error.message))
+        for error in _validator().iter_errors(obj)
+    ]
     return sorted(findings, key=lambda f: tuple(map(str, f.path)))

@@ -9,7 +9,6 @@ reach offline; `hpo check --base` covers the UPDATE rule on editable fields.
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 
@@ -48,7 +47,7 @@ COLLECTOR_KINDS = ("StdOut", "File", "TensorFlowEvent", "PrometheusMetric", "Cus
 
 def webhook_defaults(experiment: dict) -> dict:
     """The Experiment as Katib's mutating webhook would store it."""
-    obj = copy.deepcopy(experiment)
+    obj = json.loads(json.dumps(experiment))  # a deep copy; JSON-shaped data copies fastest
     spec = obj.setdefault("spec", {})
     spec.setdefault("parallelTrialCount", 3)
     if not spec.get("resumePolicy"):
@@ -100,9 +99,9 @@ def webhook_defaults(experiment: dict) -> dict:
     return obj
 
 
-def drift_findings(experiment: dict) -> list[Finding]:
+def drift_findings(experiment: dict, defaulted: dict | None = None) -> list[Finding]:
     """Values the webhook would add: Argo CD would show them as a permanent diff."""
-    defaulted = webhook_defaults(experiment)
+    defaulted = defaulted if defaulted is not None else webhook_defaults(experiment)
     findings: list[Finding] = []
     _diff(experiment, defaulted, (), findings)
     return findings
@@ -137,9 +136,9 @@ def _diff(before, after, path, findings) -> None:
                 _diff(before[i], value, path + (i,), findings)
 
 
-def admission_findings(experiment: dict) -> list[Finding]:
+def admission_findings(experiment: dict, defaulted: dict | None = None) -> list[Finding]:
     """What Katib's validating webhook would refuse, checked after its defaults, in its order."""
-    obj = webhook_defaults(experiment)
+    obj = defaulted if defaulted is not None else webhook_defaults(experiment)
     findings: list[Finding] = []
     name = (obj.get("metadata") or {}).get("name") or ""
     if not NAME.match(name) or len(name) > MAX_NAME:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from generator.validate import Finding
 from generator.validate.experiment_schema import validate_experiment_schema
-from generator.validate.katib_rules import admission_findings, drift_findings
+from generator.validate.katib_rules import admission_findings, drift_findings, webhook_defaults
 from generator.validate.kube_schema import has_schema, validate_core
 from generator.validate.pod_policy import policy_findings
 from generator.validate.pytorchjob import validate_pytorchjob
@@ -27,8 +27,9 @@ def validate_object(obj: dict) -> list[Finding]:
 
 def _experiment(obj: dict) -> list[Finding]:
     findings = validate_experiment_schema(obj)
-    findings += admission_findings(obj)
-    findings += drift_findings(obj)
+    defaulted = webhook_defaults(obj)
+    findings += admission_findings(obj, defaulted)
+    findings += drift_findings(obj, defaulted)
     findings += policy_findings(obj)
     trial = ((obj.get("spec") or {}).get("trialTemplate") or {}).get("trialSpec")
     if isinstance(trial, dict):
