@@ -103,7 +103,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.summary_md:
         from generator.summary import write_summary
 
-        write_summary(Path(args.summary_md), reports, repo, args.base)
+        write_summary(Path(args.summary_md), reports, repo, root, args.base)
     errors, warnings = _print_problems(problems)
     print(_summary_line(errors, warnings, len(files), "check"), file=sys.stderr)
     return ExitCode.PROBLEMS if errors else ExitCode.OK

@@ -304,10 +304,24 @@ class TestBudget:
         assert main(["check", "--summary-md", str(summary)]) == 0
         out = capsys.readouterr().out
         assert "worst case 10 trials x 2 GPU(s) x 6 h = 120 GPU-hours" in out
-        assert (
-            "| `demo-exp` | gpu-cluster-1 | random | 10 (2) | 2 | 4 | 120 (6 h per trial) | valid |"
-            in summary.read_text()
-        )
+        row = "| `demo-exp` | — | gpu-cluster-1 | random | 10 (2) | 2 | 4 | 120 (6 h per trial) |"
+        assert row + " valid |" in summary.read_text()
+
+    def test_summary_against_base(self, repo, tmp_path):
+        """With --base, each experiment says whether it is new, changed or unchanged, and the
+        total counts only what the pull request adds or changes."""
+        repo.write(VALID_DEFINITION)
+        git = ["git", "-c", "user.name=t", "-c", "user.email=t@e"]
+        subprocess.run(["git", "init", "-q", "-b", "main"], cwd=repo.root, check=True)
+        subprocess.run(["git", "add", "."], cwd=repo.root, check=True)
+        subprocess.run([*git, "commit", "-qm", "base"], cwd=repo.root, check=True)
+        repo.write(VALID_DEFINITION.replace("demo-exp", "second-exp"), name="second-exp")
+        summary = tmp_path / "summary.md"
+        assert main(["check", "--base", "main", "--summary-md", str(summary)]) == 0
+        text = summary.read_text()
+        assert "| `demo-exp` | unchanged |" in text
+        assert "| `second-exp` | new |" in text
+        assert "Worst case, new or changed since `main`: **120 GPU-hours**" in text
 
 
 class TestSchemasExport:
