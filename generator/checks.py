@@ -56,11 +56,20 @@ def is_local_path(uri: str) -> bool:
 
 
 def check_definition(loaded: LoadedDefinition, folder_name: str | None, repo: RepoConfig):
-    """Every problem of a definition that parsed; folder_name is None for loose files."""
-    spec, doc = loaded.spec, loaded.document
-    assert spec is not None and doc is not None
+    """Every problem of a definition beyond its structure; folder_name is None for loose files.
+
+    A structurally broken definition is checked through its salvaged spec; findings at or
+    under a broken key are dropped, since they would describe the stand-in, not the text.
+    """
+    spec, doc = loaded.spec or loaded.salvaged, loaded.document
+    if spec is None or doc is None:
+        return []
     problems: list[Problem] = []
     for loc, message, severity in _findings(spec, folder_name, repo):
+        if any(loc[: len(b)] == b for b in loaded.broken) or (
+            loaded.spec is None and loc == ("name",)
+        ):
+            continue
         problems.append(doc.problem(loc, message, severity=severity))
     return problems
 

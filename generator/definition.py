@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import difflib
 import types
 import typing
@@ -11,7 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from generator.errors import Problem
-from generator.spec import UNSUPPORTED_TUNE_ARGUMENTS, ExperimentSpec
+from generator.spec import UNSUPPORTED_TUNE_ARGUMENTS, ExperimentSpec, suggest_name
 from generator.yamlload import LocatedDocument, YamlProblems, load_located
 
 
@@ -24,6 +25,10 @@ class LoadedDefinition:
     document: LocatedDocument | None
     spec: ExperimentSpec | None
     problems: list[Problem]
+    # When spec is None: the definition without its broken keys, if that still forms a spec.
+    # Checks run on it too, so one run reports every mistake; it is never rendered.
+    salvaged: ExperimentSpec | None = None
+    broken: tuple[tuple, ...] = ()  # document locations of the structural problems
 
 
 def load_definition(path: Path, display_path: str | None = None) -> LoadedDefinition:
@@ -53,10 +58,30 @@ def parse_definition(text: str, path: str) -> LoadedDefinition:
         spec = ExperimentSpec.model_validate(data)
     except ValidationError as e:
         problems += [_locate(err, doc) for err in e.errors()]
-        spec = None
+        broken = tuple(_document_loc(tuple(err["loc"]), data) for err in e.errors())
+        salvaged = _salvage(data, broken)
+        return LoadedDefinition(path, text, doc, None, sorted(set(problems)), salvaged, broken)
     if problems:
-        return LoadedDefinition(path, text, doc, None, sorted(set(problems)))
+        return LoadedDefinition(path, text, doc, None, sorted(set(problems)), spec)
     return LoadedDefinition(path, text, doc, spec, [])
+
+
+def _salvage(data: dict, broken: tuple[tuple, ...]) -> ExperimentSpec | None:
+    """The definition with each broken key removed (an invalid name replaced by a valid one)."""
+    pruned = copy.deepcopy(data)
+    for loc in broken:
+        if loc == ("name",) and isinstance(pruned.get("name"), str):
+            pruned["name"] = suggest_name(pruned["name"])
+            continue
+        parent = pruned
+        for part in loc[:-1]:
+            parent = parent[part] if isinstance(parent, dict | list) else None
+        if isinstance(parent, dict) and loc and loc[-1] in parent:
+            del parent[loc[-1]]
+    try:
+        return ExperimentSpec.model_validate(pruned)
+    except ValidationError:
+        return None  # a required key is broken: the other checks need it
 
 
 def _document_loc(loc: tuple, data: object) -> tuple:

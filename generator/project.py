@@ -68,8 +68,7 @@ def check_loaded(
     reports = []
     for loaded, folder_name in definitions:
         report = DefinitionReport(loaded, problems=list(loaded.problems))
-        if loaded.spec is not None:
-            report.problems += check_definition(loaded, folder_name, repo)
+        report.problems += check_definition(loaded, folder_name, repo)
         reports.append(report)
     # Rendering broken input would only repeat the same mistakes.
     valid = [r for r in reports if r.loaded.spec is not None and not r.failed]

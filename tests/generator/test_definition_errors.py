@@ -393,6 +393,21 @@ class TestAllAtOnce:
         errors = [line for line in capsys.readouterr().err.splitlines() if ": error: " in line]
         assert [int(e.split(":")[1]) for e in errors] == [1, 12, 24]
 
+    def test_structure_and_checks_together(self, repo, capsys):
+        """Broken keys are set aside so the checks that need a whole definition still run."""
+        text = (
+            _edit("name: demo-exp", "name: Demo_Exp")
+            .replace("{secret: hf-token, key: token}", "hf_abcdefghijklmnop")
+            .replace("num_train_epochs: 3", "num_train_epoch: 3")
+            .replace("parallel_trial_count: 2", "parallel_trial_count: 5")
+        )
+        repo.write(text)
+        assert main(["check"]) == 1
+        errors = [line for line in capsys.readouterr().err.splitlines() if ": error: " in line]
+        assert [1, 9, 17, 27] == [int(e.split(":")[1]) for e in errors]
+        assert "'num_train_epoch' is not a field of TrainingArguments" in errors[2]
+        assert "5 parallel trials x 2 GPUs = 10 GPUs" in errors[3]
+
     def test_checks_after_structure(self, repo, capsys):
         """Cross-field checks run on a well-formed definition and report together."""
         text = (
