@@ -1,6 +1,7 @@
 """Every error the storage initializer raises, and the one place SDK errors become them.
 
-The classes are plain Python so `storage_init.cache` (imported by the generator and the trainer)
+The classes are plain Python (under the project's root, generator.errors, which imports
+nothing) so `storage_init.cache` (imported by the generator and the trainer)
 stays standard-library only. The `from_*` translators import SDK exception classes lazily, inside
 the function, and turn them into one-line messages that say what to do: name the Secret, the repo,
 the bucket, the folder. Messages never contain a credential: `redact` scrubs any value of the
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import errno
 import os
+
+from generator.errors import HpoError
 
 CREDENTIAL_VARIABLES = (
     "HF_TOKEN",
@@ -24,7 +27,7 @@ S3_SECRET_HINT = (
 )
 
 
-class StorageError(Exception):
+class StorageError(HpoError):
     """Root of the storage stage. `transient` errors are worth retrying; the rest are final."""
 
     exit_code = 1
