@@ -15,6 +15,7 @@ from generator.errors import Problem
 from generator.hf_fields import dataclass_fields, library_available
 from generator.repo_config import LOCAL_CLUSTER, RepoConfig, image_pin_problem
 from generator.spec import (
+    DEFAULT_PARALLEL_TRIAL_COUNT,
     CategoricalSearch,
     DiscreteSearch,
     DoubleSearch,
@@ -30,7 +31,6 @@ HF_DATASET = re.compile(r"^(hf://)?[\w.-]+(/[\w.-]+)?$")
 S3_URI = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$")
 COMMIT = re.compile(r"^[0-9a-f]{40}$")
 SECRET_LOOKING_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY", re.I)
-DEFAULT_PARALLEL_TRIAL_COUNT = 3  # what Katib's webhook fills in when the field is absent
 
 # Fields the trainer owns: setting them in a definition would be silently overridden.
 TRAINER_OWNED = {
@@ -111,7 +111,7 @@ def _check_cluster(spec: ExperimentSpec, repo: RepoConfig) -> Iterator[Finding]:
             "error",
         )
         return
-    parallel = spec.parallel_trial_count or DEFAULT_PARALLEL_TRIAL_COUNT
+    parallel = spec.effective_parallel_trial_count
     resources = spec.resources_per_trial
     demand = parallel * resources.gpus * resources.num_workers
     if demand > cluster.gpu_quota:
@@ -440,7 +440,7 @@ def _check_algorithm(spec: ExperimentSpec) -> Iterator[Finding]:
         settings,
         search_parameters(spec),
         spec.max_trial_count,
-        spec.parallel_trial_count or DEFAULT_PARALLEL_TRIAL_COUNT,
+        spec.effective_parallel_trial_count,
     )
     for setting, message in problems:
         loc = ("algorithm_settings", setting) if setting else ("algorithm_name",)

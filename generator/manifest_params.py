@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import math
 
+from generator.algorithms import setting_text
+from generator.checks import is_local_path
 from generator.repo_config import Cluster
 from generator.spec import (
     CategoricalSearch,
@@ -53,10 +55,9 @@ def dataset_source(spec: ExperimentSpec) -> Source:
             dataset.endpoint_url,
         )
     else:
+        repo_id = dataset.repo_id
         uri = (
-            dataset.repo_id
-            if dataset.repo_id.startswith(("/", "./", "../", "hf://"))
-            else (f"hf://{dataset.repo_id}")
+            repo_id if is_local_path(repo_id) or repo_id.startswith("hf://") else f"hf://{repo_id}"
         )
         revision, endpoint = dataset.revision, None
     return Source(
@@ -245,8 +246,7 @@ def manifest_params(spec: ExperimentSpec, images: dict[str, str], cluster: Clust
         "algorithm": {
             "name": spec.algorithm_name,
             "settings": [
-                {"name": k, "value": str(v) if not isinstance(v, bool) else str(v).lower()}
-                for k, v in spec.algorithm_settings.items()
+                {"name": k, "value": setting_text(v)} for k, v in spec.algorithm_settings.items()
             ],
         },
         "earlyStopping": None
@@ -259,7 +259,7 @@ def manifest_params(spec: ExperimentSpec, images: dict[str, str], cluster: Clust
             ],
         },
         "maxTrialCount": spec.max_trial_count,
-        "parallelTrialCount": spec.parallel_trial_count or 3,
+        "parallelTrialCount": spec.effective_parallel_trial_count,
         "maxFailedTrialCount": spec.max_failed_trial_count,
         "resumePolicy": spec.resume_policy,
         "parameters": [_katib_parameter(name, space) for name, (_, space) in tuned.items()],

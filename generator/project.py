@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator.checks import DEFAULT_PARALLEL_TRIAL_COUNT, check_definition
+from generator.checks import check_definition
 from generator.definition import LoadedDefinition, load_definition, parse_definition
 from generator.errors import HpoError, Problem
 from generator.render import RenderedExperiment, render_experiments
@@ -106,7 +106,7 @@ def worst_case_gpu_hours(
     assert spec is not None
     resources = spec.resources_per_trial
     gpus = resources.gpus * resources.num_workers
-    trials = spec.max_trial_count or spec.parallel_trial_count or DEFAULT_PARALLEL_TRIAL_COUNT
+    trials = spec.max_trial_count or spec.effective_parallel_trial_count
     cluster = repo.clusters.get(spec.cluster)
     if spec.trial_active_deadline_seconds is not None:
         hours = spec.trial_active_deadline_seconds / 3600

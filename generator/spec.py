@@ -35,6 +35,7 @@ SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MAX_NAME_LENGTH = 40  # Katib's webhook limit for Experiment names
+DEFAULT_PARALLEL_TRIAL_COUNT = 3  # what Katib's webhook fills in when the field is absent
 
 TransformerType = Literal[
     "AutoModelForSequenceClassification",
@@ -369,6 +370,10 @@ class ExperimentSpec(Strict):
                 if is_search(value):
                     tuned.setdefault(key, (section, value))
         return tuned
+
+    @property
+    def effective_parallel_trial_count(self) -> int:
+        return self.parallel_trial_count or DEFAULT_PARALLEL_TRIAL_COUNT
 
     def has_eval_split(self) -> bool:
         return self.dataset_provider_parameters.eval_split is not None

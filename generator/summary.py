@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generator.checks import DEFAULT_PARALLEL_TRIAL_COUNT
 from generator.immutability import git_show
 from generator.project import DefinitionReport, worst_case_gpu_hours
 from generator.repo_config import RepoConfig
@@ -38,7 +37,7 @@ def write_summary(
             lines.append(f"| `{report.loaded.path}` | {change} | | | | | | | invalid |")
             continue
         trials, gpus, hours, gpu_hours = worst_case_gpu_hours(report, repo)
-        parallel = spec.parallel_trial_count or DEFAULT_PARALLEL_TRIAL_COUNT
+        parallel = spec.effective_parallel_trial_count
         if change != "unchanged":
             total += gpu_hours
         status = "invalid" if report.failed else "valid"
