@@ -52,13 +52,13 @@ class PlainProgress:
 class LiveProgress(PlainProgress):
     """A rich table of running and recent trials, redrawn in place."""
 
-    def __init__(self, objective: str, title: str):
+    def __init__(self, objective: str, title: str, console=None):
         super().__init__(objective)
         from rich.console import Console
         from rich.live import Live
 
         self.title = title
-        self.console = Console()
+        self.console = console or Console()
         self._running: list = []
         self._finished: list = []
         self._best = None

@@ -14,7 +14,6 @@ from functools import partial
 
 from local_runner.errors import UnsupportedLocallyError
 from local_runner.plan import Parameter
-from local_runner.space import grid_values
 
 # Katib algorithms whose searches are not a sequence of independent trials.
 NO_LOCAL_EQUIVALENT = {
@@ -46,6 +45,7 @@ def _seed(settings: dict[str, str]) -> int | None:
 
 def make_sampler(algorithm: str, settings: dict[str, str], parameters: tuple[Parameter, ...]):
     """The Optuna sampler that plays Katib's `algorithm` with `settings`."""
+    import optuna
     import optuna.samplers as samplers
 
     if algorithm in NO_LOCAL_EQUIVALENT:
@@ -57,7 +57,9 @@ def make_sampler(algorithm: str, settings: dict[str, str], parameters: tuple[Par
     if algorithm == "random":
         return samplers.RandomSampler(seed=seed)
     if algorithm == "grid":
-        return samplers.GridSampler({p.name: grid_values(p) for p in parameters}, seed=seed)
+        # The scheduler queues the grid's points itself: Optuna's GridSampler revisits failed
+        # points and ends its study from inside tell(), neither of which Katib does.
+        return samplers.RandomSampler(seed=seed)
     if algorithm == "tpe":
         # Katib's tpe is hyperopt's: 20 random startup trials, prior weight 1, 24 EI candidates.
         gamma = float(settings.get("gamma", "0.25"))
@@ -81,14 +83,21 @@ def make_sampler(algorithm: str, settings: dict[str, str], parameters: tuple[Par
         )
     if algorithm == "cmaes":
         restart = settings.get("restart_strategy", "none")
+        if restart != "none":
+            raise UnsupportedLocallyError(
+                f"cmaes restart_strategy {restart} has no local equivalent (Optuna dropped IPOP "
+                "and BIPOP restarts); remove the setting or run on a cluster"
+            )
         sigma = settings.get("sigma")
-        return samplers.CmaEsSampler(
-            seed=seed,
-            sigma0=float(sigma) if sigma is not None else None,
-            restart_strategy=None if restart == "none" else restart,
-        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # sigma0: deprecated in Optuna 4.9
+            return samplers.CmaEsSampler(
+                seed=seed, sigma0=float(sigma) if sigma is not None else None
+            )
     if algorithm == "sobol":
-        return samplers.QMCSampler(qmc_type="sobol", scramble=seed is not None, seed=seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return samplers.QMCSampler(qmc_type="sobol", scramble=seed is not None, seed=seed)
     if algorithm == "bayesianoptimization":
         return _gaussian_process(settings, seed)
     raise UnsupportedLocallyError(

@@ -131,6 +131,8 @@ class Scheduler:
             return self._loop()
         finally:
             signal.signal(signal.SIGINT, previous)
+            for running in self.running:  # only after an unexpected error: never orphan trials
+                running.process.stop()
 
     def _on_interrupt(self, signum, frame) -> None:
         self.interrupts += 1
@@ -257,6 +259,8 @@ class Scheduler:
 
         for t in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
             name = t.user_attrs.get(keys.NAME, trial_name(self.plan.name, t.number))
+            # The trial belongs to no live Trial object; its attributes are set through the
+            # storage before tell() finishes it (finished trials are read-only).
             self.study._storage.set_trial_user_attr(t._trial_id, keys.STATUS, "Killed")
             self.study._storage.set_trial_user_attr(t._trial_id, keys.INTERRUPTED, True)
             self.study.tell(t.number, state=TrialState.FAIL)
