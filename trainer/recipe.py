@@ -65,17 +65,20 @@ def run(config: TrialConfig, stdout: IO[str] | None = None) -> dict[str, float]:
     if eval_set is not None:
         compute_metrics, keep_from_logits = task.metrics(splits["eval"], eval_set)
     reporter = KatibMetrics(task.task_metrics, task.derive, stdout)
-    trainer = Trainer(
-        model=model,
-        args=args,
-        data_collator=task.collator(processor, bucket_lengths(max_length)),
-        train_dataset=train_set,
-        eval_dataset=eval_set,
-        processing_class=processor,
-        compute_metrics=compute_metrics,
-        preprocess_logits_for_metrics=keep_from_logits,
-        callbacks=[StopOnNonFiniteLoss(), reporter],
-    )
+    try:
+        trainer = Trainer(
+            model=model,
+            args=args,
+            data_collator=task.collator(processor, bucket_lengths(max_length)),
+            train_dataset=train_set,
+            eval_dataset=eval_set,
+            processing_class=processor,
+            compute_metrics=compute_metrics,
+            preprocess_logits_for_metrics=keep_from_logits,
+            callbacks=[StopOnNonFiniteLoss(), reporter],
+        )
+    except ValueError as e:  # settings that conflict with the data, e.g. eval without a split
+        raise TrialConfigError(f"--training: {first_line(e)}") from e
     # Katib parses stdout: only `name=value` lines belong there, not the Trainer's log dicts.
     trainer.remove_callback(PrinterCallback)
 
@@ -134,6 +137,7 @@ def detect_hardware() -> Hardware:
         bf16=cuda and torch.cuda.is_bf16_supported(),
         cpu_count=len(os.sched_getaffinity(0)),
         local_world_size=distributed.local_world_size(os.environ),
+        world_size=distributed.world_size(os.environ),
     )
 
 
@@ -160,8 +164,7 @@ def training_arguments(
     try:
         return TrainingArguments(output_dir=str(config.output_dir), **values)
     except (TypeError, ValueError) as e:
-        reason = str(e).strip().splitlines()[0]
-        raise TrialConfigError(f"--training: {reason}") from e
+        raise TrialConfigError(f"--training: {first_line(e)}") from e
 
 
 def add_lora(model: Any, task: Task, user_lora: Mapping[str, Any]) -> Any:
@@ -174,8 +177,7 @@ def add_lora(model: Any, task: Task, user_lora: Mapping[str, Any]) -> Any:
     try:
         model = get_peft_model(model, LoraConfig(**values))
     except (TypeError, ValueError) as e:
-        reason = str(e).strip().splitlines()[0]
-        raise TrialConfigError(f"--lora: {reason}") from e
+        raise TrialConfigError(f"--lora: {first_line(e)}") from e
     # Frozen weights may be bf16, but what the optimizer updates stays fp32: small updates to
     # bf16 values round away.
     for parameter in model.parameters():
@@ -199,6 +201,11 @@ def name_out_of_memory(args: TrainingArguments, max_length: int) -> Iterator[Non
             f"and sequence length up to {max_length}: lower per_device_train_batch_size (and "
             "raise gradient_accumulation_steps to keep the batch) or --max-length"
         ) from e
+
+
+def first_line(error: Exception) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 def last_evaluated_step(trainer: Trainer) -> int | None:

@@ -31,6 +31,7 @@ class Hardware:
     bf16: bool  # the GPU computes in bfloat16 natively (Ampere or newer)
     cpu_count: int  # CPUs this process may use
     local_world_size: int  # training processes on this node
+    world_size: int = 1  # training processes in the whole job
 
 
 def choose_precision(cuda_available: bool, bf16_supported: bool, user_set: bool) -> str | None:
@@ -121,12 +122,21 @@ def training_defaults(
         "dataloader_num_workers": workers,
         "dataloader_persistent_workers": workers > 0,
         "dataloader_pin_memory": hardware.cuda,
+        # Without a GPU the Trainer joins the process group only when told to run on the CPU.
+        "use_cpu": not hardware.cuda and hardware.world_size > 1,
         "train_sampling_strategy": "group_by_length" if group_by_length else "random",
         "optim": "adamw_torch_fused" if hardware.cuda else "adamw_torch",
         # A trial's checkpoints would fill the shared volume; the adapter is saved on request.
         "save_strategy": "no",
         "report_to": "none",
         "disable_tqdm": True,
+        # The Trainer multiplies the loss by the process count, expecting the model to divide by
+        # the token count of all processes; classification heads take a plain mean instead, so
+        # their loss (reported and trained on) would grow with the number of GPUs.
+        "average_tokens_across_devices": False,
+        # Every trainable LoRA weight takes part in each forward pass; searching the graph for
+        # unused ones would cost a traversal per step.
+        "ddp_find_unused_parameters": False,
         # The Trainer would otherwise replace a NaN loss by an average and hide divergence.
         "logging_nan_inf_filter": False,
         **report_schedule(total_steps, has_eval),

@@ -96,6 +96,13 @@ class TestInputs:
         )
         assert (ExitCode.USAGE, expected) == (run.exit_code, one_error_line(run))
 
+    def test_evaluation_without_an_eval_split(self, tiny_models, tmp_path, run_trial):
+        data = save_dataset(tmp_path / "data", review_rows(8, 1))
+        extra = ("--training", "eval_strategy:str=steps")
+        run = run_trial(*seq_args(tiny_models["bert"], data, tmp_path / "out", *extra))
+        assert run.exit_code == ExitCode.USAGE
+        assert one_error_line(run).startswith("error: --training: ")
+
 
 class TestDivergence:
     """A NaN loss stops the trial instead of reporting garbage to Katib."""
