@@ -46,6 +46,8 @@ def _float_where(test: Callable[[float], bool], wanted: str) -> Callable[[str], 
             number = float(value)
         except ValueError:
             return f"must be a number, got '{value}'"
+        if not math.isfinite(number):
+            return f"must be a finite number, got {value}"
         return None if test(number) else f"must be {wanted}, got {value}"
 
     return check
@@ -121,6 +123,7 @@ class SearchParameter:
     max: float | None = None
     step: float | None = None
     count: int | None = None  # number of values, for categorical and discrete
+    distribution: str = "uniform"
 
 
 def setting_text(value: object) -> str:
@@ -177,8 +180,41 @@ def check_algorithm(
         problems.append((None, "cmaes needs at least two int or double parameters"))
     if algorithm == "grid":
         problems += _check_grid(parameters, max_trial_count)
+    problems += _check_suggestion_space(algorithm, continuous)
     if algorithm == "hyperband" and not problems:  # its arithmetic needs valid settings
         problems += _check_hyperband(settings, parameters, parallel_trial_count)
+    return problems
+
+
+# Katib routes these to its optuna service, which samples only uniform and log-uniform spaces.
+OPTUNA_ROUTED = ("grid", "multivariate-tpe")
+INT64_MAX = 2**63 - 1
+
+
+def _check_suggestion_space(algorithm: str, continuous: list[SearchParameter]):
+    """What the suggestion services reject only once the Experiment runs."""
+    problems = []
+    for p in continuous:
+        if p.kind == "int" and max(abs(p.min), abs(p.max)) > INT64_MAX:
+            problems.append((None, f"'{p.name}' bounds do not fit a 64-bit integer"))
+        if algorithm in OPTUNA_ROUTED and p.distribution in ("normal", "logNormal"):
+            problems.append(
+                (
+                    None,
+                    f"{algorithm} samples only uniform and logUniform; "
+                    f"'{p.name}' uses {p.distribution}",
+                )
+            )
+        if algorithm == "bayesianoptimization" and p.kind == "double" and p.min <= 0:
+            problems.append(
+                (
+                    None,
+                    f"bayesianoptimization samples doubles on a log scale: "
+                    f"'{p.name}' needs min > 0",
+                )
+            )
+        if algorithm == "pbt" and p.kind == "double" and p.step is None:
+            problems.append((None, f"pbt needs a step for double parameter '{p.name}'"))
     return problems
 
 

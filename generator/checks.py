@@ -24,6 +24,7 @@ from generator.spec import (
     S3DatasetParams,
     is_search,
 )
+from generator.validate.katib_rules import SHELL_INERT
 from trainer.catalog import TASKS, metric_names
 
 HF_MODEL = re.compile(r"^hf://[\w.-]+(/[\w.-]+)?$")
@@ -64,14 +65,43 @@ def check_definition(loaded: LoadedDefinition, folder_name: str | None, repo: Re
     spec, doc = loaded.spec or loaded.salvaged, loaded.document
     if spec is None or doc is None:
         return []
+    tainted = _tainted_keys(loaded.broken) if loaded.spec is None else set()
     problems: list[Problem] = []
     for loc, message, severity in _findings(spec, folder_name, repo):
-        if any(loc[: len(b)] == b for b in loaded.broken) or (
-            loaded.spec is None and loc == ("name",)
-        ):
+        if loaded.spec is None and (severity != "error" or not loc or loc[0] in tainted):
             continue
         problems.append(doc.problem(loc, message, severity=severity))
     return problems
+
+
+# Top-level keys whose checks read one another: when one is set aside as broken, what the others
+# report about the stand-in definition is not about the text.
+CHECKED_TOGETHER = (
+    {
+        "algorithm_name",
+        "algorithm_settings",
+        "max_trial_count",
+        "parallel_trial_count",
+        "max_failed_trial_count",
+        "trainer_parameters",
+        "early_stopping",
+    },
+    {
+        "model_provider_parameters",
+        "dataset_provider_parameters",
+        "objective_metric_name",
+        "additional_metric_names",
+    },
+    {"cluster", "resources_per_trial", "parallel_trial_count", "max_trial_count", "storage_config"},
+)
+
+
+def _tainted_keys(broken: tuple[tuple, ...]) -> set:
+    tainted = {loc[0] for loc in broken if loc} | {"name"}  # a broken name has a stand-in
+    for group in CHECKED_TOGETHER:
+        if group & tainted:
+            tainted |= group
+    return tainted
 
 
 Finding = tuple[tuple, str, str]
@@ -114,9 +144,17 @@ def _check_cluster(spec: ExperimentSpec, repo: RepoConfig) -> Iterator[Finding]:
     parallel = spec.effective_parallel_trial_count
     resources = spec.resources_per_trial
     demand = parallel * resources.gpus * resources.num_workers
-    if demand > cluster.gpu_quota:
+    if spec.max_trial_count is None:
         yield (
-            ("parallel_trial_count",),
+            ("max_trial_count",),
+            "set max_trial_count: without it Katib runs trials until the goal is met, and the "
+            "GPU budget has no bound",
+            "error",
+        )
+    if demand > cluster.gpu_quota:
+        where = "parallel_trial_count" in spec.model_fields_set
+        yield (
+            ("parallel_trial_count",) if where else ("resources_per_trial", "gpu"),
             (
                 f"{parallel} parallel trials x {resources.gpus * resources.num_workers} "
                 f"GPUs = {demand} "
@@ -154,7 +192,9 @@ def _check_sources(spec: ExperimentSpec) -> Iterator[Finding]:
             ),
             "error",
         )
-    if not uri.startswith("s3://"):
+    if uri.startswith("s3://"):
+        yield from _key_pair(model, mloc)
+    else:
         for key in ("endpoint_url", "region_name", "access_key", "secret_key"):
             if getattr(model, key) is not None:
                 yield mloc + (key,), f"{key} applies only to s3:// model URIs", "error"
@@ -198,8 +238,7 @@ def _check_sources(spec: ExperimentSpec) -> Iterator[Finding]:
                 "file_key is a key inside the bucket: no leading '/'",
                 "error",
             )
-        if (dataset.access_key is None) != (dataset.secret_key is None):
-            yield dloc, "access_key and secret_key go together: set both or neither", "error"
+        yield from _key_pair(dataset, dloc)
     elif is_local_path(dataset.repo_id):
         if not local_ok:
             yield (
@@ -233,10 +272,24 @@ def _check_sources(spec: ExperimentSpec) -> Iterator[Finding]:
         yield dloc + ("eval_split",), "eval_split must differ from split (held-out data)", "error"
 
 
+def _key_pair(location, loc: tuple) -> Iterator[Finding]:
+    if (location.access_key is None) != (location.secret_key is None):
+        yield loc, "access_key and secret_key go together: set both or neither", "error"
+
+
 def _check_trainer_fields(spec: ExperimentSpec) -> Iterator[Finding]:
     trainer = spec.trainer_parameters
     task = TASKS[spec.model_provider_parameters.transformer_type]
-    for role in trainer.columns:
+    for role, column in trainer.columns.items():
+        if not SHELL_INERT.match(column):
+            yield (
+                ("trainer_parameters", "columns", role),
+                (
+                    f"column name '{column}' must use only letters, digits and _.,:/+=@%- "
+                    "(Katib runs the trial command through a shell); rename the column"
+                ),
+                "error",
+            )
         if role not in task.columns:
             close = difflib.get_close_matches(role, list(task.columns), n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
@@ -355,6 +408,15 @@ def _space_problems(space) -> Iterator[tuple[tuple, str]]:
         if space.distribution in ("logUniform", "logNormal") and space.min <= 0:
             yield ("min",), f"{space.distribution} needs min > 0"
     else:
+        for value in space.values:
+            if isinstance(value, str) and not SHELL_INERT.match(value):
+                yield (
+                    ("values",),
+                    (
+                        f"'{value}' must use only letters, digits and _.,:/+=@%-: Katib passes the "
+                        "chosen value through a shell unquoted"
+                    ),
+                )
         duplicates = sorted({repr(v) for v in space.values if space.values.count(v) > 1})
         if duplicates:
             yield ("values",), f"values repeat: {', '.join(duplicates)}"
@@ -424,7 +486,14 @@ def search_parameters(spec: ExperimentSpec) -> list[algorithms.SearchParameter]:
     for name, (_, space) in spec.search_spaces().items():
         if isinstance(space, DoubleSearch | IntSearch):
             parameters.append(
-                algorithms.SearchParameter(name, space.search, space.min, space.max, space.step)
+                algorithms.SearchParameter(
+                    name,
+                    space.search,
+                    space.min,
+                    space.max,
+                    space.step,
+                    distribution=space.distribution,
+                )
             )
         else:
             parameters.append(
@@ -465,16 +534,22 @@ def _check_resources(spec: ExperimentSpec) -> Iterator[Finding]:
             ("more processes per worker than GPUs per worker"),
             "error",
         )
-    modes = spec.storage_config.access_modes
-    if resources.num_workers > 1 and "ReadWriteMany" not in modes and "ReadOnlyMany" not in modes:
-        yield (
-            ("resources_per_trial", "num_workers"),
-            (
-                f"{resources.num_workers} workers on different nodes share the experiment volume: "
-                "add ReadWriteMany or ReadOnlyMany to access_modes"
-            ),
-            "error",
-        )
+    # Every trial writes its output to the volume, so read-only modes do not help.
+    if "ReadWriteMany" not in spec.storage_config.access_modes:
+        if resources.num_workers > 1:
+            yield (
+                ("resources_per_trial", "num_workers"),
+                f"{resources.num_workers} workers on different nodes share the experiment "
+                "volume: storage_config.access_modes needs ReadWriteMany",
+                "error",
+            )
+        elif spec.effective_parallel_trial_count > 1 and spec.cluster != LOCAL_CLUSTER:
+            yield (
+                ("storage_config", "access_modes"),
+                "parallel trials scheduled on different nodes cannot share a volume without "
+                "ReadWriteMany; they will wait for each other (fine on a one-node cluster)",
+                "warning",
+            )
 
 
 def _check_env(spec: ExperimentSpec) -> Iterator[Finding]:

@@ -6,7 +6,7 @@ import copy
 import difflib
 import types
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
@@ -57,7 +57,7 @@ def parse_definition(text: str, path: str) -> LoadedDefinition:
     try:
         spec = ExperimentSpec.model_validate(data)
     except ValidationError as e:
-        problems += [_locate(err, doc) for err in e.errors()]
+        problems += _merge_alternatives([_locate(err, doc) for err in e.errors()])
         broken = tuple(_document_loc(tuple(err["loc"]), data) for err in e.errors())
         salvaged = _salvage(data, broken)
         return LoadedDefinition(path, text, doc, None, sorted(set(problems)), salvaged, broken)
@@ -82,6 +82,23 @@ def _salvage(data: dict, broken: tuple[tuple, ...]) -> ExperimentSpec | None:
         return ExperimentSpec.model_validate(pruned)
     except ValidationError:
         return None  # a required key is broken: the other checks need it
+
+
+def _merge_alternatives(problems: list[Problem]) -> list[Problem]:
+    """One line per place: a value that fits no branch of a union fails each branch."""
+    by_place: dict[tuple, list[Problem]] = {}
+    for problem in problems:
+        by_place.setdefault((problem.line, problem.col), []).append(problem)
+    merged = []
+    for group in by_place.values():
+        expected = [p.message.partition("Input should be ")[2] for p in group]
+        if len(group) > 1 and all(expected):
+            prefix = group[0].message.partition("Input should be ")[0]
+            alternatives = " or ".join(dict.fromkeys(expected))
+            merged.append(replace(group[0], message=f"{prefix}Input should be {alternatives}"))
+        else:
+            merged.extend(group)
+    return merged
 
 
 def _document_loc(loc: tuple, data: object) -> tuple:

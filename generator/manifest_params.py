@@ -6,8 +6,10 @@ trial's launcher), so templates only arrange objects and a reviewer can read bot
 
 from __future__ import annotations
 
+import base64
 import json
 import math
+from pathlib import PurePosixPath
 
 from generator.algorithms import setting_text
 from generator.checks import is_local_path
@@ -22,7 +24,9 @@ from generator.spec import (
     SecretRef,
     is_search,
 )
-from storage_init.cache import Source, cache_key
+from generator.validate.katib_rules import SHELL_INERT
+from storage_init.cache import Source
+from storage_init.cache import cache_folder as storage_cache_folder
 
 WORKSPACE = "/workspace"
 CACHE_DIR = f"{WORKSPACE}/cache"
@@ -69,8 +73,9 @@ def dataset_source(spec: ExperimentSpec) -> Source:
     )
 
 
-def cache_folder(kind: str, source: Source, cache_dir: str = CACHE_DIR) -> str:
-    return f"{cache_dir}/{kind}s/{cache_key(kind, source)}"
+def cache_folder(kind: str, source: Source) -> str:
+    """Where the download Job leaves this input on the experiment volume."""
+    return PurePosixPath(storage_cache_folder(CACHE_DIR, kind, source)).as_posix()
 
 
 def format_number(value: int | float) -> str:
@@ -85,15 +90,17 @@ def format_number(value: int | float) -> str:
 
 
 def _typed_fixed(value) -> tuple[str, str]:
+    """(type, text) of a fixed value; anything the trial's shell would alter goes as json64."""
     if isinstance(value, bool):
         return "bool", "true" if value else "false"
     if isinstance(value, int):
         return "int", str(value)
     if isinstance(value, float):
         return "float", format_number(value)
-    if isinstance(value, str):
+    if isinstance(value, str) and SHELL_INERT.match(value):
         return "str", value
-    return "json", json.dumps(value, sort_keys=True, separators=(",", ":"))
+    encoded = json.dumps(value, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    return "json64", base64.urlsafe_b64encode(encoded).decode("ascii").rstrip("=")
 
 
 def search_value_type(space) -> str:
@@ -102,8 +109,10 @@ def search_value_type(space) -> str:
         return "float"
     if isinstance(space, IntSearch):
         return "int"
-    kinds = {_typed_fixed(v)[0] for v in space.values}
-    return kinds.pop() if len(kinds) == 1 else "str"
+    kinds = {type(v) for v in space.values}  # one type, as hpo check requires
+    if kinds == {int, float}:
+        return "float"  # a discrete space such as [1, 2.5]
+    return {bool: "bool", int: "int", float: "float"}.get(kinds.pop(), "str")
 
 
 def _trainer_args(spec: ExperimentSpec) -> list[str]:
@@ -212,6 +221,15 @@ def _katib_parameter(name: str, space) -> dict:
     }
 
 
+def trial_deadline_seconds(spec: ExperimentSpec, cluster: Cluster | None) -> int | None:
+    """The definition's deadline, else the cluster's default: the bound the budget assumes."""
+    if spec.trial_active_deadline_seconds is not None:
+        return spec.trial_active_deadline_seconds
+    if cluster is None:
+        return None
+    return round(cluster.default_trial_deadline_hours * 3600)
+
+
 def manifest_params(spec: ExperimentSpec, images: dict[str, str], cluster: Cluster | None) -> dict:
     """The top-level argument of templates/experiment.jsonnet."""
     resources = spec.resources_per_trial
@@ -273,7 +291,7 @@ def manifest_params(spec: ExperimentSpec, images: dict[str, str], cluster: Clust
             "args": _trainer_args(spec),
             "env": [_env_var(k, v) for k, v in spec.env_per_trial.items()],
             "resources": {"cpu": resources.cpu, "memory": resources.memory, "gpu": resources.gpus},
-            "activeDeadlineSeconds": spec.trial_active_deadline_seconds,
+            "activeDeadlineSeconds": trial_deadline_seconds(spec, cluster),
             "retain": spec.retain_trials,
         },
         "results": None,
@@ -284,6 +302,7 @@ def manifest_params(spec: ExperimentSpec, images: dict[str, str], cluster: Clust
             "name": spec.name,
             "namespace": spec.namespace,
             "image": images["results"],
+            "storageInitImage": images["storage_init"],
             "syncWave": SYNC_WAVES["results"],
             "git": {
                 "url": target.git_url,

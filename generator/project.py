@@ -8,6 +8,7 @@ from pathlib import Path
 from generator.checks import check_definition
 from generator.definition import LoadedDefinition, load_definition, parse_definition
 from generator.errors import HpoError, Problem
+from generator.manifest_params import trial_deadline_seconds
 from generator.render import RenderedExperiment, render_experiments
 from generator.repo_config import RepoConfig
 
@@ -107,9 +108,6 @@ def worst_case_gpu_hours(
     resources = spec.resources_per_trial
     gpus = resources.gpus * resources.num_workers
     trials = spec.max_trial_count or spec.effective_parallel_trial_count
-    cluster = repo.clusters.get(spec.cluster)
-    if spec.trial_active_deadline_seconds is not None:
-        hours = spec.trial_active_deadline_seconds / 3600
-    else:
-        hours = cluster.default_trial_deadline_hours if cluster else 0.0
+    seconds = trial_deadline_seconds(spec, repo.clusters.get(spec.cluster))
+    hours = (seconds or 0) / 3600  # no deadline only for local experiments, which cost no GPUs
     return trials, gpus, hours, trials * gpus * hours

@@ -111,7 +111,7 @@ def evaluate_templates(templates_dir: Path, params_list: list[dict]) -> list[lis
         output = _jsonnet().evaluate_snippet(
             str(templates_dir / "render-many.jsonnet"),
             _RENDER_MANY,
-            tla_codes={"paramsList": json.dumps(params_list, sort_keys=True)},
+            tla_codes={"paramsList": json.dumps(params_list, sort_keys=True, allow_nan=False)},
             jpathdir=[str(templates_dir)],
         )
     except RuntimeError as e:
@@ -161,7 +161,8 @@ def existing_tree(root: Path) -> dict[str, str]:
         return {}
     return {
         path.relative_to(root).as_posix(): path.read_text(encoding="utf-8")
-        for path in sorted(base.rglob("*.yaml"))
+        # Every file: Argo CD's directory source applies .yml and .json too.
+        for path in sorted(p for p in base.rglob("*") if p.is_file())
     }
 
 

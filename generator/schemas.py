@@ -10,56 +10,11 @@ import json
 from pathlib import Path
 
 from generator.validate.experiment_schema import EXPERIMENT_SCHEMA
-
-
-def _pytorchjob_schema() -> dict:
-    """The PyTorchJob fields the trial templates use, strict where the SDK models are."""
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "PyTorchJob (kubeflow.org/v1)",
-        "type": "object",
-        "required": ["apiVersion", "kind", "spec"],
-        "properties": {
-            "apiVersion": {"const": "kubeflow.org/v1"},
-            "kind": {"const": "PyTorchJob"},
-            "metadata": {"type": "object"},
-            "spec": {
-                "type": "object",
-                "additionalProperties": False,
-                "required": ["pytorchReplicaSpecs"],
-                "properties": {
-                    "nprocPerNode": {"type": "string"},
-                    "elasticPolicy": {"type": "object"},
-                    "runPolicy": {"type": "object"},
-                    "pytorchReplicaSpecs": {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "required": ["Master"],
-                        "properties": {
-                            role: {
-                                "type": "object",
-                                "additionalProperties": False,
-                                "properties": {
-                                    "replicas": {"type": "integer", "minimum": 0},
-                                    "restartPolicy": {
-                                        "enum": ["Always", "OnFailure", "Never", "ExitCode"]
-                                    },
-                                    "template": {"type": "object"},
-                                },
-                            }
-                            for role in ("Master", "Worker")
-                        },
-                    },
-                },
-            },
-            "status": {"type": "object"},
-        },
-    }
-
+from generator.validate.pytorchjob import PYTORCHJOB_SCHEMA
 
 SCHEMAS = {
     "experiment-kubeflow-v1beta1.json": EXPERIMENT_SCHEMA,
-    "pytorchjob-kubeflow-v1.json": _pytorchjob_schema(),
+    "pytorchjob-kubeflow-v1.json": PYTORCHJOB_SCHEMA,
 }
 
 

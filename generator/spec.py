@@ -47,7 +47,13 @@ TransformerType = Literal[
 ]
 assert set(TransformerType.__args__) == set(TASKS)  # one list of tasks, shared with the trainer
 
-Scalar = StrictBool | StrictInt | StrictFloat | StrictStr
+# NaN and infinity are never meaningful here, and would reach JSON and Katib as invalid text.
+FiniteFloat = Annotated[StrictFloat, Field(allow_inf_nan=False)]
+Scalar = StrictBool | StrictInt | FiniteFloat | StrictStr
+
+
+def _positive_quantity(text: str) -> bool:
+    return bool(QUANTITY.match(text)) and float(re.sub(r"[a-zA-Z]+$", "", text)) > 0
 
 
 class Strict(BaseModel):
@@ -97,9 +103,9 @@ Distribution = Literal["uniform", "logUniform", "normal", "logNormal"]
 
 class DoubleSearch(Strict):
     search: Literal["double"]
-    min: StrictFloat | StrictInt
-    max: StrictFloat | StrictInt
-    step: StrictFloat | StrictInt | None = None
+    min: FiniteFloat | StrictInt
+    max: FiniteFloat | StrictInt
+    step: FiniteFloat | StrictInt | None = None
     distribution: Distribution = "uniform"
 
 
@@ -118,7 +124,7 @@ class CategoricalSearch(Strict):
 
 class DiscreteSearch(Strict):
     search: Literal["discrete"]
-    values: list[StrictInt | StrictFloat] = Field(min_length=1)
+    values: list[StrictInt | FiniteFloat] = Field(min_length=1)
 
 
 SearchSpace = Annotated[
@@ -211,7 +217,7 @@ class Resources(Strict):
     """`resources_per_trial`: the seed's dict, or Katib's TrainerResources flattened."""
 
     gpu: StrictInt | StrictStr = 0
-    cpu: StrictInt | StrictFloat | StrictStr = 1
+    cpu: StrictInt | FiniteFloat | StrictStr = 1
     memory: StrictStr = "4Gi"
     num_workers: StrictInt = Field(default=1, ge=1)
     num_procs_per_worker: StrictInt | None = Field(default=None, ge=1)
@@ -231,7 +237,7 @@ class Resources(Strict):
     @classmethod
     def _cpu_quantity(cls, v: int | float | str) -> str:
         text = str(v)
-        if not QUANTITY.match(text) or float(re.sub(r"[a-zA-Z]+$", "", text)) <= 0:
+        if not _positive_quantity(text):
             raise ValueError(
                 f"cpu must be a positive Kubernetes quantity such as 4 or 500m, got {v!r}"
             )
@@ -240,8 +246,10 @@ class Resources(Strict):
     @field_validator("memory")
     @classmethod
     def _memory_quantity(cls, v: str) -> str:
-        if not QUANTITY.match(v):
-            raise ValueError(f"memory must be a Kubernetes quantity such as 10G or 16Gi, got '{v}'")
+        if not _positive_quantity(v):
+            raise ValueError(
+                f"memory must be a positive Kubernetes quantity such as 10G or 16Gi, got '{v}'"
+            )
         return v
 
     @property
@@ -258,15 +266,23 @@ class StorageConfig(Strict):
 
     size: StrictStr = "10Gi"
     storage_class: StrictStr | None = None
+    # Parallel trials may run on different nodes, and every trial writes its output here.
     access_modes: list[
         Literal["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"]
-    ] = Field(default_factory=lambda: ["ReadWriteOnce"], min_length=1)
+    ] = Field(default_factory=lambda: ["ReadWriteMany"], min_length=1)
 
     @field_validator("size")
     @classmethod
     def _size_quantity(cls, v: str) -> str:
-        if not QUANTITY.match(v):
-            raise ValueError(f"size must be a Kubernetes quantity such as 50Gi, got '{v}'")
+        if not _positive_quantity(v):
+            raise ValueError(f"size must be a positive Kubernetes quantity such as 50Gi, got '{v}'")
+        return v
+
+    @field_validator("storage_class")
+    @classmethod
+    def _storage_class_name(cls, v: str | None) -> str | None:
+        if v is not None and not DNS1123_SUBDOMAIN.match(v):
+            raise ValueError(f"'{v}' is not a valid StorageClass name (lowercase DNS-1123)")
         return v
 
 
@@ -311,7 +327,7 @@ class ExperimentSpec(Strict):
     objective_metric_name: StrictStr
     additional_metric_names: list[StrictStr] = Field(default_factory=list)
     objective_type: Literal["minimize", "maximize"] = "maximize"
-    objective_goal: StrictFloat | StrictInt | None = None
+    objective_goal: FiniteFloat | StrictInt | None = None
     algorithm_name: StrictStr = "random"
     algorithm_settings: dict[str, Scalar] = Field(default_factory=dict)
     early_stopping: EarlyStopping | None = None

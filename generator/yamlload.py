@@ -128,15 +128,25 @@ def load_located_all(text: str, path: str) -> list[LocatedDocument]:
         raise YamlProblems([Problem(path, 1, 1, "the file is empty")])
     documents, problems = [], []
     for node in nodes:
-        doc = LocatedDocument(path, None)
-        doc.data = _construct(node, (), doc, problems)
+        doc = LocatedDocument(path, None, value_positions={(): _mark(node)})
+        doc.data = _construct(node, (), doc, problems, set())
         documents.append(doc)
     if problems:
-        raise YamlProblems(problems)
+        raise YamlProblems(sorted(set(problems)))
     return documents
 
 
-def _construct(node, loc: Path, doc: LocatedDocument, problems: list[Problem]):
+def _construct(node, loc: Path, doc: LocatedDocument, problems: list[Problem], seen: set[int]):
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+        # An alias makes the composer hand out the same node again. Expanding shared nodes lets
+        # a few hundred bytes grow into gigabytes, and a definition has no use for them.
+        if id(node) in seen:
+            line, col = _mark(node)
+            problems.append(
+                Problem(doc.path, line, col, "YAML anchors and aliases are not supported")
+            )
+            return None
+        seen.add(id(node))
     if not isinstance(node, yaml.MappingNode):
         # A problem with a whole mapping reads best at its key, which is recorded by the parent.
         doc.value_positions.setdefault(loc, _mark(node))
@@ -149,7 +159,9 @@ def _construct(node, loc: Path, doc: LocatedDocument, problems: list[Problem]):
             return resolve_plain_scalar(node.value)
         return node.value
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, loc + (i,), doc, problems) for i, item in enumerate(node.value)]
+        return [
+            _construct(item, loc + (i,), doc, problems, seen) for i, item in enumerate(node.value)
+        ]
     mapping: dict = {}
     for key_node, value_node in node.value:
         if not isinstance(key_node, yaml.ScalarNode):
@@ -167,5 +179,5 @@ def _construct(node, loc: Path, doc: LocatedDocument, problems: list[Problem]):
             )
             continue
         doc.key_positions[loc + (key,)] = _mark(key_node)
-        mapping[key] = _construct(value_node, loc + (key,), doc, problems)
+        mapping[key] = _construct(value_node, loc + (key,), doc, problems, seen)
     return mapping

@@ -9,6 +9,10 @@
 
   syncWave(wave):: { 'argocd.argoproj.io/sync-wave': wave },
 
+  // A Job's pod template cannot be changed in place, so a new image would make every sync fail.
+  // Argo CD deletes and recreates such a Job instead; both Jobs are safe to run again.
+  recreateOnChange:: { 'argocd.argoproj.io/sync-options': 'Force=true,Replace=true' },
+
   // Pod-level settings required by the restricted profile; images run as UID 1000.
   podSecurityContext:: {
     runAsNonRoot: true,

@@ -93,7 +93,8 @@ function(params) {
     parameters: p.parameters,
     trialTemplate: {
       primaryContainerName: kind.primaryContainerName,
-      retain: p.trial.retain,
+      // Katib stores retain with omitempty: a rendered false would read as drift forever.
+      [if p.trial.retain then 'retain']: true,
       successCondition: kind.successCondition,
       failureCondition: kind.failureCondition,
       [if kind.primaryPodLabels != null then 'primaryPodLabels']: kind.primaryPodLabels,

@@ -87,7 +87,7 @@ function(params)
     job: {
       apiVersion: 'batch/v1',
       kind: 'Job',
-      metadata: metadata,
+      metadata: metadata { annotations+: common.recreateOnChange },
       spec: {
         backoffLimit: p.backoffLimit,
         template: {

@@ -42,7 +42,7 @@ function(params) {
     name: jobName,
     namespace: p.namespace,
     labels: common.labels(p.name, 'storage-init'),
-    annotations: common.syncWave(p.syncWave),
+    annotations: common.syncWave(p.syncWave) + common.recreateOnChange,
   },
   spec: {
     backoffLimit: p.backoffLimit,

@@ -51,7 +51,8 @@ function(params) {
     volumes: [
       common.workspaceVolume(p.claimName),
       // DataLoader workers pass batches through shared memory; the default 64Mi is too small.
-      { name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: '8Gi' } },
+      // Its pages count against the container's memory limit, which bounds it.
+      { name: 'dshm', emptyDir: { medium: 'Memory' } },
     ],
   },
 }

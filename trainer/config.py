@@ -1,13 +1,17 @@
 """The trial's command line, parsed into one typed, validated `TrialConfig`.
 
 Standard library only: a bad flag fails in milliseconds, before torch is imported. Values arrive
-as `NAME:TYPE=VALUE`, one argv element each, so a Katib substitution needs no quoting and a
-hyperparameter is never a string pretending to be a bool.
+as `NAME:TYPE=VALUE`, one argv element each, and a hyperparameter is never a string pretending to
+be a bool. Katib's metrics collector joins the command into `sh -c` without quoting, so the
+generator keeps every argument free of shell syntax: composite values (lists, mappings) and
+strings the shell would alter arrive as `json64`, the base64url of their JSON.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import binascii
 import json
 import math
 from collections.abc import Sequence
@@ -18,7 +22,7 @@ from typing import Any, NoReturn
 from trainer.catalog import TASKS
 from trainer.errors import TrialConfigError
 
-TYPES = ("int", "float", "bool", "str", "json")
+TYPES = ("int", "float", "bool", "str", "json", "json64")
 # The trainer sets these itself from its own flags; accepting them twice would be ambiguous.
 RESERVED_TRAINING_FIELDS = frozenset({"output_dir"})
 
@@ -58,6 +62,12 @@ def convert(type_name: str, text: str) -> Any:
         return text
     if type_name == "json":
         return json.loads(text)
+    if type_name == "json64":
+        try:
+            decoded = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            return json.loads(decoded.decode("utf-8"))
+        except (binascii.Error, UnicodeDecodeError) as e:
+            raise ValueError(f"not base64url-encoded JSON ({e})") from e
     raise ValueError(f"unknown type {type_name!r}; use one of {', '.join(TYPES)}")
 
 

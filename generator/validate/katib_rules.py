@@ -13,6 +13,7 @@ import json
 import re
 
 from generator.algorithms import KNOWN_ALGORITHMS
+from generator.spec import DEFAULT_PARALLEL_TRIAL_COUNT, DNS1123_SUBDOMAIN
 from generator.validate import Finding
 
 NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?")
@@ -43,13 +44,18 @@ CONDITIONS = {
 }
 FAILED = 'status.conditions.#(type=="Failed")#|#(status=="True")#'
 COLLECTOR_KINDS = ("StdOut", "File", "TensorFlowEvent", "PrometheusMetric", "Custom", "Push")
+# Katib's pod webhook runs the primary container of StdOut, File and TensorFlowEvent trials as
+# `sh -c "<command and args joined by spaces>"`, unquoted; the other pods of a multi-node trial
+# run the arguments as they are. An argument is safe in both only when the shell leaves it alone.
+SHELL_INERT = re.compile(r"^[A-Za-z0-9_.,:/+=@%-]+$")
+WRAPPED_COLLECTORS = ("StdOut", "File", "TensorFlowEvent")
 
 
 def webhook_defaults(experiment: dict) -> dict:
     """The Experiment as Katib's mutating webhook would store it."""
     obj = json.loads(json.dumps(experiment))  # a deep copy; JSON-shaped data copies fastest
     spec = obj.setdefault("spec", {})
-    spec.setdefault("parallelTrialCount", 3)
+    spec.setdefault("parallelTrialCount", DEFAULT_PARALLEL_TRIAL_COUNT)
     if not spec.get("resumePolicy"):
         spec["resumePolicy"] = "Never"
     objective = spec.get("objective")
@@ -64,6 +70,8 @@ def webhook_defaults(experiment: dict) -> dict:
                 strategies.append({"name": name, "value": value})
         objective["metricStrategies"] = strategies
     template = spec.get("trialTemplate")
+    if isinstance(template, dict) and template.get("retain") is False:
+        del template["retain"]  # omitempty: Katib stores nothing for false
     if isinstance(template, dict) and isinstance(template.get("trialSpec"), dict):
         kind = template["trialSpec"].get("kind")
         if kind in CONDITIONS:
@@ -109,6 +117,10 @@ def drift_findings(experiment: dict, defaulted: dict | None = None) -> list[Find
 
 def _diff(before, after, path, findings) -> None:
     if isinstance(after, dict) and isinstance(before, dict):
+        for key in before.keys() - after.keys():
+            findings.append(
+                Finding(path + (key,), f"Katib would not store {key}: leave it out", "policy")
+            )
         for key, value in after.items():
             if key not in before:
                 findings.append(
@@ -141,7 +153,8 @@ def admission_findings(experiment: dict, defaulted: dict | None = None) -> list[
     obj = defaulted if defaulted is not None else webhook_defaults(experiment)
     findings: list[Finding] = []
     name = (obj.get("metadata") or {}).get("name") or ""
-    if not NAME.match(name) or len(name) > MAX_NAME:
+    # Katib's own pattern is anchored only at the start; the API server adds DNS-1123.
+    if not NAME.match(name) or len(name) > MAX_NAME or not DNS1123_SUBDOMAIN.match(name):
         findings.append(
             Finding(
                 ("metadata", "name"),
@@ -163,6 +176,37 @@ def admission_findings(experiment: dict, defaulted: dict | None = None) -> list[
     findings += _collector(spec)
     if spec.get("resumePolicy") not in ("Never", "LongRunning", "FromVolume"):
         findings.append(Finding(("spec", "resumePolicy"), "invalid ResumePolicyType"))
+    return findings
+
+
+def shell_findings(experiment: dict) -> list[Finding]:
+    """Trial arguments the collector's `sh -c` would split, expand or run (katib#2587)."""
+    spec = experiment.get("spec") or {}
+    collector = ((spec.get("metricsCollectorSpec") or {}).get("collector") or {}).get("kind")
+    trial = (spec.get("trialTemplate") or {}).get("trialSpec")
+    if collector not in WRAPPED_COLLECTORS or not isinstance(trial, dict):
+        return []
+    from generator.validate.pod_policy import pod_specs  # pod_policy imports this module
+
+    findings = []
+    base = ("spec", "trialTemplate", "trialSpec")
+    for path, pod in pod_specs(trial):
+        for i, container in enumerate(pod.get("containers") or []):
+            words = list(container.get("command") or []) + list(container.get("args") or [])
+            for j, word in enumerate(words):
+                # Katib substitutes trial parameters before the shell sees the text.
+                text = PLACEHOLDER.sub("1", str(word))
+                if not SHELL_INERT.match(text):
+                    field = "command" if j < len(container.get("command") or []) else "args"
+                    index = j if field == "command" else j - len(container.get("command") or [])
+                    findings.append(
+                        Finding(
+                            base + path + ("containers", i, field, index),
+                            f"{word!r} is changed by the shell Katib's metrics collector runs the "
+                            "trial through; use only letters, digits and _.,:/+=@%-",
+                            "policy",
+                        )
+                    )
     return findings
 
 

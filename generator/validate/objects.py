@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from generator.validate import Finding
 from generator.validate.experiment_schema import validate_experiment_schema
-from generator.validate.katib_rules import admission_findings, drift_findings, webhook_defaults
+from generator.validate.katib_rules import (
+    admission_findings,
+    drift_findings,
+    shell_findings,
+    webhook_defaults,
+)
 from generator.validate.kube_schema import has_schema, validate_core
 from generator.validate.pod_policy import policy_findings
 from generator.validate.pytorchjob import validate_pytorchjob
@@ -12,30 +17,45 @@ from generator.validate.pytorchjob import validate_pytorchjob
 TRIAL_SPEC = ("spec", "trialTemplate", "trialSpec")
 
 
-def validate_object(obj: dict) -> list[Finding]:
-    if not isinstance(obj, dict) or not obj.get("apiVersion") or not obj.get("kind"):
-        return [Finding((), "not a Kubernetes object: apiVersion and kind are required")]
+def validate_object(obj: object) -> list[Finding]:
+    """Schema first; the rules and policies run only on an object of the right shape."""
+    if not isinstance(obj, dict) or not all(
+        isinstance(obj.get(key), str) and obj.get(key) for key in ("apiVersion", "kind")
+    ):
+        return [Finding((), "not a Kubernetes object: apiVersion and kind must be strings")]
     api_version, kind = obj["apiVersion"], obj["kind"]
     if (api_version, kind) == ("kubeflow.org/v1beta1", "Experiment"):
         return _experiment(obj)
     if (api_version, kind) == ("kubeflow.org/v1", "PyTorchJob"):
-        return validate_pytorchjob(obj) + policy_findings(obj)
+        return validate_pytorchjob(obj) or policy_findings(obj)
     if has_schema(api_version, kind):
-        return validate_core(obj) + policy_findings(obj)
+        return validate_core(obj) or policy_findings(obj)
     return [Finding(("kind",), f"{api_version} {kind} is not a kind this project can check")]
+
+
+def _trial_spec_findings(obj: dict) -> list[Finding]:
+    trial = obj["spec"].get("trialTemplate", {}).get("trialSpec")
+    if not isinstance(trial, dict):
+        return []
+    kind = (trial.get("apiVersion"), trial.get("kind"))
+    if kind == ("batch/v1", "Job"):
+        return validate_core(trial, TRIAL_SPEC)
+    if kind == ("kubeflow.org/v1", "PyTorchJob"):
+        return validate_pytorchjob(trial, TRIAL_SPEC)
+    return []
 
 
 def _experiment(obj: dict) -> list[Finding]:
     findings = validate_experiment_schema(obj)
+    if findings:
+        return findings
+    findings = _trial_spec_findings(obj)
+    if findings:
+        return findings
     defaulted = webhook_defaults(obj)
-    findings += admission_findings(obj, defaulted)
-    findings += drift_findings(obj, defaulted)
-    findings += policy_findings(obj)
-    trial = ((obj.get("spec") or {}).get("trialTemplate") or {}).get("trialSpec")
-    if isinstance(trial, dict):
-        kind = (trial.get("apiVersion"), trial.get("kind"))
-        if kind == ("batch/v1", "Job"):
-            findings += validate_core(trial, TRIAL_SPEC)
-        elif kind == ("kubeflow.org/v1", "PyTorchJob"):
-            findings += validate_pytorchjob(trial, TRIAL_SPEC)
-    return findings
+    return (
+        admission_findings(obj, defaulted)
+        + drift_findings(obj, defaulted)
+        + policy_findings(obj)
+        + shell_findings(obj)
+    )

@@ -10,7 +10,63 @@ from __future__ import annotations
 import json
 from functools import cache
 
+import jsonschema_rs
+
 from generator.validate import Finding
+from generator.validate.kube_schema import schema_message
+
+
+def _schema() -> dict:
+    """The PyTorchJob fields the trial templates use, strict where the SDK models are."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "PyTorchJob (kubeflow.org/v1)",
+        "type": "object",
+        "required": ["apiVersion", "kind", "spec"],
+        "properties": {
+            "apiVersion": {"const": "kubeflow.org/v1"},
+            "kind": {"const": "PyTorchJob"},
+            "metadata": {"type": "object"},
+            "spec": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["pytorchReplicaSpecs"],
+                "properties": {
+                    "nprocPerNode": {"type": "string"},
+                    "elasticPolicy": {"type": "object"},
+                    "runPolicy": {"type": "object"},
+                    "pytorchReplicaSpecs": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["Master"],
+                        "properties": {
+                            role: {
+                                "type": "object",
+                                "additionalProperties": False,
+                                "properties": {
+                                    "replicas": {"type": "integer", "minimum": 0},
+                                    "restartPolicy": {
+                                        "enum": ["Always", "OnFailure", "Never", "ExitCode"]
+                                    },
+                                    "template": {"type": "object"},
+                                },
+                            }
+                            for role in ("Master", "Worker")
+                        },
+                    },
+                },
+            },
+            "status": {"type": "object"},
+        },
+    }
+
+
+PYTORCHJOB_SCHEMA = _schema()
+
+
+@cache
+def _schema_validator():
+    return jsonschema_rs.validator_for(PYTORCHJOB_SCHEMA)
 
 
 @cache
@@ -26,6 +82,12 @@ class _Response:
 
 
 def validate_pytorchjob(obj: dict, base_path: tuple = ()) -> list[Finding]:
+    shape = [
+        Finding(base_path + tuple(error.instance_path), schema_message(error.message))
+        for error in _schema_validator().iter_errors(obj)
+    ]
+    if shape:
+        return shape  # the SDK models assume the shape; report it instead of crashing there
     try:
         client = _client()
     except ImportError:

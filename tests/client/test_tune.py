@@ -33,6 +33,7 @@ def _tune(root: Path, name: str = "llama-3-2-fine-tune", **overrides):
         trainer_parameters={"training_parameters": {"learning_rate": search.double(1e-5, 5e-5)}},
         objective_metric_name="train_loss",
         objective_type="minimize",
+        max_trial_count=8,  # required for a cluster: it bounds the GPU budget
     )
     arguments.update(overrides)
     with warnings.catch_warnings():

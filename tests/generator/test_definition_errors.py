@@ -270,7 +270,7 @@ CASES = [
         "memory-quantity",
         _edit("memory: 10G", "memory: 10 gigs"),
         "resources_per_trial",
-        "memory must be a Kubernetes quantity",
+        "memory must be a positive Kubernetes quantity",
     ),
     (
         "env-credential",
@@ -311,9 +311,10 @@ CASES = [
     ),
     (
         "multi-node-volume",
-        _edit("gpu: 2,", "gpu: 2, num_workers: 2,"),
+        _edit("gpu: 2,", "gpu: 2, num_workers: 2,")
+        + "storage_config: {access_modes: [ReadWriteOnce]}\n",
         "resources_per_trial",
-        "add ReadWriteMany or ReadOnlyMany to access_modes",
+        "storage_config.access_modes needs ReadWriteMany",
     ),
     (
         "nothing-tuned",
@@ -336,6 +337,169 @@ CASES = [
         _edit("AutoModelForSequenceClassification", "AutoModelForCausalLM"),
         "num_labels",
         "num_labels does not apply to AutoModelForCausalLM",
+    ),
+    (
+        "categorical-shell-unsafe",
+        _edit("bias: none", "bias: {search: categorical, values: [none, 'all; rm -rf x']}"),
+        "bias:",
+        "'all; rm -rf x' must use only letters, digits and _.,:/+=@%-",
+    ),
+    (
+        "column-shell-unsafe",
+        _edit("trainer_parameters:\n", "trainer_parameters:\n  columns: {text: Review Text}\n"),
+        "columns",
+        "column name 'Review Text' must use only letters, digits",
+    ),
+    (
+        "search-bound-nan",
+        _edit("min: 1e-5, max: 5e-5}", "min: .nan, max: 5e-5}"),
+        "learning_rate",
+        "Input should be a finite number",
+    ),
+    (
+        "hyperband-overflowing-setting",
+        _edit(
+            "algorithm_name: random",
+            "algorithm_name: hyperband\nalgorithm_settings: {r_l: '1e999', resource_name: r}",
+        ),
+        "algorithm_settings",
+        "r_l must be a finite number, got 1e999",
+    ),
+    (
+        "setting-infinite-one-line",
+        _edit(
+            "algorithm_name: random",
+            "algorithm_name: hyperband\nalgorithm_settings: {r_l: .inf, resource_name: r}",
+        ),
+        "algorithm_settings",
+        "algorithm_settings.r_l: Input should be a valid boolean or a valid integer or a "
+        "finite number or a valid string",
+    ),
+    (
+        "s3-model-key-pair",
+        _edit("hf://meta-llama/Llama-3.2-1B", "s3://models/llama")
+        .replace("  revision: 0123456789abcdef0123456789abcdef01234567\n", "")
+        .replace("  num_labels: 2\n", "  num_labels: 2\n  access_key: {secret: s3, key: id}\n"),
+        "model_provider_parameters:",
+        "access_key and secret_key go together",
+    ),
+    (
+        "revision-on-s3-model",
+        _edit("hf://meta-llama/Llama-3.2-1B", "s3://models/llama"),
+        "revision",
+        "revision applies only to hf:// models",
+    ),
+    (
+        "max-trials-required",
+        _edit("max_trial_count: 10\nparallel_trial_count: 2\n", "parallel_trial_count: 2\n"),
+        "name:",
+        "set max_trial_count: without it Katib runs trials until the goal is met",
+    ),
+    (
+        "storage-size-zero",
+        VALID_DEFINITION + "storage_config: {size: '0'}\n",
+        "storage_config",
+        "size must be a positive Kubernetes quantity",
+    ),
+    (
+        "storage-class-name",
+        VALID_DEFINITION + "storage_config: {storage_class: Fast_SSD}\n",
+        "storage_config",
+        "'Fast_SSD' is not a valid StorageClass name",
+    ),
+    (
+        "eval-split-same",
+        _edit("split: train[:1000]", "split: train[:1000]\n  eval_split: train[:1000]"),
+        "eval_split",
+        "eval_split must differ from split",
+    ),
+    (
+        "tuned-twice",
+        _edit(
+            "    lora_alpha: 8\n",
+            "    lora_alpha: 8\n    learning_rate: {search: double, min: 0.1, max: 0.2}\n",
+        ),
+        "learning_rate: {search: double, min: 0.1",
+        "'learning_rate' is tuned in both training_parameters and lora_config",
+    ),
+    (
+        "grid-too-small",
+        _edit("algorithm_name: random", "algorithm_name: grid")
+        .replace(
+            "{search: double, min: 1e-5, max: 5e-5}", "{search: discrete, values: [1e-5, 3e-5]}"
+        )
+        .replace("{search: int, min: 8, max: 32}", "{search: int, min: 8, max: 11}"),
+        "algorithm_name",
+        "max_trial_count 10 is more than the 8 points of the grid",
+    ),
+    (
+        "hyperband-parallelism",
+        _edit(
+            "algorithm_name: random",
+            "algorithm_name: hyperband\nalgorithm_settings: {r_l: 9, eta: 3, resource_name: r}",
+        ),
+        "algorithm_name",
+        "needs parallel_trial_count >= 9",
+    ),
+    (
+        "namespace-invalid",
+        _edit("namespace: kubeflow", "namespace: Kubeflow"),
+        "namespace",
+        "'Kubeflow' is not a valid namespace",
+    ),
+    (
+        "s3-endpoint-scheme",
+        _edit(
+            "  repo_id: stanfordnlp/imdb\n",
+            "  endpoint_url: s3.example.com\n  bucket_name: data\n  file_key: imdb.csv\n",
+        ),
+        "endpoint_url",
+        "endpoint_url must start with https:// or http://",
+    ),
+    (
+        "yaml-tag",
+        VALID_DEFINITION + "extra: !custom 1\n",
+        "extra",
+        "unsupported YAML tag !custom",
+    ),
+    (
+        "yaml-several-documents",
+        VALID_DEFINITION + "---\nname: other\n",
+        "name: other",
+        "expected one YAML document, found several",
+    ),
+    (
+        "yaml-aliases",
+        _edit("trainer_parameters:\n", "anchors: &shared {a: 1}\ntrainer_parameters:\n")
+        + "again: *shared\n",
+        "anchors: &shared",
+        "YAML anchors and aliases are not supported",
+    ),
+    (
+        "bayesian-log-scale",
+        _edit("algorithm_name: random", "algorithm_name: bayesianoptimization").replace(
+            "lora_dropout: 0.1", "lora_dropout: {search: double, min: 0.0, max: 0.2}"
+        ),
+        "algorithm_name",
+        "bayesianoptimization samples doubles on a log scale: 'lora_dropout' needs min > 0",
+    ),
+    (
+        "optuna-distribution",
+        _edit("algorithm_name: random", "algorithm_name: multivariate-tpe").replace(
+            "max: 5e-5}", "max: 5e-5, distribution: normal}"
+        ),
+        "algorithm_name",
+        "multivariate-tpe samples only uniform and logUniform; 'learning_rate' uses normal",
+    ),
+    (
+        "pbt-step",
+        _edit(
+            "algorithm_name: random",
+            "algorithm_name: pbt\nalgorithm_settings: {suggestion_trial_dir: /t, "
+            "n_population: 5, truncation_threshold: 0.2}",
+        ),
+        "algorithm_name",
+        "pbt needs a step for double parameter 'learning_rate'",
     ),
 ]
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import re
+import shlex
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -154,6 +158,86 @@ class TestRenderedObjectsAreValid:
         } in env
 
 
+class TestTrialCommandThroughKatibShell:
+    """Katib's StdOut collector runs the trial as `sh -c "<words joined by spaces>"`; multi-node
+    workers run the words as they are. Both must hand the trainer the same argv (katib#2587)."""
+
+    def _argv_both_ways(self, words: list[str]) -> tuple[list[str], list[str]]:
+        probe = [sys.executable, "-c", "import json, sys; print(json.dumps(sys.argv[1:]))"]
+        direct = subprocess.run(probe + words, capture_output=True, text=True, check=True)
+        joined = " ".join(shlex.quote(w) for w in probe) + " " + " ".join(words)
+        wrapped = subprocess.run(["sh", "-c", joined], capture_output=True, text=True, check=True)
+        return json.loads(direct.stdout), json.loads(wrapped.stdout)
+
+    def test_rendered_arguments_survive_the_shell(self, repo):
+        text = VALID_DEFINITION.replace(
+            "    bias: none\n",
+            "    bias: none\n    target_modules: [q_proj, v_proj]\n"
+            '    modules_to_save: ["score head"]\n',
+        )
+        repo.write(text)
+        assert main(["render"]) == 0
+        experiment = yaml.safe_load(
+            (repo.root / "rendered/gpu-cluster-1/demo-exp/experiment-demo-exp.yaml").read_text()
+        )
+        pod = experiment["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]
+        words = [
+            re.sub(r"\$\{trialParameters\.[^}]+\}", "7", w) for w in pod["containers"][0]["args"]
+        ]
+        direct, wrapped = self._argv_both_ways(words)
+        assert direct == wrapped
+        from trainer.config import parse_typed
+
+        lora = dict(parse_typed(words[i + 1]) for i, w in enumerate(words) if w == "--lora")
+        assert ["q_proj", "v_proj"] == lora["target_modules"]
+        assert ["score head"] == lora["modules_to_save"]
+
+    def test_unsafe_hand_written_argument_is_flagged(self):
+        obj = yaml.safe_load(next((REPO / "rendered").rglob("experiment-*.yaml")).read_text())
+        container = obj["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"][
+            "containers"
+        ][0]
+        container["args"].append('--training=target_modules:json=["q","v"]')
+        messages = [f.message for f in validate_object(obj)]
+        assert any("is changed by the shell" in m for m in messages), messages
+
+
+class TestManifestFuzz:
+    """Malformed manifests get located errors from hpo check, never a traceback."""
+
+    CASES = [
+        "apiVersion: kubeflow.org/v1beta1\nkind: Experiment\nmetadata: {name: a}\nspec: []\n",
+        "apiVersion: kubeflow.org/v1beta1\nkind: Experiment\nmetadata: {name: 5}\nspec: {}\n",
+        "apiVersion: kubeflow.org/v1beta1\nkind: Experiment\nmetadata: {name: a}\n"
+        "spec: {maxTrialCount: '10', parameters: [oops]}\n",
+        "apiVersion: kubeflow.org/v1beta1\nkind: Experiment\nmetadata: {name: a}\n"
+        "spec: {earlyStopping: medianstop, trialTemplate: {trialParameters: [oops]}}\n",
+        "apiVersion: kubeflow.org/v1beta1\nkind: Experiment\nmetadata: {name: a}\n"
+        "spec: {trialTemplate: {trialSpec: {apiVersion: batch/v1, kind: Job, spec: []}}}\n",
+        "apiVersion: kubeflow.org/v1beta1\nkind: Experiment\nmetadata: {name: abc_def}\n",
+        "apiVersion: v1\nkind: [Pod]\n",
+        "apiVersion: batch/v1\nkind: Job\nspec: {template: {spec: {containers: [x]}}}\n",
+        "apiVersion: kubeflow.org/v1\nkind: PyTorchJob\nspec: {pytorchReplicaSpecs: [1]}\n",
+        "apiVersion: kubeflow.org/v1\nkind: PyTorchJob\nspec: {pytorchReplicaSpecs: {Master: 1}}\n",
+        "- a\n- b\n",
+        "apiVersion: v1\nkind: Secret\n---\n[1, 2]\n",
+    ]
+
+    @pytest.mark.parametrize("text", CASES)
+    def test_no_traceback(self, repo, tmp_path, text):
+        manifest = tmp_path / "manifest.yaml"
+        manifest.write_text(text)
+        done = subprocess.run(
+            [sys.executable, "-m", "generator.cli", "check", str(manifest)],
+            capture_output=True,
+            text=True,
+            cwd=repo.root,
+        )
+        assert 1 == done.returncode, done.stderr
+        assert "Traceback" not in done.stderr
+        assert ": error: " in done.stderr
+
+
 class TestRenderCheck:
     """--check writes nothing and fails on stale or hand-edited output; failures write nothing."""
 
@@ -169,6 +253,14 @@ class TestRenderCheck:
             in capsys.readouterr().err
         )
         assert _rendered(repo.root) == before
+
+    def test_any_file_counts(self, repo, capsys):
+        """Argo CD applies .yml and .json files too, so they cannot hide in rendered/."""
+        repo.write(VALID_DEFINITION)
+        assert main(["render"]) == 0
+        (repo.root / "rendered/gpu-cluster-1/demo-exp/extra.json").write_text("{}")
+        assert main(["render", "--check"]) == 1
+        assert "extra.json:1:1: error: not rendered from any definition" in capsys.readouterr().err
 
     def test_orphan_file_detected(self, repo, capsys):
         repo.write(VALID_DEFINITION)
