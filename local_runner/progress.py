@@ -87,9 +87,7 @@ class LiveProgress(PlainProgress):
         self._finished = [t for t in finished if not t.interrupted]
         self.live.update(self._table())
 
-    def _table(self):
-        from rich.table import Table
-
+    def _title(self) -> str:
         counts: dict[str, int] = {}
         for record in self._finished:
             counts[record.status] = counts.get(record.status, 0) + 1
@@ -100,7 +98,12 @@ class LiveProgress(PlainProgress):
             if self._best is not None
             else "no best trial yet"
         )
-        table = Table(title=f"{self.title}: {summary}; {best}", title_justify="left")
+        return f"{self.title}: {summary}; {best}"
+
+    def _table(self):
+        from rich.table import Table
+
+        table = Table(title=self._title(), title_justify="left")
         for column in ("trial", "state", "parameters", self.objective, "seconds"):
             table.add_column(column)
         for running in self._running:
@@ -115,8 +118,9 @@ class LiveProgress(PlainProgress):
         return table
 
     def close(self) -> None:
-        self._running = []
-        self.live.update(self._table())
+        from rich.text import Text
+
+        self.live.update(Text(self._title()))  # the table of running trials is empty by now
         self.live.stop()
 
 

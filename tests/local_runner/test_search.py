@@ -242,3 +242,45 @@ class TestRefusals:
         assert 1 == main(["tune", "--local", name])
 
         assert "no such experiment" in capsys.readouterr().err
+
+
+class TestEndings:
+    """The other ways Katib ends a trial or an experiment: goal, deadline, missing metrics."""
+
+    def test_goal_ends_the_experiment(self, repo, monkeypatch, capsys):
+        repo.use_stand_in_trainer()
+        text = definition("goal", objective_goal=2.0, max_trial_count=20, parallel_trial_count=1)
+        repo.write("goal", text)
+
+        assert 0 == tune(repo, monkeypatch, "goal")
+
+        results = repo.results("goal")
+        assert "Succeeded" == results["status"]
+        assert results["best_trial"]["metrics"]["train_loss"] <= 2.0
+        assert len(results["trials"]) < 20
+        assert "ExperimentGoalReached" in capsys.readouterr().out
+
+    def test_trial_past_its_deadline_fails(self, repo, monkeypatch, capsys):
+        repo.use_stand_in_trainer()
+        monkeypatch.setenv("STAND_IN_REPORTS", "20")
+        monkeypatch.setenv("STAND_IN_SLEEP", "0.5")
+        text = definition(
+            "deadline", trial_active_deadline_seconds=1, max_trial_count=1, parallel_trial_count=1
+        )
+        repo.write("deadline", text)
+
+        assert 0 == tune(repo, monkeypatch, "deadline")
+
+        assert {"Failed": 1} == repo.results("deadline")["counts"]
+        assert "active deadline of 1s exceeded" in capsys.readouterr().out
+
+    def test_no_objective_printed_is_metrics_unavailable(self, repo, monkeypatch):
+        repo.use_stand_in_trainer()
+        (repo.root / "trainer/__main__.py").write_text("print('nothing to report')\n")
+        repo.write("silent", definition("silent", max_trial_count=1, parallel_trial_count=1))
+
+        assert 0 == tune(repo, monkeypatch, "silent")
+
+        results = repo.results("silent")
+        assert {"MetricsUnavailable": 1} == results["counts"]
+        assert results["best_trial"] is None
