@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from local_runner.plan import LocalPlan
-from local_runner.scheduler import FinishedTrial
+from local_runner.records import FinishedTrial
 
 
 def experiment_result(

@@ -15,13 +15,14 @@ import itertools
 import signal
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from local_runner import study as keys
 from local_runner.devices import Slot
 from local_runner.medianstop import current_rule
 from local_runner.plan import LocalPlan
 from local_runner.process import GRACE_SECONDS
+from local_runner.records import FinishedTrial, finished_from_study, rfc3339
 from local_runner.space import grid_values, suggest
 from local_runner.trials import RunningTrial, start_trial, trial_name
 from local_runner.workspace import Workspace
@@ -30,54 +31,11 @@ COMPLETED = ("Succeeded", "Failed", "Killed", "EarlyStopped", "MetricsUnavailabl
 POLL_SECONDS = 0.2
 
 
-@dataclass(frozen=True)
-class FinishedTrial:
-    number: int
-    name: str
-    status: str
-    assignments: dict[str, str]
-    observed: dict[str, float]
-    series: list[float]  # the objective's reports, in order
-    seconds: float
-    interrupted: bool = False
-    completed_at: str | None = None  # RFC 3339, UTC
-
-
-def rfc3339(moment: datetime | None) -> str | None:
-    """Optuna stores naive local times; results want UTC."""
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 @dataclass
 class Outcome:
     status: str | None  # Succeeded | Failed; None when interrupted
     reason: str
     finished: list[FinishedTrial] = field(default_factory=list)
-
-
-def finished_from_study(study) -> list[FinishedTrial]:
-    from optuna.trial import TrialState
-
-    done = []
-    for t in study.get_trials(deepcopy=False):
-        if t.state in (TrialState.RUNNING, TrialState.WAITING) or keys.STATUS not in t.user_attrs:
-            continue
-        done.append(
-            FinishedTrial(
-                number=t.number,
-                name=t.user_attrs[keys.NAME],
-                status=t.user_attrs[keys.STATUS],
-                assignments=dict(t.user_attrs.get(keys.ASSIGNMENTS, {})),
-                observed=dict(t.user_attrs.get(keys.METRICS, {})),
-                series=[t.intermediate_values[s] for s in sorted(t.intermediate_values)],
-                seconds=float(t.user_attrs.get(keys.SECONDS, 0.0)),
-                interrupted=bool(t.user_attrs.get(keys.INTERRUPTED, False)),
-                completed_at=rfc3339(t.datetime_complete),
-            )
-        )
-    return done
 
 
 class Scheduler:

@@ -15,7 +15,7 @@ from local_runner import demo_inputs
 from local_runner.errors import UnsupportedLocallyError
 from local_runner.plan import build_plan
 from local_runner.progress import LiveProgress, PlainProgress
-from local_runner.scheduler import FinishedTrial
+from local_runner.records import FinishedTrial
 from local_runner.session import download_job
 from tests.local_runner.conftest import REPO, definition
 
