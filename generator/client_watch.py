@@ -3,6 +3,8 @@
 One GET tells where it stands and gives the resourceVersion to watch from; the watch then
 streams every change, so nothing polls. Each watch asks the server to end the stream at the
 deadline (timeoutSeconds), and a stream that ends early is resumed from the last version seen.
+A version the server no longer keeps (410 Gone, as an ERROR event or as the watch's answer)
+means events were missed: the Experiment is read again and watched from its current version.
 """
 
 from __future__ import annotations
@@ -10,6 +12,12 @@ from __future__ import annotations
 import time
 
 from generator.client_params import ClientError
+
+GONE = 410
+
+
+class _Expired(Exception):
+    """The watch's resourceVersion is older than the server keeps."""
 
 
 def _experiment_class():
@@ -77,15 +85,7 @@ def wait_for_condition(
     api = _api(config_file, context, apiserver_timeout)
     experiments = _experiment_class().objects(api, namespace=namespace)
     deadline = time.monotonic() + timeout
-    try:
-        current = experiments.get_by_name(name).obj
-    except pykube.exceptions.ObjectDoesNotExist:
-        raise ClientError(
-            f"experiment {name} is not in namespace {namespace} (yet): Argo CD creates it once "
-            f"its definition is merged and synced"
-        ) from None
-    except (pykube.exceptions.HTTPError, requests.RequestException) as e:
-        raise ClientError(f"cannot read experiment {name} from the cluster: {e}") from None
+    current = _read(experiments, name, namespace)
     version = current["metadata"].get("resourceVersion")
     while not _reached(current, name, expected):
         remaining = deadline - time.monotonic()
@@ -98,12 +98,40 @@ def wait_for_condition(
         )
         try:
             for event in watch:
+                if event.type == "ERROR":
+                    _raise_error_event(event.object.obj, name)
                 version = event.object.obj["metadata"].get("resourceVersion", version)
                 if event.type == "DELETED":
                     raise ClientError(f"experiment {name} was deleted while waiting")
                 current = event.object.obj
                 if _reached(current, name, expected):
                     break
-        except (pykube.exceptions.HTTPError, requests.RequestException) as e:
-            raise ClientError(f"watching experiment {name} failed: {e}") from None
+        except (_Expired, pykube.exceptions.HTTPError, requests.RequestException) as e:
+            if not isinstance(e, _Expired) and getattr(e, "code", None) != GONE:
+                raise ClientError(f"watching experiment {name} failed: {e}") from None
+            current = _read(experiments, name, namespace)  # the events in between are gone
+            version = current["metadata"].get("resourceVersion")
     return current
+
+
+def _read(experiments, name: str, namespace: str) -> dict:
+    import pykube
+    import requests
+
+    try:
+        return experiments.get_by_name(name).obj
+    except pykube.exceptions.ObjectDoesNotExist:
+        raise ClientError(
+            f"experiment {name} is not in namespace {namespace} (yet): Argo CD creates it once "
+            f"its definition is merged and synced"
+        ) from None
+    except (pykube.exceptions.HTTPError, requests.RequestException) as e:
+        raise ClientError(f"cannot read experiment {name} from the cluster: {e}") from None
+
+
+def _raise_error_event(status: dict, name: str) -> None:
+    """An ERROR event carries a Status: 410 means read again, anything else is a failure."""
+    if status.get("code") == GONE:
+        raise _Expired
+    message = status.get("message") or status.get("reason") or "no message"
+    raise ClientError(f"watching experiment {name} failed: {message}")

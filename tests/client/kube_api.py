@@ -2,7 +2,9 @@
 
 GET of one Experiment, and `?watch=true` streams of newline-delimited JSON events (chunked),
 each watch connection playing the next scripted list of events, then ending the stream the way
-a server does when `timeoutSeconds` runs out.
+a server does when `timeoutSeconds` runs out. In a script, ("MISSED", obj) changes the object
+without an event (what a client misses while its resourceVersion expires), ("ERROR", status)
+sends a Status event as is, and a script of GONE answers the watch itself with HTTP 410.
 """
 
 from __future__ import annotations
@@ -17,6 +19,20 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 PREFIX = "/apis/kubeflow.org/v1beta1/namespaces/"
+GONE = "gone"  # a watch script: the watch request itself is answered 410 Gone
+
+
+def expired(version: int) -> dict:
+    """The Status a Kubernetes API server sends for a resourceVersion it no longer keeps."""
+    return {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": f"too old resource version: {version} ({version + 100})",
+        "reason": "Expired",
+        "code": 410,
+    }
 
 
 def experiment(name: str, version: int, *conditions: tuple[str, str], message: str = "") -> dict:
@@ -36,7 +52,7 @@ def experiment(name: str, version: int, *conditions: tuple[str, str], message: s
 @dataclass
 class KubeApi:
     experiments: dict[tuple[str, str], dict] = field(default_factory=dict)
-    watch_scripts: deque[list[tuple[str, dict]]] = field(default_factory=deque)
+    watch_scripts: deque[list[tuple[str, dict]] | str] = field(default_factory=deque)
     requests: list[str] = field(default_factory=list)
 
 
@@ -79,14 +95,20 @@ def _handler(api: KubeApi):
                 self._send(200, obj)
 
         def _watch(self) -> None:
+            script = api.watch_scripts.popleft() if api.watch_scripts else []
+            if script == GONE:
+                self._send(410, expired(0) | {"reason": "Gone"})
+                return
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
-            script = api.watch_scripts.popleft() if api.watch_scripts else []
             for kind, obj in script:
-                meta = obj["metadata"]
-                api.experiments[(meta["namespace"], meta["name"])] = obj
+                if kind != "ERROR":
+                    meta = obj["metadata"]
+                    api.experiments[(meta["namespace"], meta["name"])] = obj
+                if kind == "MISSED":
+                    continue
                 self._chunk(json.dumps({"type": kind, "object": obj}).encode() + b"\n")
             self._chunk(b"")  # the stream ends, as at the end of timeoutSeconds
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from generator.client import ClientError, KatibClient
-from tests.client.kube_api import KubeServer, experiment
+from tests.client.kube_api import GONE, KubeServer, experiment, expired
 
 NAME = "llama-3-2-1b-imdb"
 
@@ -44,6 +44,51 @@ class TestWaiting:
         kube.api.experiments[("kubeflow", NAME)] = experiment(NAME, 7, ("Succeeded", "True"))
         assert client.wait_for_experiment_condition(NAME)["metadata"]["resourceVersion"] == "7"
         assert not [r for r in kube.api.requests if "watch=true" in r]
+
+
+class TestExpiredVersion:
+    """A 410 Gone means events were missed: the Experiment is read again and watched anew."""
+
+    def test_error_event_reads_again_and_sees_what_was_missed(self, kube, client):
+        kube.api.experiments[("kubeflow", NAME)] = experiment(NAME, 1, ("Running", "True"))
+        kube.api.watch_scripts.append(
+            [
+                ("MISSED", experiment(NAME, 5, ("Running", "True"))),
+                ("ERROR", expired(1)),
+            ]
+        )
+        kube.api.watch_scripts.append(
+            [("MODIFIED", experiment(NAME, 6, ("Running", "False"), ("Succeeded", "True")))]
+        )
+        done = client.wait_for_experiment_condition(NAME, timeout=30)
+        assert "6" == done["metadata"]["resourceVersion"]
+        reads = ["watch" in r for r in kube.api.requests]
+        assert [False, True, False, True] == reads
+        assert "resourceVersion=5" in kube.api.requests[3]
+
+    def test_read_again_may_find_it_finished(self, kube, client):
+        kube.api.experiments[("kubeflow", NAME)] = experiment(NAME, 1, ("Running", "True"))
+        kube.api.watch_scripts.append(
+            [("MISSED", experiment(NAME, 9, ("Succeeded", "True"))), ("ERROR", expired(1))]
+        )
+        done = client.wait_for_experiment_condition(NAME, timeout=30)
+        assert "9" == done["metadata"]["resourceVersion"]
+        assert 3 == len(kube.api.requests)
+
+    def test_http_410_answer_to_the_watch_reads_again(self, kube, client):
+        kube.api.experiments[("kubeflow", NAME)] = experiment(NAME, 1, ("Running", "True"))
+        kube.api.watch_scripts.append(GONE)
+        kube.api.watch_scripts.append([("MODIFIED", experiment(NAME, 2, ("Succeeded", "True")))])
+        done = client.wait_for_experiment_condition(NAME, timeout=30)
+        assert "2" == done["metadata"]["resourceVersion"]
+        assert [False, True, False, True] == ["watch" in r for r in kube.api.requests]
+
+    def test_other_error_events_still_fail(self, kube, client):
+        kube.api.experiments[("kubeflow", NAME)] = experiment(NAME, 1, ("Running", "True"))
+        forbidden = expired(1) | {"code": 403, "reason": "Forbidden", "message": "no watch"}
+        kube.api.watch_scripts.append([("ERROR", forbidden)])
+        with pytest.raises(ClientError, match=f"watching experiment {NAME} failed: no watch"):
+            client.wait_for_experiment_condition(NAME, timeout=30)
 
 
 class TestFailures:
