@@ -35,6 +35,7 @@ from generator.client_params import (
     tune_arguments,
     with_search,
 )
+from generator.client_publish import PullRequestOutcome, forge_settings, propose
 from generator.client_results import OptimalHyperparameters, read_optimal_hyperparameters
 from generator.client_yaml import dump_definition
 from generator.errors import Problem
@@ -58,6 +59,7 @@ __all__ = [
     "HuggingFaceTrainerParams",
     "KatibClient",
     "OptimalHyperparameters",
+    "PullRequestOutcome",
     "S3DatasetParams",
     "TuneResult",
     "search",
@@ -100,6 +102,7 @@ class TuneResult:
     changed: bool
     rendered: list[str] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    pull_request: PullRequestOutcome | None = None
 
 
 class KatibClient:
@@ -131,6 +134,12 @@ class KatibClient:
         namespace: str | None = None,
         resources_per_trial: Any = None,
         overwrite: bool = False,
+        open_pull_request: bool = False,
+        forge: str | None = None,
+        forge_api_url: str | None = None,
+        forge_repo: str | None = None,
+        forge_token: str | None = None,
+        base_branch: str | None = None,
         **arguments: Any,
     ) -> TuneResult:
         """Write experiments/<name>/experiment.yaml and its rendered manifests.
@@ -140,8 +149,16 @@ class KatibClient:
         parallel_trial_count, max_failed_trial_count, ...) and the definition's additive keys.
         An existing, different definition is only replaced with `overwrite=True`: Katib refuses
         changes to a running Experiment, so a changed experiment normally gets a new name.
+
+        With `open_pull_request=True` the files are also committed on the branch
+        `hpo-experiment/<name>` of origin, made from `base_branch` without touching the
+        checkout, and its pull request is opened or updated. The forge settings default from
+        HPO_FORGE, HPO_FORGE_API_URL, HPO_REPO, HPO_FORGE_TOKEN and HPO_BASE_BRANCH.
         """
         _check_name(name)
+        settings = None
+        if open_pull_request:  # before anything is written: missing settings fail first
+            settings = forge_settings(forge, forge_api_url, forge_repo, forge_token, base_branch)
         repo = load_repo_config(self.root)
         if repo.problems:
             raise DefinitionInvalid("the repository configuration", repo.problems)
@@ -180,7 +197,12 @@ class KatibClient:
         if existing != text:
             _write_atomically(path, text)
         rendered = self._write_rendered(definition["cluster"], name, rendered_files)
-        return TuneResult(path, text, existing != text, rendered, found)
+        proposed = None
+        if settings is not None:
+            folder = f"{RENDERED_DIR}/{definition['cluster']}/{name}"
+            files = [relative, *sorted(rendered_files)]
+            proposed = propose(self.root, name, files, folder, settings)
+        return TuneResult(path, text, existing != text, rendered, found, proposed)
 
     def _check(
         self, text: str, relative: str, name: str, repo: Any

@@ -1,0 +1,160 @@
+"""tune(open_pull_request=True): a branch commit on a bare origin and a PR on a local forge."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from generator.client import ClientError
+from tests.client.conftest import git
+from tests.client.test_tune import _tune
+from tests.results.forge_server import TOKEN, ForgeServer
+
+NAME = "llama-3-2-fine-tune"
+BRANCH = f"hpo-experiment/{NAME}"
+DEFINITION = f"experiments/{NAME}/experiment.yaml"
+
+
+@pytest.fixture
+def github():
+    with ForgeServer("github", "example-org/hpo") as server:
+        yield server
+
+
+@pytest.fixture
+def checkout(repo_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github) -> Path:
+    """The user's clone: origin is a bare repository, the forge settings come from HPO_*."""
+    empty = tmp_path / "gitconfig"
+    empty.write_text("")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(empty))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for key in [k for k in os.environ if k.startswith("HPO_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("HPO_FORGE", "github")
+    monkeypatch.setenv("HPO_FORGE_API_URL", github.api_url)
+    monkeypatch.setenv("HPO_REPO", github.state.repo)
+    monkeypatch.setenv("HPO_FORGE_TOKEN", TOKEN)
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(origin))
+    git(repo_copy, "remote", "add", "origin", str(origin))
+    git(repo_copy, "push", "-q", "origin", "main")
+    git(repo_copy, "config", "user.name", "Ada Tuner")
+    git(repo_copy, "config", "user.email", "ada@example.org")
+    return repo_copy
+
+
+def _state(root: Path) -> tuple[str, str, str, str]:
+    """Everything the user sees of their checkout: status, index, HEAD and its branch."""
+    return (
+        git(root, "status", "--porcelain"),
+        git(root, "ls-files", "--stage"),
+        git(root, "rev-parse", "HEAD"),
+        git(root, "symbolic-ref", "HEAD"),
+    )
+
+
+def _origin(root: Path, *args: str) -> str:
+    return git(root / ".." / "origin.git", *args).strip()
+
+
+class TestBranchAndPullRequest:
+    """One call makes one commit on hpo-experiment/<name> from origin's main and one PR; an
+    identical call adds neither; the checkout, its index and HEAD are never touched."""
+
+    def test_one_commit_one_pr_and_the_checkout_untouched(self, checkout, github):
+        base = git(checkout, "rev-parse", "HEAD").strip()
+        _tune(checkout)  # the files as tune() writes them, before any pull request
+        (checkout / "README.md").write_text("staged, unrelated\n")
+        git(checkout, "add", "README.md")
+        git(checkout, "commit", "-q", "--allow-empty", "-m", "a local commit, not pushed")
+        before = _state(checkout)
+
+        result = _tune(checkout, open_pull_request=True)
+
+        assert before == _state(checkout)
+        outcome = result.pull_request
+        assert ("pushed", BRANCH, "created", 1) == (
+            outcome.action,
+            outcome.branch,
+            outcome.pr_action,
+            outcome.pr_number,
+        )
+        assert outcome.commit == _origin(checkout, "rev-parse", BRANCH)
+        assert base == _origin(checkout, "rev-parse", f"{BRANCH}^")  # origin's main, not HEAD
+        changed = _origin(checkout, "diff", "--name-only", "main", BRANCH).splitlines()
+        folder = checkout / "rendered" / "gpu-cluster-1" / NAME
+        written = sorted(p.relative_to(checkout).as_posix() for p in folder.iterdir())
+        assert [DEFINITION, *written] == changed and len(written) > 1
+        assert (checkout / DEFINITION).read_text() == _origin(
+            checkout, "show", f"{BRANCH}:{DEFINITION}"
+        ) + "\n"
+        assert "Ada Tuner <ada@example.org>" == _origin(
+            checkout, "log", "-1", "--format=%an <%ae>", BRANCH
+        )
+        [pr] = github.state.open_prs()
+        assert (BRANCH, "main", f"Add experiment {NAME}") == (
+            pr["head"]["ref"],
+            pr["base"]["ref"],
+            pr["title"],
+        )
+        assert f"`{DEFINITION}`" in pr["body"]
+
+    def test_second_identical_call_adds_no_commit_and_keeps_the_pr(self, checkout, github):
+        first = _tune(checkout, open_pull_request=True).pull_request
+        before = _state(checkout)
+        second = _tune(checkout, open_pull_request=True).pull_request
+        assert before == _state(checkout)
+        assert ("unchanged", first.commit, "unchanged", first.pr_number) == (
+            second.action,
+            second.commit,
+            second.pr_action,
+            second.pr_number,
+        )
+        assert first.commit == _origin(checkout, "rev-parse", BRANCH)
+        assert 1 == len(github.state.prs)
+        assert 1 == len(github.state.calls("POST"))
+
+    def test_changed_definition_is_a_new_commit_on_the_same_branch(self, checkout, github):
+        first = _tune(checkout, open_pull_request=True).pull_request
+        second = _tune(
+            checkout, open_pull_request=True, overwrite=True, max_trial_count=4
+        ).pull_request
+        assert ("pushed", first.commit) == (
+            second.action,
+            _origin(checkout, "rev-parse", BRANCH + "^"),
+        )
+        assert "max_trial_count: 4" in _origin(checkout, "show", f"{BRANCH}:{DEFINITION}")
+        assert ("unchanged", first.pr_number) == (second.pr_action, second.pr_number)
+        assert 1 == len(github.state.prs)
+
+    def test_merged_branch_needs_no_new_pull_request(self, checkout, github):
+        first = _tune(checkout, open_pull_request=True).pull_request
+        _origin(checkout, "update-ref", "refs/heads/main", first.commit)  # a fast-forward merge
+        github.state.prs[first.pr_number]["state"] = "closed"
+        again = _tune(checkout, open_pull_request=True).pull_request
+        assert ("nothing-to-propose", None, None) == (again.action, again.commit, again.pr_number)
+        assert first.commit == _origin(checkout, "rev-parse", BRANCH)
+        assert [] == github.state.open_prs()
+
+
+class TestSettings:
+    """Settings come from HPO_* unless given; missing ones fail before anything is written."""
+
+    def test_missing_settings_are_named_and_nothing_is_written(self, checkout, monkeypatch):
+        monkeypatch.delenv("HPO_REPO")
+        monkeypatch.delenv("HPO_FORGE_TOKEN")
+        with pytest.raises(ClientError, match=r"needs forge_repo= \(HPO_REPO\), forge_token="):
+            _tune(checkout, open_pull_request=True)
+        assert not (checkout / DEFINITION).exists()
+
+    def test_unreachable_origin_is_a_client_error(self, checkout, tmp_path):
+        git(checkout, "remote", "set-url", "origin", str(tmp_path / "gone.git"))
+        with pytest.raises(ClientError, match=f"pull request for {NAME}: git ls-remote failed"):
+            _tune(checkout, open_pull_request=True)
+
+    def test_arguments_override_the_environment(self, checkout, github, monkeypatch):
+        monkeypatch.setenv("HPO_REPO", "someone-else/elsewhere")
+        result = _tune(checkout, open_pull_request=True, forge_repo=github.state.repo)
+        assert "created" == result.pull_request.pr_action
