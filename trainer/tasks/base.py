@@ -84,6 +84,28 @@ class Task:
         return {}
 
 
+class ClassificationTask(Task):
+    """A task whose head predicts one of the labels found in the train split."""
+
+    auto_model_class: Any = None  # the transformers AutoModelFor... class of the head
+    label_role = "label"  # the column role holding the labels
+
+    def read_labels(self, train: Dataset, num_labels: int | None) -> None:
+        self.labels = read_labels(train, self.columns[self.label_role], num_labels)
+
+    def load_model(self, model_dir: Path, **model_kwargs: Any) -> Any:
+        labels = self.labels
+        return load_pretrained(
+            self.auto_model_class,
+            model_dir,
+            num_labels=len(labels.names),
+            id2label=labels.id2label,
+            label2id=labels.label2id,
+            ignore_mismatched_sizes=True,  # a pretrained head for other classes is replaced
+            **model_kwargs,
+        )
+
+
 def require_columns(split: Dataset, columns: Mapping[str, str | None], split_name: str) -> None:
     """Fail with the columns that do exist when a role's column is missing."""
     present = split.column_names

@@ -16,7 +16,7 @@ from datasets import Dataset, Image
 from transformers import AutoImageProcessor, AutoModelForImageClassification
 
 from trainer.tasks import scores
-from trainer.tasks.base import Task, check_label_ids, load_pretrained, read_labels
+from trainer.tasks.base import ClassificationTask, check_label_ids
 from trainer.tasks.sequence_classification import argmax_logits
 
 
@@ -30,7 +30,8 @@ class ImageCollator:
         return {"pixel_values": pixels, "labels": torch.tensor([row["labels"] for row in rows])}
 
 
-class ImageClassification(Task):
+class ImageClassification(ClassificationTask):
+    auto_model_class = AutoModelForImageClassification
     transformer_type = "AutoModelForImageClassification"
     group_by_length = False  # every image is resized to the same shape
     # peft has no image task type: the new head is trained in full beside the adapters.
@@ -40,20 +41,6 @@ class ImageClassification(Task):
 
     def load_processor(self, model_dir: Path) -> Any:
         return AutoImageProcessor.from_pretrained(model_dir)
-
-    def read_labels(self, train: Dataset, num_labels: int | None) -> None:
-        self.labels = read_labels(train, self.columns["label"], num_labels)
-
-    def load_model(self, model_dir: Path, **model_kwargs: Any) -> Any:
-        return load_pretrained(
-            AutoModelForImageClassification,
-            model_dir,
-            num_labels=len(self.labels.names),
-            id2label=self.labels.id2label,
-            label2id=self.labels.label2id,
-            ignore_mismatched_sizes=True,  # a pretrained head for other classes is replaced
-            **model_kwargs,
-        )
 
     def prepare(self, split: Dataset, processor: Any, max_length: int, for_eval: bool) -> Dataset:
         image, label = self.columns["image"], self.columns["label"]

@@ -12,36 +12,20 @@ from transformers import AutoModelForSequenceClassification
 from trainer.collate import BucketPadCollator
 from trainer.tasks import scores
 from trainer.tasks.base import (
-    Task,
+    ClassificationTask,
     check_label_ids,
-    load_pretrained,
     load_tokenizer,
-    read_labels,
     text_lengths,
 )
 
 
-class SequenceClassification(Task):
+class SequenceClassification(ClassificationTask):
+    auto_model_class = AutoModelForSequenceClassification
     transformer_type = "AutoModelForSequenceClassification"
     peft_task_type = "SEQ_CLS"  # peft also trains the new classification head
 
     def load_processor(self, model_dir: Path) -> Any:
         return load_tokenizer(model_dir)
-
-    def read_labels(self, train: Dataset, num_labels: int | None) -> None:
-        self.labels = read_labels(train, self.columns["label"], num_labels)
-
-    def load_model(self, model_dir: Path, **model_kwargs: Any) -> Any:
-        labels = self.labels
-        return load_pretrained(
-            AutoModelForSequenceClassification,
-            model_dir,
-            num_labels=len(labels.names),
-            id2label=labels.id2label,
-            label2id=labels.label2id,
-            ignore_mismatched_sizes=True,  # a pretrained head for other classes is replaced
-            **model_kwargs,
-        )
 
     def prepare(self, split: Dataset, processor: Any, max_length: int, for_eval: bool) -> Dataset:
         text, pair, label = self.columns["text"], self.columns["text_pair"], self.columns["label"]

@@ -17,11 +17,9 @@ from trainer.collate import IGNORE_INDEX, BucketPadCollator
 from trainer.errors import InputError
 from trainer.tasks import scores
 from trainer.tasks.base import (
-    Task,
+    ClassificationTask,
     check_label_ids,
-    load_pretrained,
     load_tokenizer,
-    read_labels,
     text_lengths,
 )
 
@@ -35,7 +33,9 @@ def align_labels(word_ids: list[int | None], tags: list[int]) -> list[int]:
     return labels
 
 
-class TokenClassification(Task):
+class TokenClassification(ClassificationTask):
+    auto_model_class = AutoModelForTokenClassification
+    label_role = "tags"
     transformer_type = "AutoModelForTokenClassification"
     peft_task_type = "TOKEN_CLS"
 
@@ -47,20 +47,6 @@ class TokenClassification(Task):
                 "needs one (a tokenizer.json file)"
             )
         return tokenizer
-
-    def read_labels(self, train: Dataset, num_labels: int | None) -> None:
-        self.labels = read_labels(train, self.columns["tags"], num_labels)
-
-    def load_model(self, model_dir: Path, **model_kwargs: Any) -> Any:
-        return load_pretrained(
-            AutoModelForTokenClassification,
-            model_dir,
-            num_labels=len(self.labels.names),
-            id2label=self.labels.id2label,
-            label2id=self.labels.label2id,
-            ignore_mismatched_sizes=True,  # a pretrained head for other classes is replaced
-            **model_kwargs,
-        )
 
     def prepare(self, split: Dataset, processor: Any, max_length: int, for_eval: bool) -> Dataset:
         words, tags = self.columns["tokens"], self.columns["tags"]
