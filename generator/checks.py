@@ -446,6 +446,14 @@ def _check_objective(spec: ExperimentSpec) -> Iterator[Finding]:
                 f"(it reports {', '.join(known)}){hint}"
             )
         yield loc, why, "error"
+    named = {spec.objective_metric_name, *spec.additional_metric_names}
+    for metric in spec.metric_strategies:
+        if metric not in named:
+            yield (
+                ("metric_strategies", metric),
+                f"'{metric}' is neither objective_metric_name nor in additional_metric_names",
+                "error",
+            )
     if spec.objective_metric_name in spec.additional_metric_names:
         yield ("additional_metric_names",), "must not repeat objective_metric_name", "error"
     if len(set(spec.additional_metric_names)) != len(spec.additional_metric_names):

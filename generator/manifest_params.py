@@ -260,6 +260,7 @@ def manifest_params(spec: ExperimentSpec, images: dict[str, str], cluster: Clust
             "goal": spec.objective_goal,
             "metricName": spec.objective_metric_name,
             "additionalMetricNames": spec.additional_metric_names,
+            "metricStrategies": spec.effective_metric_strategies,
         },
         "algorithm": {
             "name": spec.algorithm_name,

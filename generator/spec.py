@@ -328,6 +328,12 @@ class ExperimentSpec(Strict):
     additional_metric_names: list[StrictStr] = Field(default_factory=list)
     objective_type: Literal["minimize", "maximize"] = "maximize"
     objective_goal: FiniteFloat | StrictInt | None = None
+    # Which report of a metric counts: min, max or latest. Katib would give every metric the
+    # objective's direction; here other metrics default to their latest value, since a metric
+    # such as accuracy under a minimised loss would otherwise keep its worst value.
+    metric_strategies: dict[StrictStr, Literal["min", "max", "latest"]] = Field(
+        default_factory=dict
+    )
     algorithm_name: StrictStr = "random"
     algorithm_settings: dict[str, Scalar] = Field(default_factory=dict)
     early_stopping: EarlyStopping | None = None
@@ -386,6 +392,13 @@ class ExperimentSpec(Strict):
                 if is_search(value):
                     tuned.setdefault(key, (section, value))
         return tuned
+
+    @property
+    def effective_metric_strategies(self) -> dict[str, str]:
+        objective = "min" if self.objective_type == "minimize" else "max"
+        strategies = {self.objective_metric_name: objective}
+        strategies.update(dict.fromkeys(self.additional_metric_names, "latest"))
+        return {**strategies, **self.metric_strategies}
 
     @property
     def effective_parallel_trial_count(self) -> int:

@@ -50,8 +50,6 @@ function(params) {
   local p = defaults + params,
   local kind = trialKinds[p.trial.kind],
   local objective = p.objective,
-  // The webhook adds one strategy per metric, chosen by the objective's direction.
-  local strategy = if objective.type == 'minimize' then 'min' else 'max',
   assert std.member(['minimize', 'maximize'], objective.type) : 'objective.type must be minimize or maximize',
   assert std.length(p.parameters) > 0 : 'at least one parameter must be tuned',
 
@@ -72,8 +70,9 @@ function(params) {
       objectiveMetricName: objective.metricName,
       [if objective.goal != null then 'goal']: objective.goal,
       [if nonEmpty(objective.additionalMetricNames) then 'additionalMetricNames']: objective.additionalMetricNames,
+      // One per metric, written out so Katib's webhook has none to add.
       metricStrategies: [
-        { name: metric, value: strategy }
+        { name: metric, value: objective.metricStrategies[metric] }
         for metric in [objective.metricName] + objective.additionalMetricNames
       ],
     },

@@ -501,6 +501,12 @@ CASES = [
         "algorithm_name",
         "pbt needs a step for double parameter 'learning_rate'",
     ),
+    (
+        "metric-strategy-unknown-metric",
+        VALID_DEFINITION + "metric_strategies: {eval_accuracy: max}\n",
+        "metric_strategies",
+        "'eval_accuracy' is neither objective_metric_name nor in additional_metric_names",
+    ),
 ]
 
 

@@ -124,6 +124,25 @@ class TestRenderedObjectsAreValid:
             assert webhook_defaults(obj) == obj
             assert drift_findings(obj) == []
 
+    def test_metric_strategies(self, repo):
+        """The objective follows its direction, other metrics their latest value unless set."""
+        text = (
+            VALID_DEFINITION.replace(
+                "  split: train[:1000]\n", "  split: train[:1000]\n  eval_split: test[:200]\n"
+            )
+            + "additional_metric_names: [eval_loss, eval_accuracy]\nmetric_strategies: {eval_accuracy: max}\n"
+        )
+        repo.write(text)
+        assert main(["render"]) == 0
+        experiment = yaml.safe_load(
+            (repo.root / "rendered/gpu-cluster-1/demo-exp/experiment-demo-exp.yaml").read_text()
+        )
+        assert [
+            {"name": "train_loss", "value": "min"},
+            {"name": "eval_loss", "value": "latest"},
+            {"name": "eval_accuracy", "value": "max"},
+        ] == experiment["spec"]["objective"]["metricStrategies"]
+
     def test_multi_node_renders_pytorchjob(self, repo):
         text = VALID_DEFINITION.replace("gpu: 2,", "gpu: 2, num_workers: 2,").replace(
             "resources_per_trial:",
