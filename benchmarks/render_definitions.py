@@ -98,8 +98,10 @@ def main() -> int:
         f"{args.count} definitions loaded, checked, rendered and validated ({len(failures)} failed)"
     )
     # CPU time does not grow when other processes share the cores; wall time does.
-    print(f"batch: {elapsed / args.count:.1f} ms wall, {cpu / args.count:.1f} ms CPU per "
-          f"definition ({elapsed / 1000:.1f} s in all)")
+    print(
+        f"batch: {elapsed / args.count:.1f} ms wall, {cpu / args.count:.1f} ms CPU per "
+        f"definition ({elapsed / 1000:.1f} s in all)"
+    )
     print(f"one at a time: median {statistics.median(single):.1f} ms per definition")
     return 1 if failures else 0
 

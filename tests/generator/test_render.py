@@ -130,7 +130,8 @@ class TestRenderedObjectsAreValid:
             VALID_DEFINITION.replace(
                 "  split: train[:1000]\n", "  split: train[:1000]\n  eval_split: test[:200]\n"
             )
-            + "additional_metric_names: [eval_loss, eval_accuracy]\nmetric_strategies: {eval_accuracy: max}\n"
+            + "additional_metric_names: [eval_loss, eval_accuracy]\n"
+            + "metric_strategies: {eval_accuracy: max}\n"
         )
         repo.write(text)
         assert main(["render"]) == 0
