@@ -25,13 +25,13 @@ from generator.spec import (
     is_search,
 )
 from generator.validate.katib_rules import SHELL_INERT
+from generator.validate.pod_policy import SECRET_LOOKING_NAME
 from trainer.catalog import TASKS, metric_names
 
 HF_MODEL = re.compile(r"^hf://[\w.-]+(/[\w.-]+)?$")
 HF_DATASET = re.compile(r"^(hf://)?[\w.-]+(/[\w.-]+)?$")
 S3_URI = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$")
 COMMIT = re.compile(r"^[0-9a-f]{40}$")
-SECRET_LOOKING_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY", re.I)
 
 # Fields the trainer owns: setting them in a definition would be silently overridden.
 TRAINER_OWNED = {
@@ -305,6 +305,14 @@ def _check_trainer_fields(spec: ExperimentSpec) -> Iterator[Finding]:
     for section, class_name in SECTION_CLASS.items():
         values = getattr(trainer, section)
         if not library_available(class_name):
+            if values:
+                library = "transformers" if class_name == "TrainingArguments" else "peft"
+                yield (
+                    ("trainer_parameters", section),
+                    f"{library} is not installed: {section} names and types were not checked "
+                    "(pip install '.[ml]')",
+                    "warning",
+                )
             continue
         fields = dataclass_fields(class_name)
         for key, value in values.items():

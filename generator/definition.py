@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from generator.errors import Problem
 from generator.spec import UNSUPPORTED_TUNE_ARGUMENTS, ExperimentSpec, suggest_name
+from generator.validate import dotted
 from generator.yamlload import LocatedDocument, YamlProblems, load_located
 
 
@@ -118,13 +119,6 @@ def _document_loc(loc: tuple, data: object) -> tuple:
     return tuple(kept)
 
 
-def _dotted(loc: tuple) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
 def _locate(error: dict, doc: LocatedDocument) -> Problem:
     raw_loc = tuple(error["loc"])
     loc = _document_loc(raw_loc, doc.data)
@@ -135,16 +129,16 @@ def _locate(error: dict, doc: LocatedDocument) -> Problem:
         close = difflib.get_close_matches(str(key), _known_keys(loc[:-1]), n=1)
         if close:
             message += f"; did you mean '{close[0]}'?"
-        return doc.problem(loc, f"{_dotted(loc[:-1]) or 'definition'}: {message}", at_key=True)
+        return doc.problem(loc, f"{dotted(loc[:-1]) or 'definition'}: {message}", at_key=True)
     if kind == "missing":
-        where = _dotted(loc) or "definition"
+        where = dotted(loc) or "definition"
         return doc.problem(loc, f"{where}: missing required key '{raw_loc[-1]}'", at_key=True)
     message = error["msg"]
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
     if kind == "union_tag_invalid" and "search" in str(error.get("ctx", {}).get("discriminator")):
         message = f"unknown search type; use one of {error['ctx']['expected_tags']}"
-    where = _dotted(loc)
+    where = dotted(loc)
     return doc.problem(loc, f"{where}: {message}" if where else message)
 
 

@@ -24,12 +24,6 @@ class HpoError(Exception):
     exit_code = ExitCode.STAGE_FAILED
 
 
-class DefinitionError(HpoError):
-    """A definition cannot be loaded at all (unreadable file, not YAML)."""
-
-    exit_code = ExitCode.PROBLEMS
-
-
 class RenderError(HpoError):
     """Templates failed to evaluate: a bug in templates/, not in a definition."""
 

@@ -118,7 +118,7 @@ def _enum_names() -> dict[str, tuple[str, ...]]:
                 and isinstance(stmt.value.value, str)
             ]
             bases = {ast.unparse(b) for b in cls.bases}
-            if values and bases & {"ExplicitEnum", "str, enum.Enum", "Enum", "enum.Enum", "str"}:
+            if values and bases & {"ExplicitEnum", "Enum", "enum.Enum", "str"}:
                 enums[cls.name] = tuple(values)
     return enums
 

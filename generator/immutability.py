@@ -76,12 +76,22 @@ def immutability_problems(
     if changed is not None:
         key = ".".join(map(str, changed))
         return [doc.problem(changed, f"{key} changed since {ref}: {advice}")]
+    problems = []
+    if (old.max_trial_count or 0) > (spec.max_trial_count or 0):
+        problems.append(
+            doc.problem(
+                ("max_trial_count",),
+                f"max_trial_count went down since {ref}: Katib refuses a value at or below the "
+                "number of trials the Experiment has already run",
+                severity="warning",
+            )
+        )
     if rendered is None or not rendered.deployable:
-        return []
+        return problems
     experiment = rendered.object_of_kind("Experiment")
     old_manifest = git_show(root, ref, output_path(spec.cluster, spec.name, experiment))
     if old_manifest is None:
-        return []
+        return problems
     old_spec = dict((yaml.safe_load(old_manifest) or {}).get("spec") or {})
     new_spec = dict(experiment["spec"])
     for field in EDITABLE_SPEC_FIELDS:
@@ -89,9 +99,9 @@ def immutability_problems(
         new_spec.pop(field, None)
     changed = _first_difference(old_spec, new_spec)
     if changed is None:
-        return []
+        return problems
     where = ".".join(map(str, ("spec",) + changed))
-    return [
+    return problems + [
         doc.problem(
             ("name",),
             f"the rendered Experiment's {where} changed since {ref} "

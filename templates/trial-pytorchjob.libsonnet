@@ -11,7 +11,7 @@ local defaults = {
 
 function(params) {
   local p = defaults + params,
-  local replica(role, count) = {
+  local replica(count) = {
     replicas: count,
     restartPolicy: 'Never',
     template: trialPod(p.pod { containerName: 'pytorch' }),
@@ -28,8 +28,8 @@ function(params) {
       [if p.activeDeadlineSeconds != null then 'activeDeadlineSeconds']: p.activeDeadlineSeconds,
     },
     pytorchReplicaSpecs: {
-      Master: replica('master', 1),
-      Worker: replica('worker', p.numWorkers - 1),
+      Master: replica(1),
+      Worker: replica(p.numWorkers - 1),
     },
   },
 }

@@ -92,7 +92,7 @@ def _restricted(path: tuple, pod: dict) -> list[Finding]:
                 findings.append(Finding(cpath, "allowPrivilegeEscalation must be false", "policy"))
             if sc.get("privileged"):
                 findings.append(Finding(cpath, "privileged containers are not allowed", "policy"))
-            if (sc.get("capabilities") or {}).get("drop") != ["ALL"]:
+            if "ALL" not in ((sc.get("capabilities") or {}).get("drop") or []):
                 findings.append(Finding(cpath, "capabilities must drop ALL", "policy"))
             if set((sc.get("capabilities") or {}).get("add") or []) - {"NET_BIND_SERVICE"}:
                 findings.append(Finding(cpath, "only NET_BIND_SERVICE may be added", "policy"))

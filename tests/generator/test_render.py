@@ -400,6 +400,15 @@ class TestImmutability:
         repo.write(VALID_DEFINITION.replace("max_trial_count: 10", "max_trial_count: 20"))
         assert main(["check", "--base", "main"]) == 0, capsys.readouterr().err
 
+    def test_fewer_trials_warns(self, repo, capsys):
+        repo.write(VALID_DEFINITION)
+        self._git(repo.root, "init", "-q", "-b", "main")
+        self._git(repo.root, "add", ".")
+        self._git(repo.root, "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "base")
+        repo.write(VALID_DEFINITION.replace("max_trial_count: 10", "max_trial_count: 6"))
+        assert main(["check", "--base", "main"]) == 0
+        assert ":26:18: warning: max_trial_count went down since main" in capsys.readouterr().err
+
     def test_unknown_ref(self, repo, capsys):
         repo.write(VALID_DEFINITION)
         self._git(repo.root, "init", "-q", "-b", "main")
