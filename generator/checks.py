@@ -211,8 +211,8 @@ def _check_sources(spec: ExperimentSpec) -> Iterator[Finding]:
         yield (
             mloc + ("transformer_type",),
             (
-                f"num_labels is not set: {model.transformer_type} takes the model config's "
-                "label count (2 unless the model says otherwise)"
+                "num_labels is not set: the trainer counts the classes in the train split "
+                "(set it when that split may miss a class)"
             ),
             "warning",
         )

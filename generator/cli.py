@@ -185,8 +185,10 @@ def build_parser() -> argparse.ArgumentParser:
     for module in ("local_runner.cli", "results.cli"):
         try:
             register = __import__(module, fromlist=["register"]).register
-        except ImportError:
-            continue  # that role's package is not installed in this image
+        except ModuleNotFoundError as e:
+            if e.name != module.split(".")[0]:
+                raise  # the package is there but broken: show the real error
+            continue  # that role's package is not in this image
         register(commands)
     return parser
 
