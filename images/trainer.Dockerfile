@@ -13,6 +13,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
+# torch.compile (Inductor, Triton) compiles kernels with the system C compiler while a trial
+# runs; the runtime image has none, and the trainer compiles only where one is on PATH.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /opt/hpo
 # The trainer imports the project's error root (generator.errors) and the cache marker check
 # (storage_init.cache); both are standard library only, so the packages come along without

@@ -26,7 +26,15 @@ from trainer import distributed
 from trainer.config import TrialConfig
 from trainer.errors import InputError, OutOfMemoryError, TrialConfigError
 from trainer.report import KatibMetrics, StopOnNonFiniteLoss
-from trainer.speed import Hardware, bucket_lengths, load_dtype, plan_total_steps, training_defaults
+from trainer.speed import (
+    Hardware,
+    bucket_lengths,
+    has_c_compiler,
+    load_dtype,
+    native_bf16,
+    plan_total_steps,
+    training_defaults,
+)
 from trainer.tasks import TASKS
 from trainer.tasks.base import Task, attention_targets, choose_max_length, require_columns
 
@@ -134,10 +142,12 @@ def detect_hardware() -> Hardware:
     cuda = torch.cuda.is_available()
     return Hardware(
         cuda=cuda,
-        bf16=cuda and torch.cuda.is_bf16_supported(),
+        # is_bf16_supported() also says yes to GPUs that only emulate bf16 (pre-Ampere).
+        bf16=cuda and native_bf16(torch.cuda.get_device_capability()),
         cpu_count=len(os.sched_getaffinity(0)),
         local_world_size=distributed.local_world_size(os.environ),
         world_size=distributed.world_size(os.environ),
+        c_compiler=has_c_compiler(),
     )
 
 

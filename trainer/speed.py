@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Mapping
+import shutil
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,10 @@ from typing import Any
 # turns the sequence dimension dynamic; it saves some tens of milliseconds per step at batch 8.
 # Below this many optimizer steps the compile does not pay for itself.
 COMPILE_MIN_STEPS = 1500
+# bfloat16 arithmetic in hardware starts with Ampere; older GPUs only emulate it, slowly.
+BF16_MIN_CAPABILITY = (8, 0)
+# torch.compile's Inductor and Triton build kernels with the system C compiler at run time.
+C_COMPILERS = ("cc", "gcc", "clang")
 # Katib's median stopping rule compares trials at intermediate points: aim for this many.
 REPORTS_PER_TRIAL = 20
 EVALUATIONS_PER_TRIAL = 5
@@ -32,6 +37,16 @@ class Hardware:
     cpu_count: int  # CPUs this process may use
     local_world_size: int  # training processes on this node
     world_size: int = 1  # training processes in the whole job
+    c_compiler: bool = False  # a C compiler is on PATH (torch.compile builds kernels with it)
+
+
+def native_bf16(capability: tuple[int, int]) -> bool:
+    """True for GPUs of compute capability 8.0 or newer, which compute bf16 natively."""
+    return tuple(capability) >= BF16_MIN_CAPABILITY
+
+
+def has_c_compiler(which: Callable[[str], str | None] = shutil.which) -> bool:
+    return any(which(name) for name in C_COMPILERS)
 
 
 def choose_precision(cuda_available: bool, bf16_supported: bool, user_set: bool) -> str | None:
@@ -63,9 +78,12 @@ def bucket_for(length: int, buckets: tuple[int, ...]) -> int:
     return buckets[min(index, len(buckets) - 1)]
 
 
-def should_compile(cuda_available: bool, total_steps: int, user_set: bool) -> bool:
-    """torch.compile only on GPUs and only for trials long enough to repay compiling."""
-    return not user_set and cuda_available and total_steps >= COMPILE_MIN_STEPS
+def should_compile(
+    cuda_available: bool, total_steps: int, user_set: bool, c_compiler: bool
+) -> bool:
+    """torch.compile only on GPUs, only for trials long enough to repay compiling, and only
+    where a C compiler is installed (without one the first compiled step fails the trial)."""
+    return not user_set and cuda_available and c_compiler and total_steps >= COMPILE_MIN_STEPS
 
 
 def choose_num_workers(cuda_available: bool, cpu_count: int, local_world_size: int) -> int:
@@ -112,7 +130,9 @@ def training_defaults(
     precision = choose_precision(
         hardware.cuda, hardware.bf16, user_set=bool({"fp16", "bf16"} & user.keys())
     )
-    compile_ = should_compile(hardware.cuda, total_steps, user_set="torch_compile" in user)
+    compile_ = should_compile(
+        hardware.cuda, total_steps, user_set="torch_compile" in user, c_compiler=hardware.c_compiler
+    )
     workers = choose_num_workers(hardware.cuda, hardware.cpu_count, hardware.local_world_size)
     defaults: dict[str, Any] = {
         "bf16": precision == "bf16",

@@ -11,13 +11,15 @@ from trainer.speed import (
     bucket_lengths,
     choose_num_workers,
     choose_precision,
+    has_c_compiler,
     load_dtype,
+    native_bf16,
     plan_total_steps,
     should_compile,
     training_defaults,
 )
 
-H100 = Hardware(cuda=True, bf16=True, cpu_count=16, local_world_size=1)
+H100 = Hardware(cuda=True, bf16=True, cpu_count=16, local_world_size=1, c_compiler=True)
 V100 = Hardware(cuda=True, bf16=False, cpu_count=8, local_world_size=1)
 CPU = Hardware(cuda=False, bf16=False, cpu_count=2, local_world_size=1)
 
@@ -36,6 +38,14 @@ class TestPrecision:
     )
     def test_choice(self, cuda, bf16, user_set, expected):
         assert expected == choose_precision(cuda, bf16, user_set)
+
+    @pytest.mark.parametrize(
+        ("capability", "expected"),
+        [((7, 0), False), ((7, 5), False), ((8, 0), True), ((8, 9), True), ((9, 0), True)],
+    )
+    def test_native_bf16_starts_with_ampere(self, capability, expected):
+        """V100 (7.0) and T4 (7.5) only emulate bf16, so they train in fp32."""
+        assert expected == native_bf16(capability)
 
     def test_weights_load_in_bf16_only_when_training_in_bf16(self):
         assert (load_dtype({"bf16": True}), load_dtype({"fp16": True})) == ("bfloat16", "float32")
@@ -62,17 +72,36 @@ class TestBuckets:
 
 
 class TestCompile:
-    """torch.compile only on a GPU, only when the trial is long enough, never against the user."""
+    """torch.compile only on a GPU with a C compiler, only when the trial is long enough, never
+    against the user."""
 
     def test_long_gpu_trial_compiles(self):
-        assert should_compile(True, COMPILE_MIN_STEPS, user_set=False)
+        assert should_compile(True, COMPILE_MIN_STEPS, user_set=False, c_compiler=True)
 
     @pytest.mark.parametrize(
-        ("cuda", "steps", "user_set"),
-        [(True, COMPILE_MIN_STEPS - 1, False), (False, 10**6, False), (True, 10**6, True)],
+        ("cuda", "steps", "user_set", "c_compiler"),
+        [
+            (True, COMPILE_MIN_STEPS - 1, False, True),
+            (False, 10**6, False, True),
+            (True, 10**6, True, True),
+            (True, 10**6, False, False),
+        ],
     )
-    def test_otherwise_eager(self, cuda, steps, user_set):
-        assert not should_compile(cuda, steps, user_set)
+    def test_otherwise_eager(self, cuda, steps, user_set, c_compiler):
+        assert not should_compile(cuda, steps, user_set, c_compiler)
+
+    def test_no_compiler_on_path_means_eager(self):
+        """Images without gcc would fail at the first compiled step: training stays eager."""
+        gpu_without_cc = Hardware(cuda=True, bf16=True, cpu_count=16, local_world_size=1)
+        defaults = training_defaults(gpu_without_cc, 10**6, False, False, {})
+        assert (False, False) == (defaults["torch_compile"], defaults["dataloader_drop_last"])
+
+    @pytest.mark.parametrize(
+        ("on_path", "expected"),
+        [({"gcc": "/usr/bin/gcc"}, True), ({"cc": "/bin/cc"}, True), ({}, False)],
+    )
+    def test_compiler_lookup(self, on_path, expected):
+        assert expected == has_c_compiler(on_path.get)
 
 
 class TestWorkers:
