@@ -4,13 +4,17 @@ GET of one Experiment, and `?watch=true` streams of newline-delimited JSON event
 each watch connection playing the next scripted list of events, then ending the stream the way
 a server does when `timeoutSeconds` runs out. In a script, ("MISSED", obj) changes the object
 without an event (what a client misses while its resourceVersion expires), ("ERROR", status)
-sends a Status event as is, and a script of GONE answers the watch itself with HTTP 410.
+sends a Status event as is, ("STALL", seconds) sends nothing for that long, ("DROP", None)
+hangs up in the middle of a chunk as a proxy does, and a script of GONE answers the watch itself
+with HTTP 410.
 """
 
 from __future__ import annotations
 
 import json
+import socket
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -52,7 +56,7 @@ def experiment(name: str, version: int, *conditions: tuple[str, str], message: s
 @dataclass
 class KubeApi:
     experiments: dict[tuple[str, str], dict] = field(default_factory=dict)
-    watch_scripts: deque[list[tuple[str, dict]] | str] = field(default_factory=deque)
+    watch_scripts: deque[list[tuple[str, Any]] | str] = field(default_factory=deque)
     requests: list[str] = field(default_factory=list)
 
 
@@ -104,6 +108,15 @@ def _handler(api: KubeApi):
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
             for kind, obj in script:
+                if kind == "STALL":
+                    time.sleep(obj)
+                    continue
+                if kind == "DROP":
+                    self.wfile.write(b'400\r\n{"type": "MODIF')
+                    self.wfile.flush()
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    self.close_connection = True
+                    return
                 if kind != "ERROR":
                     meta = obj["metadata"]
                     api.experiments[(meta["namespace"], meta["name"])] = obj

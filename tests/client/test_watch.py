@@ -46,6 +46,40 @@ class TestWaiting:
         assert not [r for r in kube.api.requests if "watch=true" in r]
 
 
+class TestBrokenStreams:
+    """Quiet streams and dropped connections are resumed, never reported as failures."""
+
+    def test_server_ends_each_watch_before_the_read_timeout(self, kube, client):
+        kube.api.experiments[("kubeflow", NAME)] = experiment(NAME, 1, ("Running", "True"))
+        kube.api.watch_scripts.append([("MODIFIED", experiment(NAME, 2, ("Succeeded", "True")))])
+        client.wait_for_experiment_condition(NAME, timeout=600, apiserver_timeout=8)
+        [watch] = [r for r in kube.api.requests if "watch=true" in r]
+        assert "timeoutSeconds=6" in watch  # not 600: the client would time out first
+
+    def test_stream_quiet_longer_than_the_read_timeout_is_resumed(self, kube, client):
+        kube.api.experiments[("kubeflow", NAME)] = experiment(NAME, 1, ("Running", "True"))
+        kube.api.watch_scripts.append([("MODIFIED", experiment(NAME, 2, ("Running", "True")))])
+        kube.api.watch_scripts[-1].append(("STALL", 1.5))
+        kube.api.watch_scripts.append([("MODIFIED", experiment(NAME, 3, ("Succeeded", "True")))])
+        done = client.wait_for_experiment_condition(NAME, timeout=30, apiserver_timeout=0.5)
+        assert "3" == done["metadata"]["resourceVersion"]
+        watches = [r for r in kube.api.requests if "watch=true" in r]
+        assert 2 == len(watches)
+        assert "resourceVersion=2" in watches[1]  # resumed from the last version seen
+
+    def test_dropped_connection_is_resumed(self, kube, client):
+        kube.api.experiments[("kubeflow", NAME)] = experiment(NAME, 1, ("Running", "True"))
+        kube.api.watch_scripts.append(
+            [("MODIFIED", experiment(NAME, 2, ("Running", "True"))), ("DROP", None)]
+        )
+        kube.api.watch_scripts.append([("MODIFIED", experiment(NAME, 3, ("Succeeded", "True")))])
+        done = client.wait_for_experiment_condition(NAME, timeout=30)
+        assert "3" == done["metadata"]["resourceVersion"]
+        watches = [r for r in kube.api.requests if "watch=true" in r]
+        assert 2 == len(watches)
+        assert "resourceVersion=2" in watches[1]
+
+
 class TestExpiredVersion:
     """A 410 Gone means events were missed: the Experiment is read again and watched anew."""
 
