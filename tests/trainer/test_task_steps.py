@@ -8,7 +8,12 @@ from datasets import ClassLabel, Dataset, Features, Sequence, Value
 
 from trainer.distributed import single_process_env
 from trainer.errors import InputError, TrialConfigError
-from trainer.tasks.base import attention_targets, choose_max_length, read_labels
+from trainer.tasks.base import (
+    attention_targets,
+    check_label_ids,
+    choose_max_length,
+    read_labels,
+)
 from trainer.tasks.causal_lm import pack
 from trainer.tasks.question_answering import NOT_CONTEXT, answer_positions, best_span
 from trainer.tasks.token_classification import align_labels
@@ -61,7 +66,7 @@ class TestPacking:
 
 
 class TestLabels:
-    """Class names come from ClassLabel, from string values, or from --num-labels."""
+    """Class names come from ClassLabel, from string values, from --num-labels, or from the ids."""
 
     def test_class_label_names(self):
         features = Features({"label": ClassLabel(names=["neg", "pos"])})
@@ -77,11 +82,36 @@ class TestLabels:
         labels = read_labels(Dataset.from_dict({"tags": [[0, 1]]}, features), "tags", None)
         assert labels.names == ("O", "B-X")
 
-    def test_plain_numbers_need_num_labels(self):
+    def test_integer_ids_use_num_labels_when_given(self):
         split = Dataset.from_dict({"label": [0, 1]}, Features({"label": Value("int64")}))
-        assert read_labels(split, "label", 3).names == ("0", "1", "2")
-        with pytest.raises(TrialConfigError):
+        assert ("0", "1", "2") == read_labels(split, "label", 3).names
+
+    def test_integer_ids_without_num_labels_count_up_to_the_largest(self):
+        """Classes are 0..max of the train split; -100 (ignored positions) is not a class."""
+        split = Dataset.from_dict({"label": [0, 3, 1]}, Features({"label": Value("int64")}))
+        assert ("0", "1", "2", "3") == read_labels(split, "label", None).names
+        tags = Features({"tags": Sequence(Value("int32"))})
+        tagged = Dataset.from_dict({"tags": [[-100, 0, 2, -100], [1, -100]]}, tags)
+        assert ("0", "1", "2") == read_labels(tagged, "tags", None).names
+
+    def test_ids_out_of_range_of_num_labels_are_named(self):
+        """A given --num-labels is checked against the ids, as before."""
+        split = Dataset.from_dict({"label": [0, 4]}, Features({"label": Value("int64")}))
+        labels = read_labels(split, "label", 2)
+        with pytest.raises(InputError) as caught:
+            check_label_ids(split["label"], labels, "label", "train")
+        assert "column 'label' of the train split has label 4, outside 0..1" in str(caught.value)
+
+    @pytest.mark.parametrize(
+        ("values", "dtype"), [([0.5, 1.5], "float32"), ([-100, -100], "int64")]
+    )
+    def test_without_class_ids_num_labels_is_required(self, values, dtype):
+        split = Dataset.from_dict({"label": values}, Features({"label": Value(dtype)}))
+        with pytest.raises(TrialConfigError) as caught:
             read_labels(split, "label", None)
+        assert str(caught.value).endswith(
+            "so the number of classes is unknown; pass --num-labels N"
+        )
 
     def test_num_labels_must_match_the_class_names(self):
         features = Features({"label": ClassLabel(names=["neg", "pos"])})

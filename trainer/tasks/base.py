@@ -18,6 +18,7 @@ from trainer.catalog import TASKS as CATALOG
 from trainer.errors import InputError, TrialConfigError
 
 DEFAULT_MAX_LENGTH = 512
+IGNORED_LABEL = -100  # the loss skips positions with this label (padding, sub-word pieces)
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,8 @@ def require_columns(split: Dataset, columns: Mapping[str, str | None], split_nam
 
 
 def read_labels(split: Dataset, column: str, num_labels: int | None) -> Labels:
-    """Label names from a ClassLabel feature, from string values, or `--num-labels` for ints."""
+    """Label names from a ClassLabel feature, from string values, or for integer ids from
+    `--num-labels`, else from the largest id in the train split."""
     feature = split.features[column]
     while isinstance(feature, Sequence | list):  # token tags: a sequence of labels
         feature = feature.feature if isinstance(feature, Sequence) else feature[0]
@@ -128,10 +130,8 @@ def read_labels(split: Dataset, column: str, num_labels: int | None) -> Labels:
         names = sorted(set(flatten(split[column])))
         labels = Labels(tuple(names), mapping={name: i for i, name in enumerate(names)})
     elif num_labels is None:
-        raise TrialConfigError(
-            f"column {column!r} holds plain numbers, so the number of classes is unknown; "
-            "pass --num-labels N"
-        )
+        count = infer_class_count(split[column], feature, column)
+        labels = Labels(tuple(str(i) for i in range(count)))
     else:
         labels = Labels(tuple(str(i) for i in range(num_labels)))
     if num_labels is not None and num_labels != len(labels.names):
@@ -142,9 +142,22 @@ def read_labels(split: Dataset, column: str, num_labels: int | None) -> Labels:
     return labels
 
 
+def infer_class_count(values: list[Any], feature: Any, column: str) -> int:
+    """Classes 0..max for integer ids, the ignored -100 left out; other numbers need the flag."""
+    integer = isinstance(feature, Value) and feature.dtype.startswith(("int", "uint"))
+    ids = [v for v in flatten(values) if v != IGNORED_LABEL] if integer else []
+    if not ids or max(ids) < 0:
+        what = "no class id of 0 or more" if integer else "values that are not class ids"
+        raise TrialConfigError(
+            f"column {column!r} holds {what}, so the number of classes is unknown; "
+            "pass --num-labels N"
+        )
+    return max(ids) + 1
+
+
 def check_label_ids(values: list[Any], labels: Labels, column: str, split_name: str) -> None:
     """Out-of-range ids would fail deep inside the loss with an index error."""
-    ids = [v for v in flatten(values) if isinstance(v, int) and v != -100]
+    ids = [v for v in flatten(values) if isinstance(v, int) and v != IGNORED_LABEL]
     bad = [v for v in ids if not 0 <= v < len(labels.names)]
     if bad:
         raise InputError(
