@@ -2,7 +2,10 @@
 
 Watches break in practice: the API server ends them after timeoutSeconds, proxies drop idle
 connections, and a resourceVersion can expire (410). Each of those leads back to a fresh read
-followed by a new watch, until the Experiment finishes or the deadline passes.
+followed by a new watch, until the Experiment finishes or the deadline passes. An Experiment
+that does not exist yet is waited for too: Argo CD may create this Job before the Experiment in
+the same sync. Anything that keeps failing (dropped connections, error events other than 410,
+streams that end at once) is retried after a growing pause, never in a tight loop.
 """
 
 from __future__ import annotations
@@ -81,6 +84,10 @@ def _is_transient(error: BaseException) -> bool:
     return code is not None and (code >= 500 or code in (410, 429))
 
 
+class _Unproductive(Exception):
+    """A watch that brought nothing and should not be repeated at once."""
+
+
 class KatibReader:
     def __init__(
         self,
@@ -124,28 +131,55 @@ class KatibReader:
         query = experiment_kind.objects(self.api, namespace=self.namespace).filter(
             field_selector={"metadata.name": name}
         )
+        started = self.clock()
+        events = 0
         for event in query.watch(since=version, params={"timeoutSeconds": str(seconds)}):
-            if event.type == "ERROR":  # usually 410 Gone: our resourceVersion is too old
-                log.info("watch of %s returned an error event; reading it again", name)
-                return None
+            if event.type == "ERROR":
+                status = event.object.obj if isinstance(event.object.obj, dict) else {}
+                if status.get("code") == 410:  # our resourceVersion is too old: read again
+                    log.info("watch of %s expired; reading it again", name)
+                    return None
+                raise _Unproductive(f"error event: {status.get('message') or status}")
             if event.type == "DELETED":
                 raise ExperimentNotFound(f"Experiment {self.namespace}/{name} was deleted")
             if experiment_outcome(event.object.obj):
                 return event.object.obj
+            events += 1
+        if not events and self.clock() - started < min(1.0, seconds / 4):
+            raise _Unproductive("the watch ended as soon as it started")
         return None
 
+    def _pause(self, failures: int, deadline: float) -> None:
+        wait = min(self.max_retry_s, self.retry_s * 2 ** min(failures - 1, 6))
+        self.sleep(max(0.0, min(wait, deadline - self.clock())))
+
     def wait_until_finished(self, name: str, timeout_s: float) -> dict[str, Any]:
-        """The Experiment once it has Succeeded or Failed; ExperimentWaitTimeout otherwise."""
+        """The Experiment once it has Succeeded or Failed; ExperimentWaitTimeout otherwise
+        (ExperimentNotFound when it never appeared)."""
         deadline = self.clock() + timeout_s
         failures = 0
+        missing = False
         while True:
             remaining = deadline - self.clock()
             if remaining <= 0:
+                if missing:
+                    raise ExperimentNotFound(
+                        f"Experiment {self.namespace}/{name} does not exist "
+                        f"(waited {timeout_s:g}s for Argo CD to create it)"
+                    )
                 raise ExperimentWaitTimeout(
                     f"Experiment {self.namespace}/{name} did not finish within {timeout_s:g}s"
                 )
             try:
-                experiment = self.experiment(name)
+                try:
+                    experiment = self.experiment(name)
+                except ExperimentNotFound:
+                    missing = True
+                    failures += 1
+                    log.info("Experiment %s/%s does not exist yet", self.namespace, name)
+                    self._pause(failures, deadline)
+                    continue
+                missing = False
                 if experiment_outcome(experiment):
                     return experiment
                 status = experiment.get("status") or {}
@@ -164,13 +198,16 @@ class KatibReader:
                 failures = 0
             except KubernetesError:
                 raise
+            except _Unproductive as e:
+                failures += 1
+                log.info("watch of %s: %s; retrying", name, e)
+                self._pause(failures, deadline)
             except Exception as e:
                 if not _is_transient(e):
                     raise self._fail(f"watching Experiment {self.namespace}/{name}", e) from e
                 failures += 1
-                wait = min(self.max_retry_s, self.retry_s * 2 ** min(failures - 1, 6))
                 log.info("watch of %s interrupted (%s); reconnecting", name, type(e).__name__)
-                self.sleep(max(0.0, min(wait, deadline - self.clock())))
+                self._pause(failures, deadline)
 
     def trials(self, name: str, attempts: int = 5) -> list[dict[str, Any]]:
         """Every Trial of the Experiment, by Katib's experiment label, sorted by name."""

@@ -75,7 +75,10 @@ class TestWaitForFinish:
     def test_watch_ended_by_the_server_is_renewed_without_backoff(self, kube, reader_for):
         kube.state.put(_running("100"))
         kube.state.watch_scripts.extend(
-            [[("end",)], [("event", "MODIFIED", katib_data.experiment(resource_version="104"))]]
+            [
+                [("stall", 0.6), ("end",)],  # the server's timeoutSeconds (2) cut short by a peer
+                [("event", "MODIFIED", katib_data.experiment(resource_version="104"))],
+            ]
         )
         reader = reader_for()
         assert (
@@ -99,8 +102,10 @@ class TestWaitForFinish:
                 [("event", "MODIFIED", katib_data.experiment(resource_version="2001"))],
             ]
         )
-        finished = reader_for().wait_until_finished(NAME, timeout_s=10)
+        reader = reader_for()
+        finished = reader.wait_until_finished(NAME, timeout_s=10)
         assert "2001" == finished["metadata"]["resourceVersion"]
+        assert [] == reader.slept  # an expired version is read again at once
 
     def test_stalled_stream_times_out_and_reconnects(self, kube, reader_for):
         kube.state.put(_running("100"))
@@ -125,6 +130,71 @@ class TestWaitForFinish:
         assert "Failed" in [c["type"] for c in finished["status"]["conditions"]]
 
 
+def _on_fake_time(reader: KatibReader) -> KatibReader:
+    """The reader's clock advances only by what it sleeps, which is recorded."""
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        reader.slept.append(seconds)
+        now[0] += seconds
+
+    reader.clock = lambda: now[0]
+    reader.sleep = sleep
+    return reader
+
+
+class TestBackoff:
+    """Waiting never turns into a tight loop of requests, and a late Experiment is waited for."""
+
+    def test_experiment_created_after_the_job_is_waited_for(self, kube, reader_for):
+        reader = _on_fake_time(reader_for())
+        recorded = reader.sleep
+
+        def sleep(seconds: float) -> None:
+            recorded(seconds)
+            if len(reader.slept) == 2:  # Argo CD creates the Experiment meanwhile
+                kube.state.put(katib_data.experiment(resource_version="1600"))
+
+        reader.sleep = sleep
+        finished = reader.wait_until_finished(NAME, timeout_s=100)
+        assert "1600" == finished["metadata"]["resourceVersion"]
+        assert [2.0, 4.0] == reader.slept
+
+    def test_streams_that_end_at_once_back_off(self, kube, reader_for):
+        kube.state.put(_running("100"))
+        kube.state.watch_scripts.extend(
+            [
+                [("end",)],
+                [("end",)],
+                [("event", "MODIFIED", katib_data.experiment(resource_version="108"))],
+            ]
+        )
+        reader = reader_for()
+        assert "108" == reader.wait_until_finished(NAME, 10)["metadata"]["resourceVersion"]
+        assert [2.0, 4.0] == reader.slept
+
+    def test_error_events_other_than_gone_back_off(self, kube, reader_for):
+        kube.state.put(_running("100"))
+        overloaded = {"kind": "Status", "code": 500, "message": "etcdserver: request timed out"}
+        kube.state.watch_scripts.extend(
+            [
+                [("raw", {"type": "ERROR", "object": overloaded})],
+                [("raw", {"type": "ERROR", "object": overloaded})],
+                [("raw", {"type": "ERROR", "object": overloaded})],
+                [("event", "MODIFIED", katib_data.experiment(resource_version="109"))],
+            ]
+        )
+        reader = reader_for()
+        assert "109" == reader.wait_until_finished(NAME, 10)["metadata"]["resourceVersion"]
+        assert [2.0, 4.0, 8.0] == reader.slept
+
+    def test_backoff_is_capped(self, kube, reader_for):
+        reader = _on_fake_time(reader_for(max_retry_s=5.0))
+        with pytest.raises(ExperimentNotFound):
+            reader.wait_until_finished(NAME, timeout_s=20)
+        assert [2.0, 4.0, 5.0, 5.0, 4.0] == reader.slept
+
+
 class TestWaitFailures:
     """Every way of not getting an answer ends in a named error."""
 
@@ -136,9 +206,13 @@ class TestWaitFailures:
             reader.wait_until_finished(NAME, timeout_s=0.6)
         assert time.monotonic() - started < 3
 
-    def test_missing_experiment(self, kube, reader_for):
-        with pytest.raises(ExperimentNotFound, match="kubeflow/llama-3-2-1b-imdb does not exist"):
-            reader_for().wait_until_finished(NAME, timeout_s=5)
+    def test_missing_experiment_until_the_deadline(self, kube, reader_for):
+        reader = _on_fake_time(reader_for())
+        with pytest.raises(
+            ExperimentNotFound, match="kubeflow/llama-3-2-1b-imdb does not exist .waited 100s"
+        ):
+            reader.wait_until_finished(NAME, timeout_s=100)
+        assert [2.0, 4.0, 8.0, 16.0, 32.0, 38.0] == reader.slept  # backs off, stops at the deadline
 
     def test_experiment_deleted_while_watching(self, kube, reader_for):
         kube.state.put(_running("100"))
