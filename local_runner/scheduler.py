@@ -5,8 +5,9 @@ Katib's rules, as its experiment controller applies them:
 - the experiment succeeds when the objective reaches `goal`, or when `max_trial_count` trials
   have completed (no more are started than that), or when a grid has no point left;
 - it fails when more than `max_failed_trial_count` trials have failed.
-Trials that Ctrl-C interrupts are not counted: they are queued again with the same parameters,
-so `--resume` runs them first.
+Only Succeeded and EarlyStopped trials have observations in Katib, so only they can be the best
+trial or reach the goal. Trials that Ctrl-C (or SIGTERM, SIGHUP) interrupts are not counted: they
+are queued again with the same parameters, so `--resume` runs them first.
 """
 
 from __future__ import annotations
@@ -28,7 +29,12 @@ from local_runner.trials import RunningTrial, start_trial, trial_name
 from local_runner.workspace import Workspace
 
 COMPLETED = ("Succeeded", "Failed", "Killed", "EarlyStopped", "MetricsUnavailable")
+OBSERVED = ("Succeeded", "EarlyStopped")  # the statuses Katib records observations for
 POLL_SECONDS = 0.2
+# Signals that end a run the way Ctrl-C does: a closed terminal, `kill`, a stopped container.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# Trials that fail to start this many times in a row end the run: every start would fail too.
+MAX_START_FAILURES = 3
 
 
 @dataclass
@@ -50,6 +56,8 @@ class Scheduler:
         self.minimize = plan.objective_type == "minimize"
         self.interrupts = 0
         self.finished: list[FinishedTrial] = []
+        self.start_failures = 0  # trials in a row whose command could not be started
+        self.start_error = ""
 
     # --- counting ------------------------------------------------------------------------
 
@@ -58,7 +66,7 @@ class Scheduler:
 
     def best(self) -> FinishedTrial | None:
         metric, sign = self.plan.objective_metric, 1 if self.minimize else -1
-        scored = [t for t in self.counted() if metric in t.observed]
+        scored = [t for t in self.counted() if t.status in OBSERVED and metric in t.observed]
         return min(scored, key=lambda t: sign * t.observed[metric], default=None)
 
     def verdict(self) -> tuple[str, str] | None:
@@ -84,11 +92,12 @@ class Scheduler:
     def run(self) -> Outcome:
         self.finished = finished_from_study(self.study)
         self._requeue_stale()
-        previous = signal.signal(signal.SIGINT, self._on_interrupt)
+        previous = {signum: signal.signal(signum, self._on_interrupt) for signum in STOP_SIGNALS}
         try:
             return self._loop()
         finally:
-            signal.signal(signal.SIGINT, previous)
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
             for running in self.running:  # only after an unexpected error: never orphan trials
                 running.process.stop()
 
@@ -120,6 +129,13 @@ class Scheduler:
                 return Outcome(*verdict, self.finished)
             if not exhausted:
                 exhausted = self._launch()
+            if self.start_failures >= MAX_START_FAILURES and not self.running:
+                return Outcome(
+                    "Failed",
+                    f"TrialStartFailed: {self.start_failures} trials in a row could not start: "
+                    f"{self.start_error}",
+                    self.finished,
+                )
             if exhausted and not self.running:
                 return Outcome("Succeeded", "SuggestionEndReached: the grid is done", self.finished)
             self.progress.update(self.running, self.finished, self.best())
@@ -186,7 +202,12 @@ class Scheduler:
                 self.free.append(slot)
                 name = trial_name(self.plan.name, trial.number)
                 self._record(trial, name, assignments, "Failed", {}, [], 0.0, note=str(e))
+                self.start_failures += 1
+                self.start_error = str(e)
+                if self.start_failures >= MAX_START_FAILURES or self.verdict() is not None:
+                    return False
                 continue
+            self.start_failures = 0
             self.running.append(running)
             self.progress.started(running)
         return False
@@ -242,13 +263,15 @@ class Scheduler:
             self.free.sort(key=lambda s: s.index)
             observed = running.metrics.observed()
             series = running.metrics.series(self.plan.objective_metric)
-            if self.interrupts and running.stopped_as is None:
-                status = "interrupted"
-            elif running.stopped_as:
+            reported = self.plan.objective_metric in observed
+            if running.stopped_as:
                 status = running.stopped_as
+            elif code == 0 and reported:
+                status = "Succeeded"  # it finished before the interrupt reached it
+            elif self.interrupts:
+                status = "interrupted"
             elif code == 0:
-                reported = self.plan.objective_metric in observed
-                status = "Succeeded" if reported else "MetricsUnavailable"
+                status = "MetricsUnavailable"
             else:
                 status = "Failed"
                 running.notes.append(f"exit code {code}: " + " | ".join(running.process.tail(1)))
