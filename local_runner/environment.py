@@ -23,14 +23,34 @@ def secret_variable(secret: str, key: str) -> str:
     return "HPO_SECRET_" + re.sub(r"[^A-Z0-9]", "_", f"{secret}_{key}".upper())
 
 
+# What a process needs to run at all, and nothing secret: the trial sees these from the host
+# plus the variables its container spec names, as a pod would.
+NEUTRAL_NAMES = frozenset(
+    {"PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "TMPDIR", "TZ", "LANG", "LANGUAGE"}
+    | {"PYTHONPATH", "VIRTUAL_ENV", "LD_LIBRARY_PATH", "CUDA_HOME", "TOKENIZERS_PARALLELISM"}
+)
+NEUTRAL_PREFIXES = ("LC_", "OMP_", "MKL_", "OPENBLAS_", "NUMEXPR_")
+
+
+def neutral_env(host: Mapping[str, str]) -> dict[str, str]:
+    """The host variables a process needs (paths, locale, thread settings), no credentials."""
+    return {
+        name: value
+        for name, value in host.items()
+        if name in NEUTRAL_NAMES or name.startswith(NEUTRAL_PREFIXES)
+    }
+
+
 def container_env(
     env: Iterable[dict],
     host: Mapping[str, str],
     rewrite: Callable[[str], str],
     container: str,
+    base: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """The host environment overlaid with the container's variables, paths rewritten."""
-    result = dict(host)
+    """`base` (the whole host environment when not given) overlaid with the container's
+    variables, paths rewritten; Secret references are looked up in `host`."""
+    result = dict(host if base is None else base)
     for entry in env:
         name = entry["name"]
         if "value" in entry:
@@ -45,8 +65,10 @@ def container_env(
         local = secret_variable(ref["name"], ref["key"])
         if local in host:
             result[name] = host[local]
-        elif name in host or name in CHAIN_RESOLVED:
-            continue  # already in the inherited environment, or boto3 will find it
+        elif name in host:
+            result[name] = host[name]
+        elif name in CHAIN_RESOLVED:
+            continue  # boto3 finds it through its credential chain
         else:
             raise SecretNotSetError(
                 f"container {container} needs {name} from Secret {ref['name']} key "

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from local_runner.devices import Slot
-from local_runner.environment import container_env
+from local_runner.environment import container_env, neutral_env
 from local_runner.errors import UnsupportedLocallyError
 from local_runner.medianstop import StoppingRule
 from local_runner.metrics import TrialMetrics
@@ -57,9 +57,13 @@ def trial_command(
 
 
 def trial_env(plan: LocalPlan, workspace: Workspace, slot: Slot) -> dict[str, str]:
-    """Host variables, then the slot's thread counts, then the container's own variables."""
-    base = {**os.environ, **slot.env()}
-    env = container_env(plan.trial.env, base, workspace.trial_path, plan.trial.name)
+    """Neutral host variables, then the slot's thread counts, then the container's own variables.
+
+    Credentials in the shell (HF_TOKEN, AWS keys, HPO_SECRET_*) reach a trial only when its
+    container spec asks for them, as in a pod.
+    """
+    base = {**neutral_env(os.environ), **slot.env()}
+    env = container_env(plan.trial.env, os.environ, workspace.trial_path, plan.trial.name, base)
     env["CUDA_VISIBLE_DEVICES"] = slot.env()["CUDA_VISIBLE_DEVICES"]  # the slot's GPUs only
     return env
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import signal
@@ -134,3 +135,26 @@ class TestTrialsThatCannotStart:
         )
         _, outcome = run_scheduler(tmp_path, plan)
         assert outcome.reason.startswith("ExperimentMaxFailedTrialsReached: 1 trials failed")
+
+
+class TestTrialEnvironment:
+    """A trial sees neutral host variables and what its container asks for, no other secret."""
+
+    SHOW_ENV = 'import os; print(f\'token={len(os.environ.get("HF_TOKEN", ""))}\', flush=True)'
+
+    def run_trial(self, tmp_path, monkeypatch, env):
+        monkeypatch.setenv("HF_TOKEN", "hf_parentsecret")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "parent-aws-secret")
+        plan = make_plan(("python", "-c", self.SHOW_ENV), {})
+        plan = dataclasses.replace(
+            plan, metric_names=("loss", "token"), trial=Command("t", plan.trial.argv, env)
+        )
+        scheduler, _ = run_scheduler(tmp_path, plan)
+        return scheduler.finished[0].observed
+
+    def test_parent_token_stays_out(self, tmp_path, monkeypatch):
+        assert {"token": 0.0} == self.run_trial(tmp_path, monkeypatch, ())
+
+    def test_token_the_container_asks_for_is_passed(self, tmp_path, monkeypatch):
+        ref = {"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": "hf", "key": "token"}}}
+        assert {"token": 15.0} == self.run_trial(tmp_path, monkeypatch, (ref,))
