@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import optuna
+import pytest
 import yaml
 
 from generator.cli import main
@@ -132,3 +133,42 @@ class TestResumeRules:
         assert 1 == main(["tune", "--local", "experiments/change", "--resume"])
 
         assert "changed since the saved run started" in capsys.readouterr().err
+
+
+def processes_in(folder) -> list[int]:
+    """Live processes whose working folder is `folder` (trials run from the repository root)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.readlink(f"/proc/{entry}/cwd") == str(folder):
+                    found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+class TestStopSignals:
+    """SIGTERM and SIGHUP stop the trials the way Ctrl-C does; none is left running."""
+
+    @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+    def test_no_trial_outlives_hpo(self, repo, signum):
+        repo.use_stand_in_trainer()
+        repo.write("stop", definition("stop", parallel_trial_count=2, max_trial_count=2))
+        process = subprocess.Popen(
+            [sys.executable, "-c", "import sys; from generator.cli import main; sys.exit(main())"]
+            + ["tune", "--local", "experiments/stop"],
+            cwd=repo.root,
+            env={**os.environ, "STAND_IN_REPORTS": "1", "STAND_IN_SLEEP": "60"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        read_until(process, "started   stop-001")
+        process.send_signal(signum)
+        rest, _ = process.communicate(timeout=60)
+
+        assert 130 == process.returncode, rest
+        assert [] == processes_in(repo.root)
+        stopped = [t.user_attrs for t in study_trials(repo, "stop") if t.user_attrs.get("name")]
+        assert {"Killed"} == {a["status"] for a in stopped}
