@@ -126,6 +126,15 @@ class Git:
         refspecs = [f"+refs/heads/{b}:refs/remotes/origin/{b}" for b in branches]
         self.run("fetch", "--quiet", "--no-tags", "origin", *refspecs)
 
+    def blob_ids(self, revision: str, paths: Sequence[str]) -> dict[str, str]:
+        """path -> blob id of each of `paths` that `revision` holds."""
+        listing = self.output("ls-tree", "-z", revision, "--", *paths)
+        found = {}
+        for entry in filter(None, listing.split("\0")):
+            meta, _, path = entry.partition("\t")
+            found[path] = meta.split()[2]
+        return found
+
     def is_ancestor(self, older: str, newer: str) -> bool:
         return self.run("merge-base", "--is-ancestor", older, newer, check=False).returncode == 0
 
@@ -150,9 +159,13 @@ class Git:
         )
         return self.output("rev-parse", "HEAD")
 
-    def push_branch(self, branch: str) -> bool:
-        """Push HEAD to origin's `branch` without force; False when the push lost a race."""
-        pushed = self.run("push", "--porcelain", "origin", f"HEAD:refs/heads/{branch}", check=False)
+    def push_branch(self, branch: str, *, replacing: str | None = None) -> bool:
+        """Push HEAD to origin's `branch`; False when the push lost a race. Without force, unless
+        `replacing` names the tip to overwrite: then only while the branch still points there."""
+        lease = [f"--force-with-lease=refs/heads/{branch}:{replacing}"] if replacing else []
+        pushed = self.run(
+            "push", "--porcelain", *lease, "origin", f"HEAD:refs/heads/{branch}", check=False
+        )
         if pushed.returncode == 0:
             return True
         # "[rejected]" is a non-fast-forward: someone pushed first. A remote that was updating

@@ -9,13 +9,19 @@ Branch rules:
 - a push rejected because the branch moved is retried on the new tip (the files are rewritten
   there, which is a rebase of our one change);
 - a branch carrying a commit by anyone but the results identity belongs to a person now, and
-  the job stops without touching it or its PR.
+  the job stops without touching it or its PR;
+- when the base already holds exactly these files there is nothing to propose, whatever the
+  branch's history (a squash or rebase merge leaves the branch's tip outside the base);
+- a branch of results commits only, with no open PR and whose files the base holds, was
+  squash- or rebase-merged: it starts over from the base (replacing the old tip) instead of
+  dragging old commits into a new PR.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from results.errors import BranchTakenOver, PushRetriesExhausted
@@ -59,6 +65,22 @@ def _commit_message(result: ExperimentResult) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def _blob_id(data: bytes) -> str:
+    """The id git gives a blob of these bytes (SHA-1 object format)."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+def _base_holds(git: Git, base_tip: str, rendered: dict[str, bytes], folder: str) -> bool:
+    paths = {f"{folder}/{name}": data for name, data in rendered.items()}
+    held = git.blob_ids(base_tip, list(paths))
+    return all(held.get(path) == _blob_id(data) for path, data in paths.items())
+
+
+def _base_holds_tip(git: Git, base_tip: str, tip: str, paths: list[str]) -> bool:
+    on_tip = git.blob_ids(tip, paths)
+    return bool(on_tip) and on_tip == git.blob_ids(base_tip, paths)
+
+
 def update_results_branch(
     git: Git,
     *,
@@ -67,6 +89,7 @@ def update_results_branch(
     base: str,
     identity: Identity,
     max_attempts: int = 5,
+    pr_is_open: Callable[[], bool] = lambda: True,
 ) -> BranchUpdate:
     branch = results_branch(result.experiment)
     folder = f"experiments/{result.experiment}"
@@ -76,6 +99,8 @@ def update_results_branch(
         tip = git.remote_head(branch)
         git.fetch(base, *([branch] if tip else []))
         base_tip = git.output("rev-parse", f"refs/remotes/origin/{base}")
+        if _base_holds(git, base_tip, rendered, folder):
+            return BranchUpdate("nothing-to-propose", None)
         merged = tip is not None and git.is_ancestor(tip, base_tip)
         if tip is not None and not merged:
             others = [
@@ -88,6 +113,10 @@ def update_results_branch(
                     f"{branch} has commits by {', '.join(sorted(set(others)))}; leaving it and its "
                     "pull request to them (delete the branch to let the results job write it again)"
                 )
+            # Squash- or rebase-merged: the base holds the tip's files under other commits, which
+            # must not come back in a new PR. (A bot branch whose files the base lacks is another
+            # job's fresh push, whose PR may not be open yet: it is built upon.)
+            merged = _base_holds_tip(git, base_tip, tip, paths) and not pr_is_open()
         # A merged branch starts over from the base, which already holds its commits.
         start = tip if tip is not None and not merged else base_tip
         git.run("checkout", "--quiet", "--force", "-B", branch, start)
@@ -98,7 +127,8 @@ def update_results_branch(
                 return BranchUpdate("nothing-to-propose", None)
             return BranchUpdate("unchanged", tip)
         commit = git.commit(_commit_message(result), identity)
-        if git.push_branch(branch):
+        replacing = tip if tip is not None and not git.is_ancestor(tip, commit) else None
+        if git.push_branch(branch, replacing=replacing):
             log.info("pushed %s to %s", commit[:12], branch)
             return BranchUpdate("pushed", commit)
         log.info("push of %s lost a race (attempt %d); retrying on the new tip", branch, attempt)
@@ -117,7 +147,12 @@ def publish(
 ) -> PublishOutcome:
     branch = results_branch(result.experiment)
     update = update_results_branch(
-        git, result=result, definition_text=definition_text, base=base, identity=identity
+        git,
+        result=result,
+        definition_text=definition_text,
+        base=base,
+        identity=identity,
+        pr_is_open=lambda: forge.find_open(branch) is not None,
     )
     if update.action == "nothing-to-propose":
         log.info("the base branch already holds these results; no pull request needed")

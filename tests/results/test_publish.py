@@ -78,11 +78,11 @@ def _before_push(repo: Git, action) -> None:
     """Run `action` once, just before `repo`'s first push: the window a race happens in."""
     push = repo.push_branch
 
-    def racing_push(branch: str) -> bool:
+    def racing_push(branch: str, **options) -> bool:
         if not getattr(racing_push, "done", False):
             racing_push.done = True
             action()
-        return push(branch)
+        return push(branch, **options)
 
     repo.push_branch = racing_push
 
@@ -146,6 +146,44 @@ class TestRerun:
         outcome = _publish(origin, github, "second")
         assert ("nothing-to-propose", None) == (outcome.branch_update.action, outcome.pr)
         assert 1 == len(github.state.prs)
+
+
+def _squash_merge(origin) -> None:
+    """A person squash-merges the results branch into main: main gets a new, unrelated commit."""
+    clone = origin.clone("merger")
+    git(clone, "fetch", "--quiet", "origin", f"{BRANCH}:{BRANCH}")
+    git(clone, "merge", "--quiet", "--squash", BRANCH)
+    git(clone, "commit", "--quiet", "-m", "Squashed results")
+    git(clone, "push", "--quiet", "origin", "main")
+
+
+class TestAfterSquashMerge:
+    """A squash-merged branch is not an ancestor of main, yet main holds its files."""
+
+    def test_rerun_after_squash_merge_opens_no_pr(self, origin, github):
+        _publish(origin, github, "first")
+        _squash_merge(origin)
+        github.state.prs[1]["state"] = "closed"
+        outcome = _publish(origin, github, "second")
+        assert ("nothing-to-propose", None) == (outcome.branch_update.action, outcome.pr)
+        assert 1 == len(github.state.prs)
+
+    def test_identical_files_on_main_need_no_pr_even_with_the_pr_open(self, origin, github):
+        _publish(origin, github, "first")
+        _squash_merge(origin)  # the PR is still open: the forge has not noticed yet
+        outcome = _publish(origin, github, "second")
+        assert "nothing-to-propose" == outcome.branch_update.action
+        assert 1 == len(github.state.prs)
+        assert [] == github.state.calls("PATCH")
+
+    def test_new_result_after_squash_merge_starts_again_from_main(self, origin, github):
+        _publish(origin, github, "first")
+        _squash_merge(origin)
+        github.state.prs[1]["state"] = "closed"
+        outcome = _publish(origin, github, "second", result=_result("Failed"))
+        assert ("pushed", "created") == (outcome.branch_update.action, outcome.pr_action)
+        assert 1 == len(origin.log(f"main..{BRANCH}"))  # only the new commit, none of the old
+        assert 2 == len(github.state.prs)
 
 
 class TestConcurrentRuns:
