@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,10 +95,19 @@ def propose(
     branch = BRANCH_PREFIX + name
     try:
         with tempfile.TemporaryDirectory(prefix="hpo-index-") as scratch:
-            update = _update_branch(root, name, branch, files, folder, settings, scratch)
+            forge = make_forge(settings.forge, settings.api_url, settings.repo, settings.token)
+            update = _update_branch(
+                root,
+                name,
+                branch,
+                files,
+                folder,
+                settings,
+                scratch,
+                pr_is_open=lambda: forge.find_open(branch) is not None,
+            )
             if update.action == "nothing-to-propose":
                 return update
-            forge = make_forge(settings.forge, settings.api_url, settings.repo, settings.token)
             pr_action, pr = open_or_update(
                 forge,
                 branch=branch,
@@ -119,6 +129,8 @@ def _update_branch(
     folder: str,
     settings: ForgeSettings,
     scratch: str,
+    *,
+    pr_is_open: Callable[[], bool],
 ) -> PullRequestOutcome:
     from results.git import Git
 
@@ -131,30 +143,46 @@ def _update_branch(
     tip = git.remote_head(branch)
     git.fetch(base, *([branch] if tip else []))
     base_tip = git.output("rev-parse", f"refs/remotes/{REMOTE}/{base}^{{commit}}")
-    # An open branch keeps what is on it (a reviewer's fix); a merged one starts over.
-    parent = tip if tip is not None and not git.is_ancestor(tip, base_tip) else base_tip
-    git.run("read-tree", parent)
     wanted = [prefix + path for path in files]
     blobs = git.output("hash-object", "-w", "--", *wanted).split()
-    cacheinfo = []
-    for blob, path in zip(blobs, wanted, strict=True):
-        cacheinfo += ["--cacheinfo", f"100644,{blob},{path}"]
-    git.run("update-index", "--add", *cacheinfo)
-    stale = [p for p in git.output("ls-files", "--", prefix + folder).splitlines() if p]
-    stale = [p for p in stale if p not in wanted]
-    if stale:
-        git.run("update-index", "--force-remove", "--", *stale)
-    tree = git.output("write-tree")
-    if tree == git.output("rev-parse", f"{parent}^{{tree}}"):
-        if parent == base_tip:
-            return PullRequestOutcome(branch, "nothing-to-propose", None, None, None, None)
+    # The base may hold these very files under other commits (a squash or rebase merge).
+    if _tree_with(git, base_tip, wanted, blobs, prefix + folder) == _tree_of(git, base_tip):
+        return PullRequestOutcome(branch, "nothing-to-propose", None, None, None, None)
+    # An open branch keeps what is on it (a reviewer's fix); a merged one starts over, and so
+    # does a squash-merged one: base holds its files and no PR is open for it any more.
+    merged = tip is None or git.is_ancestor(tip, base_tip)
+    if not merged and git.blob_ids(tip, wanted) == git.blob_ids(base_tip, wanted):
+        merged = not pr_is_open()
+    parent = base_tip if merged else tip
+    tree = _tree_with(git, parent, wanted, blobs, prefix + folder)
+    if tree == _tree_of(git, parent):
         return PullRequestOutcome(branch, "unchanged", tip, None, None, None)
     verb = "Update" if parent == tip else "Add"
     message = f"{verb} experiment {name}\n\nWritten by KatibClient.tune().\n"
     commit = git.output("commit-tree", tree, "-p", parent, "-m", message)
-    # No force: a branch that moved since the lookup is someone else's newer work.
-    git.run("push", "--quiet", REMOTE, f"{commit}:refs/heads/{branch}")
+    # No force: a branch that moved since the lookup is someone else's newer work. A merged
+    # branch being replaced is overwritten only while it still points where it was seen.
+    lease = [f"--force-with-lease=refs/heads/{branch}:{tip}"] if tip and parent != tip else []
+    git.run("push", "--quiet", *lease, REMOTE, f"{commit}:refs/heads/{branch}")
     return PullRequestOutcome(branch, "pushed", commit, None, None, None)
+
+
+def _tree_of(git, revision: str) -> str:
+    return git.output("rev-parse", f"{revision}^{{tree}}")
+
+
+def _tree_with(git, parent: str, wanted: list[str], blobs: list[str], folder: str) -> str:
+    """The tree of `parent` with `wanted` set to `blobs` and nothing else left in `folder`."""
+    git.run("read-tree", parent)
+    cacheinfo = []
+    for blob, path in zip(blobs, wanted, strict=True):
+        cacheinfo += ["--cacheinfo", f"100644,{blob},{path}"]
+    git.run("update-index", "--add", *cacheinfo)
+    stale = [p for p in git.output("ls-files", "--", folder).splitlines() if p]
+    stale = [p for p in stale if p not in wanted]
+    if stale:
+        git.run("update-index", "--force-remove", "--", *stale)
+    return git.output("write-tree")
 
 
 def _body(name: str, files: list[str]) -> str:

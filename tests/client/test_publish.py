@@ -158,3 +158,37 @@ class TestSettings:
         monkeypatch.setenv("HPO_REPO", "someone-else/elsewhere")
         result = _tune(checkout, open_pull_request=True, forge_repo=github.state.repo)
         assert "created" == result.pull_request.pr_action
+
+
+def _squash_merge(checkout: Path, tmp_path: Path) -> None:
+    """Someone squash-merges the experiment branch into origin's main from another clone."""
+    clone = tmp_path / "merger"
+    git(tmp_path, "clone", "-q", str(checkout / ".." / "origin.git"), str(clone))
+    git(clone, "fetch", "-q", "origin", f"{BRANCH}:{BRANCH}")
+    git(clone, "merge", "-q", "--squash", BRANCH)
+    who = ["-c", "user.name=Rev", "-c", "user.email=rev@example.org"]
+    git(clone, *who, "commit", "-q", "-m", "Squashed experiment")
+    git(clone, "push", "-q", "origin", "main")
+
+
+class TestAfterSquashMerge:
+    """A squash-merged branch is not an ancestor of main, yet main holds its files."""
+
+    def test_rerun_after_squash_merge_opens_no_pr(self, checkout, github, tmp_path):
+        first = _tune(checkout, open_pull_request=True).pull_request
+        _squash_merge(checkout, tmp_path)
+        github.state.prs[first.pr_number]["state"] = "closed"
+        again = _tune(checkout, open_pull_request=True).pull_request
+        assert ("nothing-to-propose", None) == (again.action, again.pr_number)
+        assert 1 == len(github.state.prs)
+
+    def test_change_after_squash_merge_starts_again_from_main(self, checkout, github, tmp_path):
+        first = _tune(checkout, open_pull_request=True).pull_request
+        _squash_merge(checkout, tmp_path)
+        github.state.prs[first.pr_number]["state"] = "closed"
+        again = _tune(
+            checkout, open_pull_request=True, overwrite=True, max_trial_count=4
+        ).pull_request
+        assert ("pushed", "created") == (again.action, again.pr_action)
+        assert 1 == len(_origin(checkout, "log", "--oneline", f"main..{BRANCH}").splitlines())
+        assert 2 == len(github.state.prs)
