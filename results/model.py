@@ -16,6 +16,8 @@ Scalar = bool | int | float | str
 # The order statuses are listed in `counts`; also the set of statuses a trial can have.
 TRIAL_STATUSES = ("Succeeded", "Failed", "EarlyStopped", "Killed", "MetricsUnavailable", "Running")
 EXPERIMENT_STATUSES = ("Succeeded", "Failed")
+# Katib records observations only for these; a Failed or Killed trial's early loss is not a result.
+BEST_TRIAL_STATUSES = ("Succeeded", "EarlyStopped")
 OBJECTIVE_TYPES = ("minimize", "maximize")
 
 
@@ -88,6 +90,10 @@ def _rank_key(trial: TrialResult, objective: Objective) -> tuple[int, float, str
     return (0, value if objective.type == "minimize" else -value, trial.name)
 
 
+def _may_be_best(trial: TrialResult, objective: Objective) -> bool:
+    return trial.status in BEST_TRIAL_STATUSES and objective_value(trial, objective) is not None
+
+
 def build_result(
     *,
     experiment: str,
@@ -109,9 +115,9 @@ def build_result(
     names = [t.name for t in ordered]
     if len(set(names)) != len(names):
         raise ValueError(f"{experiment}: trial names are not unique")
-    best = ordered[0] if ordered and objective_value(ordered[0], objective) is not None else None
-    if best is None and fallback_best is not None:
-        best = fallback_best if objective_value(fallback_best, objective) is not None else None
+    best = next((t for t in ordered if _may_be_best(t, objective)), None)
+    if best is None and fallback_best is not None and _may_be_best(fallback_best, objective):
+        best = fallback_best
     counts = {s: n for s in TRIAL_STATUSES if (n := sum(t.status == s for t in ordered))}
     return ExperimentResult(
         experiment=experiment,

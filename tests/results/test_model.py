@@ -60,6 +60,38 @@ class TestBuildResult:
         )
         assert [("Succeeded", 1), ("Failed", 1), ("Killed", 1)] == list(result.counts.items())
 
+    @pytest.mark.parametrize("status", ["Failed", "Killed", "MetricsUnavailable", "Running"])
+    def test_only_succeeded_or_early_stopped_trials_may_be_best(self, status):
+        result = build_result(
+            experiment="e",
+            status="Succeeded",
+            reason=None,
+            objective=Objective("train_loss", "minimize"),
+            trials=[_trial("a", 0.01, status), _trial("b", 0.4, "EarlyStopped"), _trial("c", 0.3)],
+        )
+        assert "c" == result.best_trial.name  # a's early loss is lower, but it never finished
+        assert ["a", "c", "b"] == [t.name for t in result.trials]
+
+    def test_early_stopped_trial_may_be_best(self):
+        result = build_result(
+            experiment="e",
+            status="Succeeded",
+            reason=None,
+            objective=Objective("train_loss", "minimize"),
+            trials=[_trial("a", 0.2, "EarlyStopped"), _trial("b", 0.3)],
+        )
+        assert "a" == result.best_trial.name
+
+    def test_only_failed_trials_mean_no_best_trial(self):
+        result = build_result(
+            experiment="e",
+            status="Failed",
+            reason="r",
+            objective=Objective("train_loss", "minimize"),
+            trials=[_trial("a", 0.1, "Failed")],
+        )
+        assert result.best_trial is None
+
     def test_no_trial_with_the_objective_means_no_best_trial(self):
         result = build_result(
             experiment="e",
