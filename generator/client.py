@@ -236,11 +236,12 @@ class KatibClient:
     # --- results and status --------------------------------------------------------------
 
     def get_optimal_hyperparameters(
-        self, name: str, *, ref: str | None = None
+        self, name: str, namespace: str | None = None, *, ref: str | None = None
     ) -> OptimalHyperparameters | None:
         """The best trial in experiments/<name>/results.yaml: of the working tree, or of the
         git revision `ref` (e.g. 'origin/hpo-results/<name>' before its PR is merged).
-        None while no trial reported the objective."""
+        None while no trial reported the objective. `namespace` is accepted for Katib's
+        signature and ignored: results live in the repository, not in a namespace."""
         return read_optimal_hyperparameters(self.root, name, ref)
 
     def wait_for_experiment_condition(
@@ -313,6 +314,7 @@ def _write_atomically(path: Path, text: str) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)
+        os.chmod(temporary, 0o644)  # mkstemp makes it 0600; these are files to commit and share
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -45,6 +45,12 @@ class TestWorkingTree:
         _results_path(repo_copy).write_text(RESULTS, encoding="utf-8")
         assert KatibClient(root=repo_copy).get_optimal_hyperparameters(NAME) == BEST
 
+    def test_namespace_is_accepted_and_ignored_like_katibs(self, repo_copy):
+        _results_path(repo_copy).write_text(RESULTS, encoding="utf-8")
+        client = KatibClient(root=repo_copy)
+        assert BEST == client.get_optimal_hyperparameters(NAME, namespace="other")
+        assert BEST == client.get_optimal_hyperparameters(NAME, "other")
+
     def test_no_best_trial_is_none(self, repo_copy):
         text = RESULTS.replace("best_trial:\n", "best_trial: null\nunused:\n")
         _results_path(repo_copy).write_text(text, encoding="utf-8")

@@ -60,6 +60,14 @@ class TestSeedCall:
             result.rendered
         )
 
+    def test_written_files_are_readable_by_everyone(self, repo_copy, seed_objects):
+        with pytest.warns(DefinitionWarning):
+            result = KatibClient(root=repo_copy).tune(
+                name="llama-3-2-fine-tune", **seed_objects, **SEED_ARGUMENTS
+            )
+        written = [result.path, *(repo_copy / path for path in result.rendered)]
+        assert [0o644] * len(written) == [p.stat().st_mode & 0o777 for p in written]
+
     def test_the_seed_name_is_refused_with_a_valid_one_suggested(self, repo_copy, seed_objects):
         with pytest.raises(ClientError, match="use 'llama-3-2-fine-tune'"):
             KatibClient(root=repo_copy).tune(
