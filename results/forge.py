@@ -33,6 +33,27 @@ class AlreadyExists(ForgeError):
     """The forge refused to create a PR because one is open for the branch."""
 
 
+def _retry_after_s(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or HTTP-date); None if unreadable."""
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        return parsedate_to_datetime(value).timestamp() - time.time()
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _epoch_in_s(value: str | None) -> float | None:
+    try:
+        return float(value) - time.time() if value else None
+    except ValueError:
+        return None
+
+
 class ForgeHTTP:
     """JSON over HTTP with retries; every failure becomes a named ForgeError."""
 
@@ -59,14 +80,14 @@ class ForgeHTTP:
         self.timeout_s = timeout_s
 
     def _wait_for(self, response: Any, attempt: int) -> float:
-        retry_after = response.headers.get("Retry-After") if response is not None else None
-        if retry_after:
-            try:
-                seconds = float(retry_after)
-            except ValueError:  # the HTTP-date form
-                seconds = parsedate_to_datetime(retry_after).timestamp() - time.time()
-            return min(self.max_wait_s, max(0.0, seconds))
-        return min(self.max_wait_s, self.backoff_s * 2**attempt)
+        headers = response.headers if response is not None else {}
+        seconds = _retry_after_s(headers.get("Retry-After"))
+        if seconds is None:
+            # GitHub's primary rate limit: a 403 with the epoch second the quota resets at.
+            seconds = _epoch_in_s(headers.get("X-RateLimit-Reset"))
+        if seconds is None:  # absent or unreadable: plain exponential backoff
+            seconds = self.backoff_s * 2**attempt
+        return min(self.max_wait_s, max(0.0, seconds))
 
     @staticmethod
     def _transient(response: Any) -> bool:

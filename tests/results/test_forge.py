@@ -147,6 +147,26 @@ class TestRetries:
         assert "created" == _open(forge)[0]
         assert [3.0] == slept
 
+    def test_unreadable_retry_after_falls_back_to_backoff(self, github):
+        forge, slept = _forge(github)
+        github.state.fail_next(2, 503, {"Retry-After": "soon, maybe"})
+        assert "created" == _open(forge)[0]
+        assert [1.0, 2.0] == slept
+
+    def test_primary_rate_limit_403_waits_for_the_reset(self, github):
+        forge, slept = _forge(github)
+        reset = str(int(time.time()) + 20)
+        github.state.fail_next(1, 403, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset})
+        assert "created" == _open(forge)[0]
+        assert 1 == len(slept) and 17.0 <= slept[0] <= 20.0
+
+    def test_rate_limit_reset_is_capped(self, github):
+        forge, slept = _forge(github, max_wait_s=30)
+        reset = str(int(time.time()) + 3600)
+        github.state.fail_next(1, 403, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset})
+        _open(forge)
+        assert [30.0] == slept
+
     def test_retry_after_is_capped(self, github):
         forge, slept = _forge(github, max_wait_s=30)
         github.state.fail_next(1, 429, {"Retry-After": "3600"})
