@@ -29,7 +29,7 @@ WORDS = ["the", "a", "movie", "film", "was", "plot", "good", "great", "bad", "aw
 # times; fails when learning_rate >= 0.5. It checks the inputs the download step cached, and
 # writes its output folder, so the /workspace mapping is tested on every trial.
 STAND_IN_TRAINER = """\
-import os, sys, time
+import json, os, sys, time
 from storage_init.cache import verify
 
 argv = sys.argv[1:]
@@ -39,6 +39,9 @@ for flag, item in zip(argv, argv[1:]):
     if flag in ("--training", "--lora"):
         head, _, text = item.partition("=")
         values[head.split(":")[0]] = text
+# Trials see only a neutral environment, so a test sets these knobs in a file beside this one.
+knobs_file = os.path.join(os.path.dirname(__file__), "knobs.json")
+knobs = json.load(open(knobs_file)) if os.path.exists(knobs_file) else {}
 verify(flags["--model-dir"])
 verify(flags["--dataset-dir"])
 os.makedirs(flags["--output-dir"], exist_ok=True)
@@ -47,11 +50,11 @@ if lr >= 0.5:
     print("error: diverged", file=sys.stderr, flush=True)
     sys.exit(1)
 loss = 10 * lr + int(values.get("r", "0")) / 100
-reports = int(os.environ.get("STAND_IN_REPORTS", "4"))
+reports = int(knobs.get("reports", 4))
 for step in range(1, reports + 1):
     print(f"train_loss={loss:.6f}", flush=True)
     print(f"epoch={step / reports:.2f}", flush=True)
-    time.sleep(float(os.environ.get("STAND_IN_SLEEP", "0.02")))
+    time.sleep(float(knobs.get("sleep", 0.02)))
 with open(os.path.join(flags["--output-dir"], "done"), "w") as handle:
     handle.write(repr(loss))
 """
@@ -159,6 +162,11 @@ class Repo:
         package.mkdir(exist_ok=True)
         (package / "__init__.py").write_text("", encoding="utf-8")
         (package / "__main__.py").write_text(STAND_IN_TRAINER, encoding="utf-8")
+
+    def set_stand_in(self, reports: int = 4, sleep: float = 0.02) -> None:
+        """How many times the stand-in trainer reports, and how long it waits after each."""
+        knobs = {"reports": reports, "sleep": sleep}
+        (self.root / "trainer" / "knobs.json").write_text(json.dumps(knobs), encoding="utf-8")
 
     def hpo(self, *args: str, env: dict | None = None, timeout: float = 300) -> Run:
         done = subprocess.run(

@@ -14,15 +14,14 @@ import yaml
 from generator.cli import main
 from tests.local_runner.conftest import definition
 
-SLOW_TRIALS = {"STAND_IN_REPORTS": "4", "STAND_IN_SLEEP": "0.5"}
-
 
 def start_hpo(repo, name: str) -> subprocess.Popen:
+    repo.set_stand_in(reports=4, sleep=0.5)
     return subprocess.Popen(
         [sys.executable, "-c", "import sys; from generator.cli import main; sys.exit(main())"]
         + ["tune", "--local", f"experiments/{name}"],
         cwd=repo.root,
-        env={**os.environ, **SLOW_TRIALS},
+        env=os.environ,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -59,7 +58,7 @@ class TestResumeAfterKill:
         assert "status" not in kept[1]  # still marked running in the storage
 
         monkeypatch.chdir(repo.root)
-        monkeypatch.setenv("STAND_IN_SLEEP", "0.01")
+        repo.set_stand_in(sleep=0.01)
         assert 0 == main(["tune", "--local", "experiments/resume", "--resume"])
 
         assert "resume-001 was interrupted by a previous run; queued again" in (
@@ -155,11 +154,12 @@ class TestStopSignals:
     def test_no_trial_outlives_hpo(self, repo, signum):
         repo.use_stand_in_trainer()
         repo.write("stop", definition("stop", parallel_trial_count=2, max_trial_count=2))
+        repo.set_stand_in(reports=1, sleep=60)
         process = subprocess.Popen(
             [sys.executable, "-c", "import sys; from generator.cli import main; sys.exit(main())"]
             + ["tune", "--local", "experiments/stop"],
             cwd=repo.root,
-            env={**os.environ, "STAND_IN_REPORTS": "1", "STAND_IN_SLEEP": "60"},
+            env=os.environ,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

@@ -112,8 +112,7 @@ class TestMedianStopping:
 
     def test_worse_trials_are_stopped_early(self, repo, monkeypatch):
         repo.use_stand_in_trainer()
-        monkeypatch.setenv("STAND_IN_REPORTS", "8")
-        monkeypatch.setenv("STAND_IN_SLEEP", "0.25")
+        repo.set_stand_in(reports=8, sleep=0.25)
         space = {
             "training_parameters": {
                 "learning_rate": {"search": "double", "min": 0.1, "max": 0.4, "step": 0.1},
@@ -262,8 +261,7 @@ class TestEndings:
 
     def test_trial_past_its_deadline_fails(self, repo, monkeypatch, capsys):
         repo.use_stand_in_trainer()
-        monkeypatch.setenv("STAND_IN_REPORTS", "20")
-        monkeypatch.setenv("STAND_IN_SLEEP", "0.5")
+        repo.set_stand_in(reports=20, sleep=0.5)
         text = definition(
             "deadline", trial_active_deadline_seconds=1, max_trial_count=1, parallel_trial_count=1
         )
