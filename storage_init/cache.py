@@ -1,6 +1,7 @@
 """Cache folder names and the completion marker.
 
-Standard library only: the generator imports this module to put cache folders into trial
+Standard library only (and the project's exception root, generator.errors, which is too): the
+generator imports this module to put cache folders into trial
 commands, and the trainer calls `verify` before it loads anything. Both must agree with the
 download Job byte for byte, so the key is a pure function of the source as the definition states
 it (a relative local path is keyed as written, never resolved against a working directory).

@@ -52,7 +52,8 @@ class TestPlan:
         assert ("python", "-m", "trainer") == plan.trial.argv[:3]
         assert ["learning_rate", "r"] == [p.name for p in plan.parameters]
         assert ("train_loss", "eval_loss") == plan.metric_names
-        assert {"train_loss": "min", "eval_loss": "min"} == plan.metric_strategies
+        # The objective follows its direction; other metrics count their latest report.
+        assert {"train_loss": "min", "eval_loss": "latest"} == plan.metric_strategies
         assert (4, 2, 2) == (
             plan.max_trial_count,
             plan.parallel_trial_count,
