@@ -245,6 +245,7 @@ def manifest_params(spec: ExperimentSpec, images: dict[str, str], cluster: Clust
             "size": spec.storage_config.size,
             "storageClass": spec.storage_config.storage_class,
             "accessModes": list(spec.storage_config.access_modes),
+            "existingClaim": spec.storage_config.existing_claim,
             "mountPath": WORKSPACE,
         },
         "download": {

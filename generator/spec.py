@@ -24,6 +24,7 @@ from pydantic import (
     StrictStr,
     Tag,
     field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -262,7 +263,13 @@ class Resources(Strict):
 
 
 class StorageConfig(Strict):
-    """`storage_config`: the experiment's volume, created by Argo CD from Git."""
+    """`storage_config`: the experiment's volume, created by Argo CD from Git.
+
+    `existing_claim` mounts a claim that already exists instead, so experiments with the same
+    inputs share one content-addressed download cache.
+    """
+
+    existing_claim: StrictStr | None = None
 
     size: StrictStr = "10Gi"
     storage_class: StrictStr | None = None
@@ -284,6 +291,26 @@ class StorageConfig(Strict):
         if v is not None and not DNS1123_SUBDOMAIN.match(v):
             raise ValueError(f"'{v}' is not a valid StorageClass name (lowercase DNS-1123)")
         return v
+
+    @field_validator("existing_claim")
+    @classmethod
+    def _claim_name(cls, v: str | None) -> str | None:
+        if v is not None and not DNS1123_SUBDOMAIN.match(v):
+            raise ValueError(
+                f"'{v}' is not a valid PersistentVolumeClaim name (lowercase DNS-1123)"
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _one_volume(self) -> StorageConfig:
+        if self.existing_claim is not None:
+            given = sorted(self.model_fields_set & {"size", "storage_class", "access_modes"})
+            if given:
+                raise ValueError(
+                    f"{', '.join(given)} describe a new claim; with existing_claim the claim "
+                    "already exists: remove them"
+                )
+        return self
 
 
 class EarlyStopping(Strict):

@@ -8,7 +8,9 @@ local storageInitJob = import 'storage-init-job.libsonnet';
 
 function(params)
   local p = params;
-  local claimName = p.name;
+  // An existing claim shares its download cache with other experiments; else one of our own.
+  local ownClaim = p.storage.existingClaim == null;
+  local claimName = if ownClaim then p.name else p.storage.existingClaim;
   local pod = {
     image: p.images.trainer,
     command: p.trial.command,
@@ -20,7 +22,7 @@ function(params)
     labels: common.labels(p.name, 'trial'),
   };
   local results = if p.results == null then {} else resultsJob(p.results);
-  [
+  local volume = if !ownClaim then [] else [
     pvc({
       name: claimName,
       namespace: p.namespace,
@@ -29,6 +31,8 @@ function(params)
       accessModes: p.storage.accessModes,
       storageClass: p.storage.storageClass,
     }),
+  ];
+  volume + [
     storageInitJob({
       name: p.name,
       namespace: p.namespace,

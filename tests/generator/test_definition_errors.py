@@ -507,6 +507,12 @@ CASES = [
         "metric_strategies",
         "'eval_accuracy' is neither objective_metric_name nor in additional_metric_names",
     ),
+    (
+        "existing-claim-with-size",
+        VALID_DEFINITION + "storage_config: {existing_claim: shared-cache, size: 20Gi}\n",
+        "storage_config",
+        "size describe a new claim; with existing_claim the claim already exists",
+    ),
 ]
 
 

@@ -163,6 +163,23 @@ class TestRenderedObjectsAreValid:
         command = replicas["Master"]["template"]["spec"]["containers"][0]["command"]
         assert command == ["torchrun", "--nnodes=2", "--nproc-per-node=2", "--module", "trainer"]
 
+    def test_existing_claim_shares_the_cache(self, repo):
+        """With existing_claim no claim is rendered and every pod mounts the shared one."""
+        repo.write(VALID_DEFINITION + "storage_config: {existing_claim: shared-hpo-cache}\n")
+        assert main(["render"]) == 0
+        folder = repo.root / "rendered/gpu-cluster-1/demo-exp"
+        assert not list(folder.glob("persistentvolumeclaim-*"))
+        job = yaml.safe_load((folder / "job-demo-exp-storage-init.yaml").read_text())
+        experiment = yaml.safe_load((folder / "experiment-demo-exp.yaml").read_text())
+        trial_pod = experiment["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]
+        for pod in (job["spec"]["template"]["spec"], trial_pod):
+            claims = [
+                v["persistentVolumeClaim"]["claimName"]
+                for v in pod["volumes"]
+                if "persistentVolumeClaim" in v
+            ]
+            assert ["shared-hpo-cache"] == claims
+
     def test_credentials_only_by_reference(self, repo):
         repo.write(VALID_DEFINITION)
         assert main(["render"]) == 0
