@@ -43,12 +43,14 @@ _YAML11 = yaml.resolver.Resolver()
 
 
 @lru_cache(maxsize=65536)
-def _string_style(value: str) -> tuple[tuple[bool, bool], str | None]:
-    """(implicit, style) of a string's scalar event: quoted whenever YAML 1.1 (kubectl, Argo
-    CD) or YAML 1.2 would read the plain text back as something other than this string."""
+def _string_event(value: str) -> yaml.ScalarEvent:
+    """A string's scalar event: quoted whenever YAML 1.1 (kubectl, Argo CD) or YAML 1.2 would
+    read the plain text back as something other than this string. Events carry no position,
+    so one object serves every occurrence."""
     if not isinstance(resolve_plain_scalar(value), str):
-        return (False, True), '"'
-    return (_YAML11.resolve(yaml.ScalarNode, value, (True, False)) == _STR_TAG, True), None
+        return yaml.ScalarEvent(None, None, (False, True), value, style='"')
+    plain = _YAML11.resolve(yaml.ScalarNode, value, (True, False)) == _STR_TAG
+    return yaml.ScalarEvent(None, None, (plain, True), value)
 
 
 def _scalar_text(value: object) -> str:
@@ -61,21 +63,27 @@ def _scalar_text(value: object) -> str:
     return str(value)
 
 
+_MAPPING_START = yaml.MappingStartEvent(None, None, True, flow_style=False)
+_MAPPING_END = yaml.MappingEndEvent()
+_SEQUENCE_START = yaml.SequenceStartEvent(None, None, True, flow_style=False)
+_SEQUENCE_END = yaml.SequenceEndEvent()
+
+
 def _events(value: object, out: list) -> None:
-    if isinstance(value, dict):
-        out.append(yaml.MappingStartEvent(None, None, True, flow_style=False))
+    kind = type(value)  # exact types: the objects are parsed JSON
+    if kind is str:
+        out.append(_string_event(value))
+    elif kind is dict:
+        out.append(_MAPPING_START)
         for key in sorted(value):
-            _events(key, out)
+            out.append(_string_event(key))
             _events(value[key], out)
-        out.append(yaml.MappingEndEvent())
-    elif isinstance(value, list):
-        out.append(yaml.SequenceStartEvent(None, None, True, flow_style=False))
+        out.append(_MAPPING_END)
+    elif kind is list:
+        out.append(_SEQUENCE_START)
         for item in value:
             _events(item, out)
-        out.append(yaml.SequenceEndEvent())
-    elif isinstance(value, str):
-        implicit, style = _string_style(value)
-        out.append(yaml.ScalarEvent(None, None, implicit, value, style=style))
+        out.append(_SEQUENCE_END)
     else:
         out.append(yaml.ScalarEvent(None, None, (True, False), _scalar_text(value)))
 
