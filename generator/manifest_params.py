@@ -314,5 +314,14 @@ def manifest_params(spec: ExperimentSpec, images: dict[str, str], cluster: Clust
                 "repo": target.repo,
             },
             "tokenSecret": {"secret": target.token.secret, "key": target.token.key},
+            "sshSecrets": None
+            if target.ssh_key is None
+            else {
+                "key": {"secret": target.ssh_key.secret, "key": target.ssh_key.key},
+                "knownHosts": {
+                    "secret": target.ssh_known_hosts.secret,
+                    "key": target.ssh_known_hosts.key,
+                },
+            },
         }
     return params

@@ -42,6 +42,9 @@ class ResultsTarget:
     repo: str
     base_branch: str
     token: SecretRef
+    # For an SSH git_url: the deploy key and the host keys to trust, both from Secrets.
+    ssh_key: SecretRef | None = None
+    ssh_known_hosts: SecretRef | None = None
 
 
 @dataclass(frozen=True)
@@ -137,7 +140,27 @@ def _results(doc, loc, entry, config) -> ResultsTarget | None:
             doc.problem(loc + ("results", "token"), "token must be {secret: NAME, key: KEY}")
         )
         return None
-    return ResultsTarget(token=token, **{k: results[k] for k in keys})
+    ssh: dict[str, SecretRef | None] = {}
+    for name in ("ssh_key", "ssh_known_hosts"):
+        try:
+            ssh[name] = (
+                None if results.get(name) is None else SecretRef.model_validate(results[name])
+            )
+        except ValueError:
+            config.problems.append(
+                doc.problem(loc + ("results", name), f"{name} must be {{secret: NAME, key: KEY}}")
+            )
+            return None
+    if (ssh["ssh_key"] is None) != (ssh["ssh_known_hosts"] is None):
+        config.problems.append(
+            doc.problem(
+                loc + ("results",),
+                "ssh_key and ssh_known_hosts go together: an SSH "
+                "push must know the host key it trusts",
+            )
+        )
+        return None
+    return ResultsTarget(token=token, **ssh, **{k: results[k] for k in keys})
 
 
 def _load_images(root: Path, config: RepoConfig) -> None:

@@ -29,6 +29,8 @@ local defaults = {
   },
   timeout: '7d',  // how long the Job waits for the Experiment (hpo results --timeout)
   storageInitImage: null,  // recorded in the results' provenance when given
+  // For an SSH git URL: { key: {secret, key}, knownHosts: {secret, key} }, mounted read-only.
+  sshSecrets: null,
   labels: {},
   backoffLimit: 2,
   resources: {
@@ -44,6 +46,7 @@ function(params)
     tokenSecret: defaults.tokenSecret + std.get(params, 'tokenSecret', {}),
   };
   local fullName = p.name + '-results';
+  local sshDir = '/etc/hpo-git-ssh';
   local labels = common.labels(p.name, 'results') + p.labels;
   // All four share the wave: the identity exists before the pod that uses it starts.
   local metadata = {
@@ -116,15 +119,34 @@ function(params)
                 { name: 'HOME', value: '/tmp' },
                 { name: 'MPLCONFIGDIR', value: '/tmp/matplotlib' },
               ] + optionalEnv('HPO_FORGE_API_URL', p.git.forgeApiUrl)
-              + optionalEnv('HPO_STORAGE_INIT_IMAGE', p.storageInitImage),
+              + optionalEnv('HPO_STORAGE_INIT_IMAGE', p.storageInitImage)
+              + (if p.sshSecrets == null then [] else [
+                   { name: 'HPO_GIT_SSH_KEY', value: sshDir + '/id_key' },
+                   { name: 'HPO_GIT_SSH_KNOWN_HOSTS', value: sshDir + '/known_hosts' },
+                 ]),
               securityContext: common.containerSecurityContext {
                 runAsUser: 1000,
                 readOnlyRootFilesystem: true,
               },
               resources: p.resources,
-              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }] + (
+                if p.sshSecrets == null then []
+                else [{ name: 'git-ssh', mountPath: sshDir, readOnly: true }]
+              ),
             }],
-            volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '2Gi' } }],
+            volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '2Gi' } }] + (
+              if p.sshSecrets == null then [] else [{
+                name: 'git-ssh',
+                projected: {
+                  // Group-readable for fsGroup 1000; ssh checks modes only on keys the user owns.
+                  defaultMode: 288,  // 0440
+                  sources: [
+                    { secret: { name: p.sshSecrets.key.secret, items: [{ key: p.sshSecrets.key.key, path: 'id_key' }] } },
+                    { secret: { name: p.sshSecrets.knownHosts.secret, items: [{ key: p.sshSecrets.knownHosts.key, path: 'known_hosts' }] } },
+                  ],
+                },
+              }]
+            ),
           },
         },
       },

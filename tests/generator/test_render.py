@@ -180,6 +180,52 @@ class TestRenderedObjectsAreValid:
             ]
             assert ["shared-hpo-cache"] == claims
 
+    def test_ssh_push_mounts_key_and_host_keys(self, repo):
+        """An SSH results target mounts the deploy key and known_hosts read-only from Secrets,
+        and the Job still passes validation (restricted Pod Security included)."""
+        clusters = repo.root / "argocd/clusters.yaml"
+        clusters.write_text(
+            clusters.read_text().replace(
+                "      token: {secret: hpo-forge-token, key: token}\n",
+                "      token: {secret: hpo-forge-token, key: token}\n"
+                "      ssh_key: {secret: hpo-git-ssh, key: id_ed25519}\n"
+                "      ssh_known_hosts: {secret: hpo-git-ssh, key: known_hosts}\n",
+            )
+        )
+        repo.write(VALID_DEFINITION)
+        assert main(["render"]) == 0
+        job = yaml.safe_load(
+            (repo.root / "rendered/gpu-cluster-1/demo-exp/job-demo-exp-results.yaml").read_text()
+        )
+        pod = job["spec"]["template"]["spec"]
+        env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
+        assert "/etc/hpo-git-ssh/id_key" == env["HPO_GIT_SSH_KEY"]
+        assert "/etc/hpo-git-ssh/known_hosts" == env["HPO_GIT_SSH_KNOWN_HOSTS"]
+        volume = next(v for v in pod["volumes"] if v["name"] == "git-ssh")
+        assert [
+            {"secret": {"name": "hpo-git-ssh", "items": [{"key": "id_ed25519", "path": "id_key"}]}},
+            {
+                "secret": {
+                    "name": "hpo-git-ssh",
+                    "items": [{"key": "known_hosts", "path": "known_hosts"}],
+                }
+            },
+        ] == volume["projected"]["sources"]
+        assert validate_object(job) == []
+
+    def test_ssh_key_needs_known_hosts(self, repo, capsys):
+        clusters = repo.root / "argocd/clusters.yaml"
+        clusters.write_text(
+            clusters.read_text().replace(
+                "      token: {secret: hpo-forge-token, key: token}\n",
+                "      token: {secret: hpo-forge-token, key: token}\n"
+                "      ssh_key: {secret: hpo-git-ssh, key: id_ed25519}\n",
+            )
+        )
+        repo.write(VALID_DEFINITION)
+        assert main(["check"]) == 1
+        assert "argocd/clusters.yaml:" in capsys.readouterr().err
+
     def test_credentials_only_by_reference(self, repo):
         repo.write(VALID_DEFINITION)
         assert main(["render"]) == 0
