@@ -9,22 +9,15 @@ import difflib
 import re
 from collections.abc import Iterator
 
-from generator import algorithms
 from generator.definition import LoadedDefinition
 from generator.errors import Problem
-from generator.hf_fields import dataclass_fields, library_available
 from generator.repo_config import LOCAL_CLUSTER, RepoConfig, image_pin_problem
 from generator.spec import (
     DEFAULT_PARALLEL_TRIAL_COUNT,
-    CategoricalSearch,
-    DiscreteSearch,
-    DoubleSearch,
     ExperimentSpec,
-    IntSearch,
     S3DatasetParams,
-    is_search,
 )
-from generator.validate.katib_rules import SHELL_INERT
+from generator.trainer_checks import check_algorithm, check_search_spaces, check_trainer_fields
 from generator.validate.pod_policy import SECRET_LOOKING_NAME
 from trainer.catalog import TASKS, metric_names
 
@@ -33,25 +26,8 @@ HF_DATASET = re.compile(r"^(hf://)?[\w.-]+(/[\w.-]+)?$")
 S3_URI = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$")
 COMMIT = re.compile(r"^[0-9a-f]{40}$")
 
+
 # Fields the trainer owns: setting them in a definition would be silently overridden.
-TRAINER_OWNED = {
-    "training_parameters": {
-        "output_dir": "the trainer writes each trial to /workspace/trials/<trial>",
-        "logging_dir": "the trainer reports metrics on stdout for Katib",
-        "hub_token": "trials do not push to the Hub",
-        "push_to_hub": "trials do not push to the Hub; use save_adapter",
-    },
-    "lora_config": {
-        "task_type": "the trainer derives it from model_provider_parameters.transformer_type",
-        "peft_type": "this project tunes LoRA adapters",
-        "base_model_name_or_path": "set from model_provider_parameters.model_uri",
-        "revision": "set model_provider_parameters.revision instead",
-        "inference_mode": "trials train the adapter",
-    },
-}
-SECTION_CLASS = {"training_parameters": "TrainingArguments", "lora_config": "LoraConfig"}
-
-
 def is_local_path(uri: str) -> bool:
     return uri.startswith(("/", "./", "../"))
 
@@ -112,11 +88,11 @@ def _findings(spec: ExperimentSpec, folder_name: str | None, repo: RepoConfig) -
         yield ("name",), f"name '{spec.name}' must equal its folder name '{folder_name}'", "error"
     yield from _check_cluster(spec, repo)
     yield from _check_sources(spec)
-    yield from _check_trainer_fields(spec)
-    yield from _check_search_spaces(spec)
+    yield from check_trainer_fields(spec)
+    yield from check_search_spaces(spec)
     yield from _check_objective(spec)
     yield from _check_counts(spec)
-    yield from _check_algorithm(spec)
+    yield from check_algorithm(spec)
     yield from _check_resources(spec)
     yield from _check_env(spec)
     for role, reference in spec.images.model_dump(exclude_none=True).items():
@@ -277,161 +253,6 @@ def _key_pair(location, loc: tuple) -> Iterator[Finding]:
         yield loc, "access_key and secret_key go together: set both or neither", "error"
 
 
-def _check_trainer_fields(spec: ExperimentSpec) -> Iterator[Finding]:
-    trainer = spec.trainer_parameters
-    task = TASKS[spec.model_provider_parameters.transformer_type]
-    for role, column in trainer.columns.items():
-        if not SHELL_INERT.match(column):
-            yield (
-                ("trainer_parameters", "columns", role),
-                (
-                    f"column name '{column}' must use only letters, digits and _.,:/+=@%- "
-                    "(Katib runs the trial command through a shell); rename the column"
-                ),
-                "error",
-            )
-        if role not in task.columns:
-            close = difflib.get_close_matches(role, list(task.columns), n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            yield (
-                ("trainer_parameters", "columns", role),
-                (
-                    f"'{role}' is not a column role of "
-                    f"{spec.model_provider_parameters.transformer_type} "
-                    f"(roles: {', '.join(task.columns)}){hint}"
-                ),
-                "error",
-            )
-    for section, class_name in SECTION_CLASS.items():
-        values = getattr(trainer, section)
-        if not library_available(class_name):
-            if values:
-                library = "transformers" if class_name == "TrainingArguments" else "peft"
-                yield (
-                    ("trainer_parameters", section),
-                    f"{library} is not installed: {section} names and types were not checked "
-                    "(pip install '.[ml]')",
-                    "warning",
-                )
-            continue
-        fields = dataclass_fields(class_name)
-        for key, value in values.items():
-            loc = ("trainer_parameters", section, key)
-            if key in TRAINER_OWNED[section]:
-                yield loc, f"{key} is set by the trainer: {TRAINER_OWNED[section][key]}", "error"
-                continue
-            info = fields.get(key)
-            if info is None or key.startswith("_"):
-                close = difflib.get_close_matches(
-                    key, [f for f in fields if not f.startswith("_")], n=1
-                )
-                hint = f"; did you mean '{close[0]}'?" if close else ""
-                yield loc, f"'{key}' is not a field of {class_name}{hint}", "error"
-                continue
-            yield from _check_value_type(loc, key, value, info)
-    training = trainer.training_parameters
-    if training.get("fp16") is True and training.get("bf16") is True:
-        yield (
-            ("trainer_parameters", "training_parameters", "bf16"),
-            "set fp16 or bf16, not both",
-            "error",
-        )
-
-
-def _value_kind(value) -> str:
-    if value is None:
-        return "none"
-    for kind, python in (
-        ("bool", bool),
-        ("int", int),
-        ("float", float),
-        ("str", str),
-        ("list", list),
-        ("dict", dict),
-    ):
-        if isinstance(value, python):
-            return kind
-    return type(value).__name__
-
-
-def _check_value_type(loc, key, value, info) -> Iterator[Finding]:
-    allowed = info.scalar_types
-    if not allowed:
-        return
-    samples = _search_samples(value) if is_search(value) else [value]
-    for sample in samples:
-        kind = _value_kind(sample)
-        ok = kind in allowed or (kind == "int" and "float" in allowed)
-        if not ok:
-            yield loc, f"{key} takes {info.annotation}, not {kind} ({sample!r})", "error"
-            return
-        # Choices with a pattern (pissa_niter_[number of iters]) cannot be checked by equality.
-        patterned = any("[" in c for c in info.choices)
-        if kind == "str" and info.choices and sample not in info.choices and not patterned:
-            close = difflib.get_close_matches(sample, info.choices, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            choices = ", ".join(info.choices)
-            yield loc, f"{key}: '{sample}' is not one of {choices}{hint}", "error"
-            return
-
-
-def _search_samples(space) -> list:
-    if isinstance(space, CategoricalSearch | DiscreteSearch):
-        return list(space.values)
-    if isinstance(space, IntSearch):
-        return [space.min]
-    return [float(space.min)]
-
-
-def _check_search_spaces(spec: ExperimentSpec) -> Iterator[Finding]:
-    tuned = spec.search_spaces()
-    if not tuned:
-        yield (
-            ("trainer_parameters",),
-            (
-                "nothing is tuned: give at least one training_parameters or lora_config value "
-                "as {search: double|int|categorical|discrete, ...}"
-            ),
-            "error",
-        )
-    seen: dict[str, str] = {}
-    for section in ("training_parameters", "lora_config"):
-        for key, value in getattr(spec.trainer_parameters, section).items():
-            if not is_search(value):
-                continue
-            loc = ("trainer_parameters", section, key)
-            if key in seen:
-                yield loc, f"'{key}' is tuned in both {seen[key]} and {section}", "error"
-            seen[key] = section
-            yield from ((loc + sub, message, "error") for sub, message in _space_problems(value))
-
-
-def _space_problems(space) -> Iterator[tuple[tuple, str]]:
-    if isinstance(space, DoubleSearch | IntSearch):
-        if space.min >= space.max:
-            yield ("max",), f"max ({space.max}) must be greater than min ({space.min})"
-            return
-        if space.step is not None and not 0 < space.step <= space.max - space.min:
-            yield ("step",), f"step must be > 0 and at most max - min ({space.max - space.min})"
-        if space.distribution in ("logUniform", "logNormal") and space.min <= 0:
-            yield ("min",), f"{space.distribution} needs min > 0"
-    else:
-        for value in space.values:
-            if isinstance(value, str) and not SHELL_INERT.match(value):
-                yield (
-                    ("values",),
-                    (
-                        f"'{value}' must use only letters, digits and _.,:/+=@%-: Katib passes the "
-                        "chosen value through a shell unquoted"
-                    ),
-                )
-        duplicates = sorted({repr(v) for v in space.values if space.values.count(v) > 1})
-        if duplicates:
-            yield ("values",), f"values repeat: {', '.join(duplicates)}"
-        if len({type(v) for v in space.values}) > 1:
-            yield ("values",), "values must all have the same type"
-
-
 def _check_objective(spec: ExperimentSpec) -> Iterator[Finding]:
     transformer = spec.model_provider_parameters.transformer_type
     known = metric_names(transformer, spec.has_eval_split())
@@ -495,47 +316,6 @@ def _check_counts(spec: ExperimentSpec) -> Iterator[Finding]:
             )
         elif parallel is not None and parallel > max_trials:
             yield ("parallel_trial_count",), "must not exceed max_trial_count", "error"
-
-
-def search_parameters(spec: ExperimentSpec) -> list[algorithms.SearchParameter]:
-    parameters = []
-    for name, (_, space) in spec.search_spaces().items():
-        if isinstance(space, DoubleSearch | IntSearch):
-            parameters.append(
-                algorithms.SearchParameter(
-                    name,
-                    space.search,
-                    space.min,
-                    space.max,
-                    space.step,
-                    distribution=space.distribution,
-                )
-            )
-        else:
-            parameters.append(
-                algorithms.SearchParameter(name, space.search, count=len(space.values))
-            )
-    return parameters
-
-
-def _check_algorithm(spec: ExperimentSpec) -> Iterator[Finding]:
-    settings = {k: algorithms.setting_text(v) for k, v in spec.algorithm_settings.items()}
-    problems = algorithms.check_algorithm(
-        spec.algorithm_name,
-        settings,
-        search_parameters(spec),
-        spec.max_trial_count,
-        spec.effective_parallel_trial_count,
-    )
-    for setting, message in problems:
-        loc = ("algorithm_settings", setting) if setting else ("algorithm_name",)
-        yield loc, message, "error"
-    if spec.early_stopping is not None:
-        early = {k: str(v) for k, v in spec.early_stopping.algorithm_settings.items()}
-        for setting, message in algorithms.check_settings(
-            early, algorithms.EARLY_STOPPING_SETTINGS
-        ):
-            yield ("early_stopping", "algorithm_settings", setting), message, "error"
 
 
 def _check_resources(spec: ExperimentSpec) -> Iterator[Finding]:
