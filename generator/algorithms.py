@@ -218,6 +218,11 @@ def _check_suggestion_space(algorithm: str, continuous: list[SearchParameter]):
     return problems
 
 
+def grid_points(low: float, high: float, step: float) -> int:
+    """How many values Katib's grid takes from low to high inclusive, `step` apart."""
+    return int(math.floor((high - low) / step + 1e-9)) + 1
+
+
 def grid_size(parameters: list[SearchParameter]) -> int | None:
     """How many points a grid search visits; None when a double has no step."""
     total = 1
@@ -227,8 +232,7 @@ def grid_size(parameters: list[SearchParameter]) -> int | None:
         elif p.step is None and p.kind == "double":
             return None
         else:
-            step = p.step or 1
-            total *= int(math.floor((p.max - p.min) / step + 1e-9)) + 1
+            total *= grid_points(p.min, p.max, p.step or 1)
     return total
 
 

@@ -8,9 +8,9 @@ Optuna storage shows exactly what the trial received.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
+from generator.algorithms import grid_points
 from local_runner.errors import UnsupportedLocallyError
 from local_runner.plan import Parameter
 
@@ -53,7 +53,7 @@ def grid_values(p: Parameter) -> list[str]:
         return list(p.values)
     low, high = float(p.min), float(p.max)
     step = float(p.step) if p.step is not None else 1.0
-    count = int(math.floor((high - low) / step + 1e-9)) + 1
+    count = grid_points(low, high, step)
     if p.kind == "int":
         return [str(int(low) + i * int(step)) for i in range(count)]
     # round() keeps 0.1 + 2 * 0.1 from printing as 0.30000000000000004.

@@ -16,8 +16,7 @@ from datasets import Dataset, Image
 from transformers import AutoImageProcessor, AutoModelForImageClassification
 
 from trainer.tasks import scores
-from trainer.tasks.base import ClassificationTask, check_label_ids
-from trainer.tasks.sequence_classification import argmax_logits
+from trainer.tasks.base import ClassificationTask, argmax_logits, check_label_ids
 
 
 class ImageCollator:

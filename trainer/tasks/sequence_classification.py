@@ -13,6 +13,7 @@ from trainer.collate import BucketPadCollator
 from trainer.tasks import scores
 from trainer.tasks.base import (
     ClassificationTask,
+    argmax_logits,
     check_label_ids,
     load_tokenizer,
     text_lengths,
@@ -59,10 +60,3 @@ class SequenceClassification(ClassificationTask):
             }
 
         return compute, argmax_logits
-
-
-def argmax_logits(logits: Any, labels: Any) -> Any:
-    """Keep only the predicted class of each row, so evaluation never holds all logits."""
-    if isinstance(logits, tuple):
-        logits = logits[0]
-    return logits.argmax(dim=-1)

@@ -18,6 +18,7 @@ from trainer.errors import InputError
 from trainer.tasks import scores
 from trainer.tasks.base import (
     ClassificationTask,
+    argmax_logits,
     check_label_ids,
     load_tokenizer,
     text_lengths,
@@ -83,10 +84,4 @@ class TokenClassification(ClassificationTask):
                 reference_rows.append([names[i] for i in np.asarray(ref)[keep]])
             return scores.entity_scores(predicted_rows, reference_rows)
 
-        return compute, argmax_tokens
-
-
-def argmax_tokens(logits: Any, labels: Any) -> Any:
-    if isinstance(logits, tuple):
-        logits = logits[0]
-    return logits.argmax(dim=-1)
+        return compute, argmax_logits
