@@ -24,7 +24,7 @@ from kubeflow.storage_initializer.hugging_face import (
 from peft import LoraConfig
 from transformers import AutoModelForSequenceClassification, TrainingArguments
 
-from generator.client import KatibClient
+from client import KatibClient
 
 hf_model = HuggingFaceModelParams(
     model_uri="hf://meta-llama/Llama-3.2-1B",

@@ -16,6 +16,7 @@ from generator.spec import (
     DEFAULT_PARALLEL_TRIAL_COUNT,
     ExperimentSpec,
     S3DatasetParams,
+    is_local_path,
 )
 from generator.trainer_checks import check_algorithm, check_search_spaces, check_trainer_fields
 from generator.validate.pod_policy import SECRET_LOOKING_NAME
@@ -25,11 +26,6 @@ HF_MODEL = re.compile(r"^hf://[\w.-]+(/[\w.-]+)?$")
 HF_DATASET = re.compile(r"^(hf://)?[\w.-]+(/[\w.-]+)?$")
 S3_URI = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$")
 COMMIT = re.compile(r"^[0-9a-f]{40}$")
-
-
-# Fields the trainer owns: setting them in a definition would be silently overridden.
-def is_local_path(uri: str) -> bool:
-    return uri.startswith(("/", "./", "../"))
 
 
 def check_definition(loaded: LoadedDefinition, folder_name: str | None, repo: RepoConfig):

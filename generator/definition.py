@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import difflib
+import hashlib
+import json
 import types
 import typing
 from dataclasses import dataclass, replace
@@ -11,7 +13,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from generator.errors import Problem
+from generator.errors import HpoError, Problem
 from generator.spec import UNSUPPORTED_TUNE_ARGUMENTS, ExperimentSpec, suggest_name
 from generator.validate import dotted
 from generator.yamlload import LocatedDocument, YamlProblems, load_located
@@ -30,6 +32,51 @@ class LoadedDefinition:
     # Checks run on it too, so one run reports every mistake; it is never rendered.
     salvaged: ExperimentSpec | None = None
     broken: tuple[tuple, ...] = ()  # document locations of the structural problems
+
+    @property
+    def sha256(self) -> str:
+        """sha256 of the file's bytes: which definition a result came from."""
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+    @property
+    def record(self) -> DefinitionRecord:
+        """The validated definition as the other stages receive it (only when it is valid)."""
+        if self.spec is None:
+            raise ValueError(f"{self.path} is not a valid definition")
+        return DefinitionRecord(self.spec, self.sha256)
+
+
+class DefinitionRecordError(HpoError):
+    """A carried definition cannot be read back: written by another version, or damaged."""
+
+
+@dataclass(frozen=True)
+class DefinitionRecord:
+    """A validated definition and the sha256 of its file, as every later stage receives it.
+
+    The local runner gets it in memory; the results Job gets `to_json()` from a ConfigMap rendered
+    beside it. Nothing after `hpo check` reads experiment.yaml again.
+    """
+
+    spec: ExperimentSpec
+    sha256: str
+
+    def to_json(self) -> str:
+        document = {"definition_sha256": self.sha256, "spec": self.spec.to_document()}
+        return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str | bytes, where: str) -> DefinitionRecord:
+        try:
+            document = json.loads(text)
+            missing = [key for key in ("definition_sha256", "spec") if key not in document]
+            if missing:
+                raise ValueError(f"missing {', '.join(missing)}")
+            spec = ExperimentSpec.from_document(document["spec"])
+            return cls(spec, document["definition_sha256"])
+        except (ValueError, TypeError) as e:
+            reason = str(e).splitlines()[0]
+            raise DefinitionRecordError(f"{where}: not a rendered definition: {reason}") from e
 
 
 def load_definition(path: Path, display_path: str | None = None) -> LoadedDefinition:

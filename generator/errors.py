@@ -1,4 +1,4 @@
-"""The project's exception root and the located problems that checks report.
+"""The generator's errors and the located problems that checks report.
 
 Checks never raise for bad input: they collect `Problem`s so one run reports every mistake.
 Exceptions are for stages that cannot go on (an unreadable file, a failed render) and are caught
@@ -8,20 +8,11 @@ only in the CLI's entry point.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
 
+# The root and the exit codes are shared by every entry point, the container roles' included.
+from storage_init.exits import ExitCode, HpoError, run_entry_point
 
-class ExitCode(IntEnum):
-    OK = 0
-    PROBLEMS = 1  # the input is wrong: definitions, manifests, stale rendered/
-    USAGE = 2  # the command line is wrong
-    STAGE_FAILED = 3  # a stage failed for a reason outside the input (I/O, git, network)
-
-
-class HpoError(Exception):
-    """Root of every error this project raises on purpose."""
-
-    exit_code = ExitCode.STAGE_FAILED
+__all__ = ["ExitCode", "GitError", "HpoError", "Problem", "RenderError", "run_entry_point"]
 
 
 class RenderError(HpoError):

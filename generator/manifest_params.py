@@ -12,7 +12,7 @@ import math
 from pathlib import PurePosixPath
 
 from generator.algorithms import setting_text
-from generator.checks import is_local_path
+from generator.definition import DefinitionRecord
 from generator.repo_config import Cluster
 from generator.spec import (
     CategoricalSearch,
@@ -20,11 +20,10 @@ from generator.spec import (
     DoubleSearch,
     ExperimentSpec,
     IntSearch,
-    S3DatasetParams,
     SecretRef,
     is_search,
 )
-from generator.validate.katib_rules import SHELL_INERT
+from generator.validate.shell_safety import SHELL_INERT
 from storage_init.cache import Source
 from storage_init.cache import cache_folder as storage_cache_folder
 
@@ -41,33 +40,15 @@ SYNC_WAVES = {"volume": "1", "download": "1", "experiment": "2", "results": "2"}
 
 def model_source(spec: ExperimentSpec) -> Source:
     model = spec.model_provider_parameters
-    return Source(
-        uri=model.model_uri,
-        revision=model.revision,
-        endpoint_url=model.endpoint_url,
-        split=None,
-        eval_split=None,
-    )
+    return Source(uri=model.source_uri, revision=model.revision, endpoint_url=model.endpoint_url)
 
 
 def dataset_source(spec: ExperimentSpec) -> Source:
     dataset = spec.dataset_provider_parameters
-    if isinstance(dataset, S3DatasetParams):
-        uri, revision, endpoint = (
-            f"s3://{dataset.bucket_name}/{dataset.file_key}",
-            None,
-            dataset.endpoint_url,
-        )
-    else:
-        repo_id = dataset.repo_id
-        uri = (
-            repo_id if is_local_path(repo_id) or repo_id.startswith("hf://") else f"hf://{repo_id}"
-        )
-        revision, endpoint = dataset.revision, None
     return Source(
-        uri=uri,
-        revision=revision,
-        endpoint_url=endpoint,
+        uri=dataset.source_uri,
+        revision=dataset.revision,
+        endpoint_url=getattr(dataset, "endpoint_url", None),
         split=dataset.split,
         eval_split=dataset.eval_split,
     )
@@ -230,8 +211,11 @@ def trial_deadline_seconds(spec: ExperimentSpec, cluster: Cluster | None) -> int
     return round(cluster.default_trial_deadline_hours * 3600)
 
 
-def manifest_params(spec: ExperimentSpec, images: dict[str, str], cluster: Cluster | None) -> dict:
+def manifest_params(
+    definition: DefinitionRecord, images: dict[str, str], cluster: Cluster | None
+) -> dict:
     """The top-level argument of templates/experiment.jsonnet."""
+    spec = definition.spec
     resources = spec.resources_per_trial
     tuned = spec.search_spaces()
     images = {**images, **spec.images.model_dump(exclude_none=True)}
@@ -305,6 +289,8 @@ def manifest_params(spec: ExperimentSpec, images: dict[str, str], cluster: Clust
             "namespace": spec.namespace,
             "image": images["results"],
             "storageInitImage": images["storage_init"],
+            # What the results Job types Katib's values and records provenance with.
+            "definition": definition.to_json(),
             "syncWave": SYNC_WAVES["results"],
             "git": {
                 "url": target.git_url,

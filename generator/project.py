@@ -74,7 +74,7 @@ def check_loaded(
     # Rendering broken input would only repeat the same mistakes.
     valid = [r for r in reports if r.loaded.spec is not None and not r.failed]
     for report, rendered in zip(
-        valid, render_experiments([r.loaded.spec for r in valid], root, repo), strict=True
+        valid, render_experiments([r.loaded.record for r in valid], root, repo), strict=True
     ):
         report.rendered = rendered
         report.problems += rendered.problems

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
 
 import yaml
 
+from generator.definition import DefinitionRecord
 from generator.errors import Problem, RenderError
+from generator.files import write_atomically
 from generator.manifest_params import manifest_params
 from generator.repo_config import LOCAL_CLUSTER, RepoConfig
 from generator.spec import ExperimentSpec
@@ -25,10 +25,14 @@ TEMPLATE = "experiment.jsonnet"
 
 @dataclass
 class RenderedExperiment:
-    spec: ExperimentSpec
+    definition: DefinitionRecord
     objects: list[dict]
     files: dict[str, str] = field(default_factory=dict)  # repo-relative path -> YAML text
     problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def spec(self) -> ExperimentSpec:
+        return self.definition.spec
 
     @property
     def deployable(self) -> bool:
@@ -47,6 +51,8 @@ def _string_event(value: str) -> yaml.ScalarEvent:
     """A string's scalar event: quoted whenever YAML 1.1 (kubectl, Argo CD) or YAML 1.2 would
     read the plain text back as something other than this string. Events carry no position,
     so one object serves every occurrence."""
+    if "\n" in value:  # a file's content, such as the definition record: as a literal block
+        return yaml.ScalarEvent(None, None, (False, True), value, style="|")
     if not isinstance(resolve_plain_scalar(value), str):
         return yaml.ScalarEvent(None, None, (False, True), value, style='"')
     plain = _YAML11.resolve(yaml.ScalarNode, value, (True, False)) == _STR_TAG
@@ -133,15 +139,18 @@ def output_path(cluster: str, experiment: str, obj: dict) -> str:
 
 
 def render_experiments(
-    specs: list[ExperimentSpec], root: Path, repo: RepoConfig
+    definitions: list[DefinitionRecord], root: Path, repo: RepoConfig
 ) -> list[RenderedExperiment]:
     """Render and validate experiments; files are filled even for local-only experiments."""
-    if not specs:
+    if not definitions:
         return []
-    params = [manifest_params(s, repo.images, repo.clusters.get(s.cluster)) for s in specs]
+    clusters = repo.clusters
+    params = [manifest_params(d, repo.images, clusters.get(d.spec.cluster)) for d in definitions]
     rendered = []
-    for spec, objects in zip(specs, evaluate_templates(root / "templates", params), strict=True):
-        experiment = RenderedExperiment(spec, objects)
+    evaluated = evaluate_templates(root / "templates", params)
+    for definition, objects in zip(definitions, evaluated, strict=True):
+        spec = definition.spec
+        experiment = RenderedExperiment(definition, objects)
         for obj in objects:
             path = output_path(spec.cluster, spec.name, obj)
             if path in experiment.files:
@@ -194,11 +203,7 @@ def write_tree(root: Path, desired: dict[str, str]) -> list[str]:
     for path, reason in stale_paths(root, desired):
         target = root / path
         if path in desired:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".yaml")
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.write(desired[path])
-            os.replace(temporary, target)
+            write_atomically(target, desired[path])
         else:
             target.unlink()
         changed.append(f"{path} ({reason})" if path not in desired else path)

@@ -17,7 +17,7 @@ from generator.spec import (
     IntSearch,
     is_search,
 )
-from generator.validate.katib_rules import SHELL_INERT
+from generator.validate.shell_safety import SHELL_INERT
 from trainer.catalog import TASKS
 
 Finding = tuple[tuple, str, str]

@@ -2,7 +2,7 @@
 # Katib Experiment and writes its results back to Git as a pull request.
 # Build from the repository root:
 #   docker build -f images/results.Dockerfile -t hpo-results:<version> .
-# The rendered Job sets `command: ["hpo", "results", "<name>"]`, so no ENTRYPOINT.
+# The rendered Job sets `command: ["python", "-m", "results", "<name>"]`, so no ENTRYPOINT.
 FROM python:3.11.10-slim-bookworm
 
 # git does the cloning and pushing; openssh-client serves SSH git URLs.
@@ -16,9 +16,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /opt/hpo
-# `hpo` is the generator's CLI; it imports the standard-library-only parts of trainer and
-# storage_init (task table, cache keys). Their heavy dependencies stay out: only the core and
-# the results extra are installed.
+# The results Job reads the validated definition with the generator's spec models, which read
+# the trainer's task table; those import the standard-library-only parts of trainer and
+# storage_init. Only the results extra is installed: no jsonnet, schema validators or torch.
 COPY pyproject.toml README.md ./
 COPY generator ./generator
 COPY results ./results

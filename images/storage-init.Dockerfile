@@ -10,11 +10,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /opt/hpo
-# Only what the storage extra needs: the other roles' packages stay out of this image. The
-# errors share the project's root class (generator.errors, standard library only), so that one
-# module of the generator comes along.
+# Only this role's package and the storage extra: the storage initializer stands alone.
 COPY pyproject.toml README.md ./
-COPY generator/__init__.py generator/errors.py ./generator/
 COPY storage_init ./storage_init
 RUN pip install ".[storage]" && rm -rf /opt/hpo/build
 

@@ -20,11 +20,10 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /opt/hpo
-# The trainer imports the project's error root (generator.errors) and the cache marker check
-# (storage_init.cache); both are standard library only, so the packages come along without
-# their roles' dependencies.
+# The trainer reads the storage initializer's published contract (the cache marker check and
+# the exit codes, standard library only), so that package comes along without its role's
+# dependencies; only the trainer extra is installed.
 COPY pyproject.toml README.md ./
-COPY generator ./generator
 COPY storage_init ./storage_init
 COPY trainer ./trainer
 RUN pip install ".[trainer]" \

@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     workdir = workdir if workdir.is_absolute() else root / workdir
     from local_runner.session import Session
 
-    session = Session.prepare(report.rendered, path, root, workdir)
+    session = Session.prepare(report.rendered, path.parent, root, workdir)
     outcome = session.run(resume=args.resume)
     return _exit_code(outcome)
 

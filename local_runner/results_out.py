@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from generator.definition import DefinitionRecord
 from local_runner.plan import LocalPlan
 from local_runner.records import FinishedTrial
 
@@ -18,20 +19,18 @@ def experiment_result(
     status: str,
     reason: str | None,
     finished: list[FinishedTrial],
-    definition_text: str,
-    where: str,
+    definition: DefinitionRecord,
 ):
-    from results.definition import parse_definition, provenance, search_space
+    from results.definition import provenance, search_space
     from results.model import Objective, TrialResult, build_result
     from results.params import typed_parameters
 
-    document = parse_definition(definition_text, where)
-    space = search_space(document, where)
+    space = search_space(definition.spec)
     trials = [
         TrialResult(
             name=t.name,
             status=t.status,
-            parameters=typed_parameters(t.assignments, space.kinds, space.values),
+            parameters=typed_parameters(t.assignments, space),
             metrics=dict(t.observed),
             completed_at=t.completed_at,
         )
@@ -44,11 +43,11 @@ def experiment_result(
         reason=reason if status == "Failed" else None,
         objective=Objective(plan.objective_metric, plan.objective_type, plan.goal),
         trials=trials,
-        provenance=provenance(document, storage_init_image=None),
+        provenance=provenance(definition.spec),
     )
 
 
-def write(experiment_dir: Path, result, definition_text: str) -> list[Path]:
+def write(experiment_dir: Path, result, definition: DefinitionRecord) -> list[Path]:
     from results.files import write_results
 
-    return write_results(experiment_dir, result, definition_text)
+    return write_results(experiment_dir, result, definition.sha256)

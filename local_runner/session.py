@@ -7,6 +7,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from generator.definition import DefinitionRecord
 from local_runner import devices
 from local_runner.download import prepared, run_downloads
 from local_runner.environment import container_env
@@ -30,12 +31,13 @@ def download_job(objects: list[dict]) -> dict:
 class Session:
     plan: LocalPlan
     workspace: Workspace
-    definition: Path
+    definition: DefinitionRecord
+    folder: Path  # the experiment's folder, where the results files go
     fingerprint: str
     slots: list[devices.Slot]
 
     @classmethod
-    def prepare(cls, rendered, definition: Path, root: Path, workdir: Path) -> Session:
+    def prepare(cls, rendered, folder: Path, root: Path, workdir: Path) -> Session:
         """Everything that can be refused, refused now: nothing has started yet."""
         experiment = rendered.object_of_kind("Experiment")
         job = download_job(rendered.objects)
@@ -54,7 +56,9 @@ class Session:
             devices.visible_gpus(os.environ),
             devices.cpu_count(),
         )
-        return cls(plan, workspace, definition, fingerprint(experiment, job), slots)
+        return cls(
+            plan, workspace, rendered.definition, folder, fingerprint(experiment, job), slots
+        )
 
     def run(self, resume: bool) -> str | None:
         """Run to the end; the experiment's status, or None when interrupted."""
@@ -84,11 +88,10 @@ class Session:
             )
             return None
         say(f"experiment {outcome.status}: {outcome.reason}")
-        text = self.definition.read_text(encoding="utf-8")
         result = experiment_result(
-            plan, outcome.status, outcome.reason, outcome.finished, text, str(self.definition)
+            plan, outcome.status, outcome.reason, outcome.finished, self.definition
         )
-        paths = write(self.definition.parent, result, text)
+        paths = write(self.folder, result, self.definition)
         self._print_best(result)
         say("wrote " + ", ".join(self._shown(p) for p in paths))
         return outcome.status
@@ -122,7 +125,7 @@ class Session:
             return str(path)
 
     def _shown_definition(self) -> str:
-        return self._shown(self.definition.parent)
+        return self._shown(self.folder)
 
 
 def _say(text: str) -> None:

@@ -1,7 +1,8 @@
 """`hpo results <name>`: the results Job's entrypoint.
 
 Every flag falls back to an environment variable (the Job sets them), and the forge token is
-read only from HPO_FORGE_TOKEN so it never appears in a command line.
+read only from HPO_FORGE_TOKEN so it never appears in a command line. The validated definition
+comes from the rendered ConfigMap (HPO_DEFINITION), never from experiment.yaml.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.errors import ExitCode, HpoError
+from generator.definition import DefinitionRecord
+from generator.errors import ExitCode, HpoError, run_entry_point
 from results.errors import BranchTakenOver, DefinitionReadError, ResultsConfigError
 
 DEFAULT_TIMEOUT = "7d"
@@ -63,6 +65,11 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     add("--author-name", help=f"commit author (HPO_GIT_AUTHOR_NAME; {DEFAULT_AUTHOR_NAME})")
     add("--author-email", help=f"commit email (HPO_GIT_AUTHOR_EMAIL; {DEFAULT_AUTHOR_EMAIL})")
     add("--labels", help=f"comma-separated PR labels (HPO_LABELS; {DEFAULT_LABELS})")
+    add(
+        "--definition",
+        help="the definition record rendered for this Job (HPO_DEFINITION): JSON with the "
+        "validated definition and its sha256",
+    )
     add("--storage-init-image", help="recorded in provenance (HPO_STORAGE_INIT_IMAGE)")
     add("--watch-seconds", type=int, default=300, help=argparse.SUPPRESS)
     parser.set_defaults(func=run)
@@ -80,6 +87,7 @@ class Settings:
     forge: str
     forge_api_url: str | None
     repo: str
+    definition: str
     token: str
     ssh_key: str | None
     ssh_known_hosts: str | None
@@ -107,6 +115,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     git_url = required("git_url", "HPO_GIT_URL")
     forge = required("forge", "HPO_FORGE")
     repo = required("repo", "HPO_REPO")
+    definition = required("definition", "HPO_DEFINITION")
     token = os.environ.get("HPO_FORGE_TOKEN", "")
     if not token:
         missing.append("HPO_FORGE_TOKEN")
@@ -125,6 +134,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         forge=forge,
         forge_api_url=_setting(args, "forge_api_url", "HPO_FORGE_API_URL"),
         repo=repo,
+        definition=definition,
         token=token,
         ssh_key=_setting(args, "ssh_key", "HPO_GIT_SSH_KEY"),
         ssh_known_hosts=_setting(args, "ssh_known_hosts", "HPO_GIT_SSH_KNOWN_HOSTS"),
@@ -136,8 +146,25 @@ def settings_from(args: argparse.Namespace) -> Settings:
     )
 
 
-def _write_back(settings: Settings, experiment: dict, trials: list[dict], workdir: Path) -> str:
-    from results import definition
+def read_definition(path: str) -> DefinitionRecord:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as e:
+        raise DefinitionReadError(f"{path}: cannot read the definition record: {e}") from e
+    try:
+        return DefinitionRecord.from_json(text, path)
+    except HpoError as e:
+        raise DefinitionReadError(str(e)) from e
+
+
+def _write_back(
+    settings: Settings,
+    definition: DefinitionRecord,
+    experiment: dict,
+    trials: list[dict],
+    workdir: Path,
+) -> str:
+    from results.definition import provenance, search_space
     from results.forge import make_forge
     from results.git import Git, Identity, auth_environment
     from results.katib_objects import result_from_katib
@@ -157,26 +184,19 @@ def _write_back(settings: Settings, experiment: dict, trials: list[dict], workdi
         env=env,
         secrets=[settings.token],
     )
-    where = f"experiments/{settings.name}/experiment.yaml"
-    path = git.workdir / where
-    if not path.is_file():
-        raise DefinitionReadError(f"{where}: not found on {settings.base_branch}")
-    text = path.read_bytes()
-    document = definition.parse_definition(text, where)
-    space = definition.search_space(document, where)
+    spec = definition.spec
     result = result_from_katib(
         experiment,
         trials,
-        kinds=space.kinds,
-        values=space.values,
-        provenance=definition.provenance(document, storage_init_image=settings.storage_init_image),
+        space=search_space(spec),
+        provenance=provenance(spec, storage_init_image=settings.storage_init_image),
     )
     forge = make_forge(settings.forge, settings.forge_api_url, settings.repo, settings.token)
     outcome = publish(
         git,
         forge,
         result=result,
-        definition_text=text,
+        definition_sha256=definition.sha256,
         base=settings.base_branch,
         identity=Identity(settings.author_name, settings.author_email),
         labels=settings.labels,
@@ -187,28 +207,32 @@ def _write_back(settings: Settings, experiment: dict, trials: list[dict], workdi
     return summary
 
 
+def _taken_over(error: HpoError) -> int | None:
+    """A person owns the branch now: that is an outcome, not a failure of the Job."""
+    if isinstance(error, BranchTakenOver):
+        print(f"warning: {error}", file=sys.stderr)
+        return int(ExitCode.OK)
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    try:
+
+    def wait_and_write_back() -> None:
         settings = settings_from(args)
-        from results.katib import KatibReader, kube_api
+        definition = read_definition(settings.definition)  # before hours of waiting
+        from results.katib import KatibWatcher, kube_api
 
         api = kube_api(settings.kubeconfig, timeout_s=settings.watch_seconds + 30)
         namespace = settings.namespace or api.config.namespace
-        reader = KatibReader(api, namespace, watch_timeout_s=settings.watch_seconds)
-        experiment = reader.wait_until_finished(settings.name, settings.timeout_s)
-        trials = reader.trials(settings.name)
+        watcher = KatibWatcher(api, namespace, watch_timeout_s=settings.watch_seconds)
+        experiment = watcher.wait_until_finished(settings.name, settings.timeout_s)
+        trials = watcher.trials(settings.name)
         with tempfile.TemporaryDirectory(prefix="hpo-results-") as workdir:
-            print(_write_back(settings, experiment, trials, Path(workdir)))
-    except BranchTakenOver as e:
-        # A person owns the branch now: that is an outcome, not a failure of the Job.
-        print(f"warning: {e}", file=sys.stderr)
-        return int(ExitCode.OK)
-    except HpoError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return int(e.exit_code)
-    return int(ExitCode.OK)
+            print(_write_back(settings, definition, experiment, trials, Path(workdir)))
+
+    return run_entry_point(wait_and_write_back, on_error=_taken_over)
 
 
 def main(argv: list[str] | None = None) -> int:

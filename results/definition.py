@@ -1,22 +1,16 @@
-"""The few facts the results job needs from experiment.yaml: search space and provenance.
+"""What the results need from the validated definition: its search space and its inputs.
 
-The definition was validated by `hpo check` before it was merged, so this reads it leniently:
-only the keys it needs, with a one-line error when even those are not there.
+The definition arrives checked, as a `generator.definition.DefinitionRecord`: in memory from the
+local runner, and as JSON from the ConfigMap rendered beside the results Job. Nothing here reads
+experiment.yaml; the URIs are the spec's own (`source_uri`), the ones the download Job fetched.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
-import yaml
-
-from results.errors import DefinitionReadError
+from generator.spec import CategoricalSearch, DiscreteSearch, ExperimentSpec
 from results.model import Provenance, Scalar
-
-# Where search spaces may stand in a definition (TrainingArguments and LoraConfig fields).
-SEARCH_SECTIONS = ("training_parameters", "lora_config")
 
 
 @dataclass(frozen=True)
@@ -25,51 +19,23 @@ class SearchSpace:
     values: dict[str, list[Scalar]] = field(default_factory=dict)  # listed values, typed
 
 
-def parse_definition(text: str | bytes, where: str) -> Mapping[str, Any]:
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        raise DefinitionReadError(f"{where}: not valid YAML: {str(e).splitlines()[0]}") from e
-    if not isinstance(document, Mapping):
-        raise DefinitionReadError(f"{where}: expected a mapping at the top level")
-    return document
-
-
-def search_space(definition: Mapping[str, Any], where: str) -> SearchSpace:
-    trainer = definition.get("trainer_parameters") or {}
+def search_space(spec: ExperimentSpec) -> SearchSpace:
     space = SearchSpace()
-    for section in SEARCH_SECTIONS:
-        for name, value in (trainer.get(section) or {}).items():
-            if not (isinstance(value, Mapping) and "search" in value):
-                continue
-            if name in space.kinds:
-                raise DefinitionReadError(
-                    f"{where}: {name} is searched in more than one section; Katib cannot tell them "
-                    "apart"
-                )
-            space.kinds[name] = str(value["search"])
-            if "values" in value:
-                space.values[name] = list(value["values"])
+    for name, (_, searched) in spec.search_spaces().items():
+        space.kinds[name] = searched.search
+        if isinstance(searched, CategoricalSearch | DiscreteSearch):
+            space.values[name] = list(searched.values)
     return space
 
 
-def _dataset_uri(dataset: Mapping[str, Any]) -> str | None:
-    if dataset.get("bucket_name"):
-        return f"s3://{dataset['bucket_name']}/{dataset.get('file_key') or ''}".rstrip("/")
-    repo_id = dataset.get("repo_id")
-    if not repo_id:
-        return None
-    return repo_id if str(repo_id).startswith(("/", ".")) else f"hf://{repo_id}"
-
-
-def provenance(definition: Mapping[str, Any], *, storage_init_image: str | None) -> Provenance:
-    model = definition.get("model_provider_parameters") or {}
-    dataset = definition.get("dataset_provider_parameters") or {}
+def provenance(spec: ExperimentSpec, *, storage_init_image: str | None = None) -> Provenance:
+    model = spec.model_provider_parameters
+    dataset = spec.dataset_provider_parameters
     return Provenance(
-        model_uri=model.get("model_uri"),
-        model_revision=model.get("revision"),
-        dataset_uri=_dataset_uri(dataset),
-        dataset_revision=dataset.get("revision"),
-        dataset_split=dataset.get("split"),
+        model_uri=model.source_uri,
+        model_revision=model.revision,
+        dataset_uri=dataset.source_uri,
+        dataset_revision=dataset.revision,
+        dataset_split=dataset.split,
         storage_init_image=storage_init_image,
     )

@@ -13,6 +13,7 @@ __all__ = [
     "ForgeError",
     "ForgeRetriesExhausted",
     "GitError",
+    "KubernetesAuthError",
     "KubernetesError",
     "ParameterTypeError",
     "PushRetriesExhausted",
@@ -52,8 +53,16 @@ class KubernetesError(ResultsError):
     """The Kubernetes API could not be reached or answered with an error."""
 
 
+class KubernetesAuthError(KubernetesError):
+    """401/403 from the Kubernetes API: the ServiceAccount or kubeconfig lacks a permission."""
+
+    exit_code = ExitCode.AUTH
+
+
 class ExperimentNotFound(KubernetesError):
     """The Experiment does not exist (or was deleted while waiting)."""
+
+    exit_code = ExitCode.NOT_FOUND
 
 
 class ExperimentWaitTimeout(KubernetesError):
@@ -75,6 +84,10 @@ class ForgeError(ResultsError):
 class ForgeAuthError(ForgeError):
     """401/403 from the forge: the token is missing, expired or lacks the scope."""
 
+    exit_code = ExitCode.AUTH
+
 
 class ForgeRetriesExhausted(ForgeError):
     """The forge kept answering 5xx or 429 after every retry."""
+
+    exit_code = ExitCode.UNAVAILABLE

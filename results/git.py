@@ -66,7 +66,8 @@ class Git:
         secrets: Sequence[str] = (),
     ) -> None:
         self.workdir = Path(workdir)
-        self._env = {**os.environ, **(env or {})}
+        self._given_env = dict(env or {})
+        self._env = {**os.environ, **self._given_env}
         # The auth header carries the token base64-encoded; never print that form either.
         encoded = [
             value.rsplit(" ", 1)[-1]
@@ -74,6 +75,10 @@ class Git:
             if key.startswith("GIT_CONFIG_VALUE_") and value.startswith("Authorization:")
         ]
         self._secrets = [s for s in (*secrets, *encoded) if s]
+
+    def with_env(self, **extra: str) -> Git:
+        """The same working tree and secrets, with more environment variables for git."""
+        return Git(self.workdir, env={**self._given_env, **extra}, secrets=self._secrets)
 
     def scrub(self, text: str) -> str:
         for secret in self._secrets:
@@ -97,6 +102,21 @@ class Git:
 
     def output(self, *args: str) -> str:
         return self.run(*args).stdout.strip()
+
+    def write_blob(self, data: bytes) -> str:
+        """Store `data` as a blob in the repository; its id."""
+        stored = subprocess.run(
+            ["git", "hash-object", "-w", "--stdin"],
+            cwd=self.workdir,
+            env=self._env,
+            input=data,
+            capture_output=True,
+            check=False,
+        )
+        if stored.returncode != 0:
+            reason = stored.stderr.decode("utf-8", "replace").strip() or "no reason given"
+            raise GitError(self.scrub(f"git hash-object failed in {self.workdir}: {reason}"))
+        return stored.stdout.decode("ascii").strip()
 
     @classmethod
     def clone(
@@ -159,12 +179,14 @@ class Git:
         )
         return self.output("rev-parse", "HEAD")
 
-    def push_branch(self, branch: str, *, replacing: str | None = None) -> bool:
-        """Push HEAD to origin's `branch`; False when the push lost a race. Without force, unless
-        `replacing` names the tip to overwrite: then only while the branch still points there."""
+    def push_branch(
+        self, branch: str, *, source: str = "HEAD", replacing: str | None = None
+    ) -> bool:
+        """Push `source` to origin's `branch`; False when the push lost a race. Without force,
+        unless `replacing` names the tip to overwrite: then only while the branch points there."""
         lease = [f"--force-with-lease=refs/heads/{branch}:{replacing}"] if replacing else []
         pushed = self.run(
-            "push", "--porcelain", *lease, "origin", f"HEAD:refs/heads/{branch}", check=False
+            "push", "--porcelain", *lease, "origin", f"{source}:refs/heads/{branch}", check=False
         )
         if pushed.returncode == 0:
             return True

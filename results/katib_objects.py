@@ -10,7 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from results.model import ExperimentResult, Objective, Provenance, Scalar, TrialResult, build_result
+from results.definition import SearchSpace
+from results.model import ExperimentResult, Objective, Provenance, TrialResult, build_result
 from results.params import typed_parameters
 
 EXPERIMENT_LABEL = "katib.kubeflow.org/experiment"
@@ -29,6 +30,11 @@ _TRIAL_STATUS_PRECEDENCE = (
 def _true_conditions(obj: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
     conditions = (obj.get("status") or {}).get("conditions") or []
     return {c.get("type"): c for c in conditions if c.get("status") == "True"}
+
+
+def true_condition(obj: Mapping[str, Any], kind: str) -> Mapping[str, Any] | None:
+    """The object's condition of this type when its status is True, else None."""
+    return _true_conditions(obj).get(kind)
 
 
 def experiment_outcome(experiment: Mapping[str, Any]) -> tuple[str, str | None] | None:
@@ -94,17 +100,14 @@ def _assignments(items: Sequence[Mapping[str, Any]] | None) -> dict[str, str]:
 
 
 def trial_result(
-    trial: Mapping[str, Any],
-    strategies: Mapping[str, str],
-    kinds: Mapping[str, str],
-    values: Mapping[str, Sequence[Scalar]],
+    trial: Mapping[str, Any], strategies: Mapping[str, str], space: SearchSpace
 ) -> TrialResult:
     status = trial.get("status") or {}
     return TrialResult(
         name=trial["metadata"]["name"],
         status=trial_status(trial),
         parameters=typed_parameters(
-            _assignments((trial.get("spec") or {}).get("parameterAssignments")), kinds, values
+            _assignments((trial.get("spec") or {}).get("parameterAssignments")), space
         ),
         metrics=observed_metrics(status.get("observation"), strategies),
         completed_at=status.get("completionTime"),
@@ -138,26 +141,23 @@ def result_from_katib(
     experiment: Mapping[str, Any],
     trials: Sequence[Mapping[str, Any]],
     *,
-    kinds: Mapping[str, str],
-    values: Mapping[str, Sequence[Scalar]] | None = None,
+    space: SearchSpace,
     provenance: Provenance | None = None,
 ) -> ExperimentResult:
-    """The model of a finished Experiment; `provenance` gains the uid and the trainer image."""
+    """The model of a finished Experiment, its values typed by the definition's search `space`;
+    `provenance` gains the uid and the trainer image."""
     outcome = experiment_outcome(experiment)
     if outcome is None:
         raise ValueError(f"Experiment {experiment['metadata']['name']} has not finished")
-    values = values or {}
     strategies = metric_strategies(experiment)
-    results = [trial_result(t, strategies, kinds, values) for t in trials]
+    results = [trial_result(t, strategies, space) for t in trials]
     optimal = (experiment.get("status") or {}).get("currentOptimalTrial") or {}
     fallback = None
     if optimal.get("bestTrialName"):
         fallback = TrialResult(
             name=optimal["bestTrialName"],
             status="Succeeded",
-            parameters=typed_parameters(
-                _assignments(optimal.get("parameterAssignments")), kinds, values
-            ),
+            parameters=typed_parameters(_assignments(optimal.get("parameterAssignments")), space),
             metrics=observed_metrics(optimal.get("observation"), strategies),
         )
     base = provenance or Provenance()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
+from results.definition import SearchSpace
 from results.errors import ParameterTypeError
 from results.model import Scalar
 
@@ -69,23 +70,19 @@ def typed_value(name: str, raw: str, kind: str, values: Sequence[Scalar] | None 
     )
 
 
-def typed_parameters(
-    assignments: Mapping[str, str],
-    kinds: Mapping[str, str],
-    values: Mapping[str, Sequence[Scalar]] | None = None,
-) -> dict[str, Scalar]:
-    """Type every assignment; `kinds` maps name -> search kind, `values` name -> listed values.
+def typed_parameters(assignments: Mapping[str, str], space: SearchSpace) -> dict[str, Scalar]:
+    """Type every assignment by the definition's search space.
 
     A parameter the search space does not name is an error: it means the definition and the
     Experiment disagree, and guessing a type would reintroduce the string bug.
     """
-    values = values or {}
     typed: dict[str, Scalar] = {}
     for name in sorted(assignments):
-        if name not in kinds:
-            known = ", ".join(sorted(kinds)) or "none"
+        if name not in space.kinds:
+            known = ", ".join(sorted(space.kinds)) or "none"
             raise ParameterTypeError(
                 f"parameter {name} is not in the definition's search space (it has: {known})"
             )
-        typed[name] = typed_value(name, assignments[name], kinds[name], values.get(name))
+        kind = space.kinds[name]
+        typed[name] = typed_value(name, assignments[name], kind, space.values.get(name))
     return typed

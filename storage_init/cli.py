@@ -2,29 +2,26 @@
 
 stdout carries one thing, the final folder on the last line, so a caller can capture it. Logs and
 progress go to stderr. Every failure is one `error: ...` line and an exit code per error class
-(see `storage_init.errors`), never a traceback.
+(`storage_init.exits`), never a traceback for bad input.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from typing import NoReturn
 
 from .cache import Source
-from .errors import StorageError, redact
+from .errors import redact
+from .exits import ExitCode, run_entry_point
 from .fetch import fetch
-
-USAGE_EXIT = 2
-INTERNAL_EXIT = 70
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         sys.stderr.write(f"error: {message} (see python -m storage_init {self._kind()}--help)\n")
-        raise SystemExit(USAGE_EXIT)
+        raise SystemExit(ExitCode.USAGE)
 
     def _kind(self) -> str:
         words = self.prog.split()
@@ -57,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.WARNING, stream=sys.stderr, format="storage-init: %(message)s", force=True
     )
     logging.getLogger("storage_init").setLevel(logging.INFO)
-    try:
+
+    def fetch_and_print() -> None:
         source = Source(
             uri=args.uri,
             revision=args.revision,
@@ -65,20 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             split=getattr(args, "split", None),
             eval_split=getattr(args, "eval_split", None),
         )
-        folder = fetch(args.kind, source, args.cache_dir, region=args.region)
-    except StorageError as error:
-        sys.stderr.write(f"error: {redact(str(error))}\n")
-        return error.exit_code
-    except KeyboardInterrupt:
-        sys.stderr.write("error: interrupted; the cache folder was left untouched\n")
-        return 130
-    except Exception as error:  # a defect, not bad input: still one line, traceback on request
-        if os.environ.get("STORAGE_INIT_TRACEBACK"):
-            raise
-        sys.stderr.write(
-            f"error: unexpected {type(error).__name__}: {redact(str(error))} "
-            "(set STORAGE_INIT_TRACEBACK=1 to see where)\n"
-        )
-        return INTERNAL_EXIT
-    print(folder, flush=True)
-    return 0
+        # A folder is only ever published complete, so an interrupted fetch leaves none behind.
+        print(fetch(args.kind, source, args.cache_dir, region=args.region), flush=True)
+
+    return run_entry_point(fetch_and_print, redact=redact)

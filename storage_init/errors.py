@@ -1,8 +1,8 @@
 """Every error the storage initializer raises, and the one place SDK errors become them.
 
-The classes are plain Python (under the project's root, generator.errors, which imports
-nothing) so `storage_init.cache` (imported by the generator and the trainer)
-stays standard-library only. The `from_*` translators import SDK exception classes lazily, inside
+The classes are plain Python (under the project's root, `storage_init.exits`) so
+`storage_init.cache` (imported by the generator and the trainer) stays standard-library only.
+The `from_*` translators import SDK exception classes lazily, inside
 the function, and turn them into one-line messages that say what to do: name the Secret, the repo,
 the bucket, the folder. Messages never contain a credential: `redact` scrubs any value of the
 credential variables that an SDK might have echoed back.
@@ -13,7 +13,7 @@ from __future__ import annotations
 import errno
 import os
 
-from generator.errors import HpoError
+from .exits import ExitCode, HpoError
 
 CREDENTIAL_VARIABLES = (
     "HF_TOKEN",
@@ -30,51 +30,51 @@ S3_SECRET_HINT = (
 class StorageError(HpoError):
     """Root of the storage stage. `transient` errors are worth retrying; the rest are final."""
 
-    exit_code = 1
+    exit_code = ExitCode.STAGE_FAILED
     transient = False
 
 
 class InvalidSourceError(StorageError):
     """The URI, flags or the content found there cannot be used (bad scheme, no weights...)."""
 
-    exit_code = 2
+    exit_code = ExitCode.PROBLEMS
 
 
 class AuthError(StorageError):
     """401/403: a credential is missing, wrong, or has no access."""
 
-    exit_code = 3
+    exit_code = ExitCode.AUTH
 
 
 class NotFoundError(StorageError):
     """404: the repo, revision, object, prefix or local path does not exist."""
 
-    exit_code = 4
+    exit_code = ExitCode.NOT_FOUND
 
 
 class BadSplitError(StorageError):
     """The split expression names no split of the dataset or cannot be parsed."""
 
-    exit_code = 5
+    exit_code = ExitCode.PROBLEMS
 
 
 class DiskFullError(StorageError):
     """The cache volume has no room left."""
 
-    exit_code = 6
+    exit_code = ExitCode.STAGE_FAILED
 
 
 class TransientError(StorageError):
     """5xx, throttling, timeouts, resets: retried with backoff before it is reported."""
 
-    exit_code = 7
+    exit_code = ExitCode.UNAVAILABLE
     transient = True
 
 
 class CacheIncompleteError(StorageError):
     """A cache folder is missing, has no completion marker, or no longer matches it."""
 
-    exit_code = 8
+    exit_code = ExitCode.STAGE_FAILED
 
 
 def redact(text: str) -> str:

@@ -2,7 +2,8 @@
 //
 // It waits for the Katib Experiment to finish, then writes experiments/<name>/results.yaml,
 // report.md and chart.png to the branch hpo-results/<name> and opens or updates its pull
-// request (`hpo results <name>`). It shares the Experiment's sync wave rather than following
+// request (`python -m results <name>`, the same command as `hpo results <name>`). The validated
+// definition reaches it in a ConfigMap: it never reads experiment.yaml again. It shares the Experiment's sync wave rather than following
 // it: Argo CD never moves past a wave holding a Degraded (failed) Experiment, and a failed
 // experiment must still report. A wave, not a PostSync hook: experiments run for hours.
 //
@@ -29,6 +30,7 @@ local defaults = {
   },
   timeout: '7d',  // how long the Job waits for the Experiment (hpo results --timeout)
   storageInitImage: null,  // recorded in the results' provenance when given
+  definition: error 'must provide definition',  // the definition record's JSON (generator)
   // For an SSH git URL: { key: {secret, key}, knownHosts: {secret, key} }, mounted read-only.
   sshSecrets: null,
   labels: {},
@@ -47,8 +49,10 @@ function(params)
   };
   local fullName = p.name + '-results';
   local sshDir = '/etc/hpo-git-ssh';
+  local definitionDir = '/etc/hpo-definition';
+  local definitionFile = 'definition.json';
   local labels = common.labels(p.name, 'results') + p.labels;
-  // All four share the wave: the identity exists before the pod that uses it starts.
+  // All five share the wave: the identity exists before the pod that uses it starts.
   local metadata = {
     name: fullName,
     namespace: p.namespace,
@@ -60,8 +64,16 @@ function(params)
   assert std.isString(p.name) && std.length(p.name) <= 55 : 'name must be a string of at most 55 characters';
   assert std.member(['github', 'gitlab'], p.git.forge) : 'git.forge must be github or gitlab';
   assert std.isNumber(p.syncWave) || std.isString(p.syncWave) : 'syncWave must be a number or a string';
+  assert std.isString(p.definition) : 'definition must be the record as JSON text';
 
   {
+    definition: {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: metadata,
+      data: { [definitionFile]: p.definition },
+    },
+
     serviceAccount: {
       apiVersion: 'v1',
       kind: 'ServiceAccount',
@@ -103,7 +115,7 @@ function(params)
               name: 'results',
               image: p.image,
               imagePullPolicy: 'IfNotPresent',
-              command: ['hpo', 'results', p.name],
+              command: ['python', '-m', 'results', p.name],
               env: [
                 { name: 'HPO_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
                 { name: 'HPO_GIT_URL', value: p.git.url },
@@ -111,6 +123,7 @@ function(params)
                 { name: 'HPO_FORGE', value: p.git.forge },
                 { name: 'HPO_REPO', value: p.git.repo },
                 { name: 'HPO_RESULTS_TIMEOUT', value: p.timeout },
+                { name: 'HPO_DEFINITION', value: definitionDir + '/' + definitionFile },
                 {
                   name: 'HPO_FORGE_TOKEN',
                   valueFrom: { secretKeyRef: { name: p.tokenSecret.secret, key: p.tokenSecret.key } },
@@ -129,12 +142,18 @@ function(params)
                 readOnlyRootFilesystem: true,
               },
               resources: p.resources,
-              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }] + (
+              volumeMounts: [
+                { name: 'tmp', mountPath: '/tmp' },
+                { name: 'definition', mountPath: definitionDir, readOnly: true },
+              ] + (
                 if p.sshSecrets == null then []
                 else [{ name: 'git-ssh', mountPath: sshDir, readOnly: true }]
               ),
             }],
-            volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '2Gi' } }] + (
+            volumes: [
+              { name: 'tmp', emptyDir: { sizeLimit: '2Gi' } },
+              { name: 'definition', configMap: { name: fullName } },
+            ] + (
               if p.sshSecrets == null then [] else [{
                 name: 'git-ssh',
                 projected: {

@@ -6,13 +6,13 @@ import os
 import sys
 from collections.abc import Sequence
 
-from generator.errors import ExitCode, HpoError
+from storage_init.exits import run_entry_point
 from trainer import distributed
 from trainer.config import parse_args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    try:
+    def train() -> None:
         config = parse_args(sys.argv[1:] if argv is None else argv)
         # Trials never download: the storage-init Job fetched everything into the volume.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -20,10 +20,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         from trainer.recipe import run  # torch and transformers load only for a valid command
 
         run(config)
-    except HpoError as e:
-        print(f"error: {e}", file=sys.stderr, flush=True)
-        return int(e.exit_code)
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr, flush=True)
-        return int(ExitCode.STAGE_FAILED)
-    return int(ExitCode.OK)
+
+    return run_entry_point(train)

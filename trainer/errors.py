@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from generator.errors import ExitCode, HpoError
+from storage_init.exits import ExitCode, HpoError
 
 
 class TrainingError(HpoError):

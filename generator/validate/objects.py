@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from generator.validate import Finding
 from generator.validate.experiment_schema import validate_experiment_schema
-from generator.validate.katib_rules import (
-    admission_findings,
-    drift_findings,
-    shell_findings,
-    webhook_defaults,
-)
+from generator.validate.katib_admission import admission_findings
+from generator.validate.katib_defaults import drift_findings, webhook_defaults
 from generator.validate.kube_schema import has_schema, validate_core
 from generator.validate.pod_policy import policy_findings
 from generator.validate.pytorchjob import validate_pytorchjob
+from generator.validate.shell_safety import shell_findings
 
 TRIAL_SPEC = ("spec", "trialTemplate", "trialSpec")
 

@@ -17,6 +17,7 @@ RENDERED_KINDS = {
     ("", "PersistentVolumeClaim"),
     ("batch", "Job"),
     ("kubeflow.org", "Experiment"),
+    ("", "ConfigMap"),
     ("", "ServiceAccount"),
     ("rbac.authorization.k8s.io", "Role"),
     ("rbac.authorization.k8s.io", "RoleBinding"),

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from generator.client import ClientError
+from client import ClientError
 from tests.client.conftest import git
 from tests.client.test_tune import _tune
-from tests.results.forge_server import TOKEN, ForgeServer
+from tests.support.forge_server import TOKEN, ForgeServer
 
 NAME = "llama-3-2-fine-tune"
 BRANCH = f"hpo-experiment/{NAME}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from generator.client import ClientError, KatibClient, OptimalHyperparameters
+from client import ClientError, KatibClient, OptimalHyperparameters
 from tests.client.conftest import git
 
 NAME = "llama-3-2-1b-imdb"

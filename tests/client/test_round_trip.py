@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from generator.client import KatibClient, tune_arguments, with_search
-from generator.client_params import plain
-from generator.client_search import as_search_space
+from client import KatibClient, tune_arguments, with_search
+from client.params import plain
+from client.search import as_search_space
 from generator.definition import load_definition, parse_definition
 from tests.client.conftest import REPOSITORY
 
@@ -28,7 +28,7 @@ def _written_again(root: Path, spec, **options):
     return KatibClient(root=root).tune(name, overwrite=True, **arguments)
 
 
-@pytest.mark.filterwarnings("ignore::generator.client.DefinitionWarning")
+@pytest.mark.filterwarnings("ignore::client.DefinitionWarning")
 class TestRepositoryDefinitions:
     """Every definition in experiments/ survives the trip through tune()'s arguments."""
 

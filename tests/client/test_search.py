@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from generator import client_search
-from generator.client_search import SearchSpaceError, as_search_space, search_dict
+from client import search as client_search
+from client.search import SearchSpaceError, as_search_space, search_dict
 from generator.spec import CategoricalSearch, DoubleSearch, IntSearch
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.client import (
+from client import (
     ClientError,
     DefinitionInvalid,
     DefinitionWarning,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from generator.client import ClientError, KatibClient
-from tests.client.kube_api import GONE, KubeServer, experiment, expired
+from client import ClientError, KatibClient
+from tests.support.katib import experiment_with_conditions as experiment
+from tests.support.kube_api import GONE, KubeServer, expired
 
 NAME = "llama-3-2-1b-imdb"
 
@@ -18,7 +19,7 @@ def kube(tmp_path):
 
 @pytest.fixture
 def client(kube, repo_copy, tmp_path):
-    config = kube.write_kubeconfig(tmp_path / "kubeconfig")
+    config = kube.kubeconfig(tmp_path / "kubeconfig")
     return KatibClient(root=repo_copy, config_file=str(config))
 
 
@@ -26,56 +27,70 @@ class TestWaiting:
     """The watch follows events until the condition, resuming from the last version seen."""
 
     def test_returns_when_succeeded_arrives_on_the_watch(self, kube, client):
-        kube.api.experiments[("kubeflow", NAME)] = experiment(NAME, 1, ("Created", "True"))
-        kube.api.watch_scripts.append(
-            [("MODIFIED", experiment(NAME, 2, ("Running", "True")))]
+        kube.state.put(experiment(NAME, 1, ("Created", "True")))
+        kube.state.watch_scripts.append(
+            [("event", "MODIFIED", experiment(NAME, 2, ("Running", "True")))]
         )  # the first stream ends early: the client watches again from version 2
-        kube.api.watch_scripts.append(
-            [("MODIFIED", experiment(NAME, 3, ("Running", "False"), ("Succeeded", "True")))]
+        kube.state.watch_scripts.append(
+            [
+                (
+                    "event",
+                    "MODIFIED",
+                    experiment(NAME, 3, ("Running", "False"), ("Succeeded", "True")),
+                )
+            ]
         )
         done = client.wait_for_experiment_condition(NAME, timeout=30)
         assert done["metadata"]["resourceVersion"] == "3"
-        watches = [r for r in kube.api.requests if "watch=true" in r]
+        watches = [r for r in kube.state.requests if "watch=true" in r]
         assert len(watches) == 2
         assert "resourceVersion=1" in watches[0] and "resourceVersion=2" in watches[1]
         assert "fieldSelector=metadata.name%3D" + NAME in watches[0]
 
     def test_already_succeeded_needs_no_watch(self, kube, client):
-        kube.api.experiments[("kubeflow", NAME)] = experiment(NAME, 7, ("Succeeded", "True"))
+        kube.state.put(experiment(NAME, 7, ("Succeeded", "True")))
         assert client.wait_for_experiment_condition(NAME)["metadata"]["resourceVersion"] == "7"
-        assert not [r for r in kube.api.requests if "watch=true" in r]
+        assert not [r for r in kube.state.requests if "watch=true" in r]
 
 
 class TestBrokenStreams:
     """Quiet streams and dropped connections are resumed, never reported as failures."""
 
     def test_server_ends_each_watch_before_the_read_timeout(self, kube, client):
-        kube.api.experiments[("kubeflow", NAME)] = experiment(NAME, 1, ("Running", "True"))
-        kube.api.watch_scripts.append([("MODIFIED", experiment(NAME, 2, ("Succeeded", "True")))])
+        kube.state.put(experiment(NAME, 1, ("Running", "True")))
+        kube.state.watch_scripts.append(
+            [("event", "MODIFIED", experiment(NAME, 2, ("Succeeded", "True")))]
+        )
         client.wait_for_experiment_condition(NAME, timeout=600, apiserver_timeout=8)
-        [watch] = [r for r in kube.api.requests if "watch=true" in r]
+        [watch] = [r for r in kube.state.requests if "watch=true" in r]
         assert "timeoutSeconds=6" in watch  # not 600: the client would time out first
 
     def test_stream_quiet_longer_than_the_read_timeout_is_resumed(self, kube, client):
-        kube.api.experiments[("kubeflow", NAME)] = experiment(NAME, 1, ("Running", "True"))
-        kube.api.watch_scripts.append([("MODIFIED", experiment(NAME, 2, ("Running", "True")))])
-        kube.api.watch_scripts[-1].append(("STALL", 1.5))
-        kube.api.watch_scripts.append([("MODIFIED", experiment(NAME, 3, ("Succeeded", "True")))])
+        kube.state.put(experiment(NAME, 1, ("Running", "True")))
+        kube.state.watch_scripts.append(
+            [("event", "MODIFIED", experiment(NAME, 2, ("Running", "True")))]
+        )
+        kube.state.watch_scripts[-1].append(("stall", 1.5))
+        kube.state.watch_scripts.append(
+            [("event", "MODIFIED", experiment(NAME, 3, ("Succeeded", "True")))]
+        )
         done = client.wait_for_experiment_condition(NAME, timeout=30, apiserver_timeout=0.5)
         assert "3" == done["metadata"]["resourceVersion"]
-        watches = [r for r in kube.api.requests if "watch=true" in r]
+        watches = [r for r in kube.state.requests if "watch=true" in r]
         assert 2 == len(watches)
         assert "resourceVersion=2" in watches[1]  # resumed from the last version seen
 
     def test_dropped_connection_is_resumed(self, kube, client):
-        kube.api.experiments[("kubeflow", NAME)] = experiment(NAME, 1, ("Running", "True"))
-        kube.api.watch_scripts.append(
-            [("MODIFIED", experiment(NAME, 2, ("Running", "True"))), ("DROP", None)]
+        kube.state.put(experiment(NAME, 1, ("Running", "True")))
+        kube.state.watch_scripts.append(
+            [("event", "MODIFIED", experiment(NAME, 2, ("Running", "True"))), ("drop",)]
         )
-        kube.api.watch_scripts.append([("MODIFIED", experiment(NAME, 3, ("Succeeded", "True")))])
+        kube.state.watch_scripts.append(
+            [("event", "MODIFIED", experiment(NAME, 3, ("Succeeded", "True")))]
+        )
         done = client.wait_for_experiment_condition(NAME, timeout=30)
         assert "3" == done["metadata"]["resourceVersion"]
-        watches = [r for r in kube.api.requests if "watch=true" in r]
+        watches = [r for r in kube.state.requests if "watch=true" in r]
         assert 2 == len(watches)
         assert "resourceVersion=2" in watches[1]
 
@@ -84,44 +99,55 @@ class TestExpiredVersion:
     """A 410 Gone means events were missed: the Experiment is read again and watched anew."""
 
     def test_error_event_reads_again_and_sees_what_was_missed(self, kube, client):
-        kube.api.experiments[("kubeflow", NAME)] = experiment(NAME, 1, ("Running", "True"))
-        kube.api.watch_scripts.append(
+        kube.state.put(experiment(NAME, 1, ("Running", "True")))
+        kube.state.watch_scripts.append(
             [
-                ("MISSED", experiment(NAME, 5, ("Running", "True"))),
-                ("ERROR", expired(1)),
+                ("missed", experiment(NAME, 5, ("Running", "True"))),
+                ("raw", {"type": "ERROR", "object": expired(1)}),
             ]
         )
-        kube.api.watch_scripts.append(
-            [("MODIFIED", experiment(NAME, 6, ("Running", "False"), ("Succeeded", "True")))]
+        kube.state.watch_scripts.append(
+            [
+                (
+                    "event",
+                    "MODIFIED",
+                    experiment(NAME, 6, ("Running", "False"), ("Succeeded", "True")),
+                )
+            ]
         )
         done = client.wait_for_experiment_condition(NAME, timeout=30)
         assert "6" == done["metadata"]["resourceVersion"]
-        reads = ["watch" in r for r in kube.api.requests]
+        reads = ["watch" in r for r in kube.state.requests]
         assert [False, True, False, True] == reads
-        assert "resourceVersion=5" in kube.api.requests[3]
+        assert "resourceVersion=5" in kube.state.requests[3]
 
     def test_read_again_may_find_it_finished(self, kube, client):
-        kube.api.experiments[("kubeflow", NAME)] = experiment(NAME, 1, ("Running", "True"))
-        kube.api.watch_scripts.append(
-            [("MISSED", experiment(NAME, 9, ("Succeeded", "True"))), ("ERROR", expired(1))]
+        kube.state.put(experiment(NAME, 1, ("Running", "True")))
+        kube.state.watch_scripts.append(
+            [
+                ("missed", experiment(NAME, 9, ("Succeeded", "True"))),
+                ("raw", {"type": "ERROR", "object": expired(1)}),
+            ]
         )
         done = client.wait_for_experiment_condition(NAME, timeout=30)
         assert "9" == done["metadata"]["resourceVersion"]
-        assert 3 == len(kube.api.requests)
+        assert 3 == len(kube.state.requests)
 
     def test_http_410_answer_to_the_watch_reads_again(self, kube, client):
-        kube.api.experiments[("kubeflow", NAME)] = experiment(NAME, 1, ("Running", "True"))
-        kube.api.watch_scripts.append(GONE)
-        kube.api.watch_scripts.append([("MODIFIED", experiment(NAME, 2, ("Succeeded", "True")))])
+        kube.state.put(experiment(NAME, 1, ("Running", "True")))
+        kube.state.watch_scripts.append(GONE)
+        kube.state.watch_scripts.append(
+            [("event", "MODIFIED", experiment(NAME, 2, ("Succeeded", "True")))]
+        )
         done = client.wait_for_experiment_condition(NAME, timeout=30)
         assert "2" == done["metadata"]["resourceVersion"]
-        assert [False, True, False, True] == ["watch" in r for r in kube.api.requests]
+        assert [False, True, False, True] == ["watch" in r for r in kube.state.requests]
 
     def test_other_error_events_still_fail(self, kube, client):
-        kube.api.experiments[("kubeflow", NAME)] = experiment(NAME, 1, ("Running", "True"))
+        kube.state.put(experiment(NAME, 1, ("Running", "True")))
         forbidden = expired(1) | {"code": 403, "reason": "Forbidden", "message": "no watch"}
-        kube.api.watch_scripts.append([("ERROR", forbidden)])
-        with pytest.raises(ClientError, match=f"watching experiment {NAME} failed: no watch"):
+        kube.state.watch_scripts.append([("raw", {"type": "ERROR", "object": forbidden})])
+        with pytest.raises(ClientError, match=f"watching Experiment kubeflow/{NAME}: no watch"):
             client.wait_for_experiment_condition(NAME, timeout=30)
 
 
@@ -129,22 +155,22 @@ class TestFailures:
     """Failure, absence and timeouts are one clear error each."""
 
     def test_failed_experiment_raises_with_its_message(self, kube, client):
-        kube.api.experiments[("kubeflow", NAME)] = experiment(NAME, 1, ("Running", "True"))
+        kube.state.put(experiment(NAME, 1, ("Running", "True")))
         failed = experiment(NAME, 2, ("Failed", "True"), message="max failed trials reached")
-        kube.api.watch_scripts.append([("MODIFIED", failed)])
+        kube.state.watch_scripts.append([("event", "MODIFIED", failed)])
         with pytest.raises(ClientError, match=f"{NAME} failed: max failed trials reached"):
             client.wait_for_experiment_condition(NAME, timeout=30)
 
     def test_waiting_for_failed_returns_it(self, kube, client):
-        kube.api.experiments[("kubeflow", NAME)] = experiment(NAME, 1, ("Failed", "True"))
+        kube.state.put(experiment(NAME, 1, ("Failed", "True")))
         result = client.wait_for_experiment_condition(NAME, expected_condition="Failed")
         assert result["metadata"]["resourceVersion"] == "1"
 
-    def test_missing_experiment_says_argo_cd_creates_it(self, client):
+    def test_missing_experiment_says_argo_cd_creates_it(self, kube, client):
         with pytest.raises(ClientError, match="not in namespace kubeflow .yet.: Argo CD"):
             client.wait_for_experiment_condition(NAME)
 
     def test_timeout(self, kube, client):
-        kube.api.experiments[("kubeflow", NAME)] = experiment(NAME, 1, ("Running", "True"))
-        with pytest.raises(ClientError, match="did not reach Succeeded within 1 seconds"):
+        kube.state.put(experiment(NAME, 1, ("Running", "True")))
+        with pytest.raises(ClientError, match=f"kubeflow/{NAME} did not reach Succeeded within 1s"):
             client.wait_for_experiment_condition(NAME, timeout=1)

@@ -14,7 +14,7 @@ import yaml
 
 from generator.cli import main
 from generator.render import to_yaml
-from generator.validate.katib_rules import drift_findings, webhook_defaults
+from generator.validate.katib_defaults import drift_findings, webhook_defaults
 from generator.validate.objects import validate_object
 from tests.generator.conftest import REPO, VALID_DEFINITION
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from results.definition import search_space
 from results.git import Identity
 from tests.results import katib_data
 
@@ -87,9 +88,29 @@ def origin(tmp_path: Path) -> Origin:
     return Origin(bare, scratch)
 
 
+def definition_record(text: str = katib_data.DEFINITION):
+    """The validated definition as the generator renders it into the results Job's ConfigMap."""
+    from generator.definition import parse_definition
+
+    loaded = parse_definition(text, f"experiments/{katib_data.NAME}/experiment.yaml")
+    assert not loaded.problems, loaded.problems
+    return loaded.record
+
+
+SPACE = search_space(definition_record().spec)  # what types Katib's values in these tests
+DIGEST = definition_record().sha256
+
+
+@pytest.fixture
+def definition_file(tmp_path: Path) -> Path:
+    path = tmp_path / "definition.json"
+    path.write_text(definition_record().to_json(), encoding="utf-8")
+    return path
+
+
 @pytest.fixture
 def github():
-    from tests.results.forge_server import ForgeServer
+    from tests.support.forge_server import ForgeServer
 
     with ForgeServer("github", "example-org/hpo") as server:
         yield server
@@ -97,7 +118,7 @@ def github():
 
 @pytest.fixture
 def gitlab():
-    from tests.results.forge_server import ForgeServer
+    from tests.support.forge_server import ForgeServer
 
     with ForgeServer("gitlab", "platform/ml/hpo") as server:
         yield server
@@ -105,7 +126,7 @@ def gitlab():
 
 @pytest.fixture
 def kube():
-    from tests.results.kube_server import KubeServer
+    from tests.support.kube_api import KubeServer
 
     with KubeServer() as server:
         yield server

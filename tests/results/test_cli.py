@@ -12,8 +12,8 @@ import yaml
 
 from results import cli
 from tests.results import katib_data
-from tests.results.conftest import PERSON, git
-from tests.results.forge_server import TOKEN
+from tests.results.conftest import PERSON, definition_record, git
+from tests.support.forge_server import TOKEN
 
 NAME = katib_data.NAME
 BRANCH = f"hpo-results/{NAME}"
@@ -31,8 +31,9 @@ def cluster(kube, tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def settings(origin, github, monkeypatch):
+def settings(origin, github, definition_file, monkeypatch):
     for key, value in {
+        "HPO_DEFINITION": str(definition_file),
         "HPO_GIT_URL": origin.url,
         "HPO_FORGE": "github",
         "HPO_FORGE_API_URL": github.api_url,
@@ -118,7 +119,7 @@ class TestErrors:
         assert 2 == _run()
         expected = (
             "error: results: missing --git-url (HPO_GIT_URL), --forge (HPO_FORGE), "
-            "--repo (HPO_REPO), HPO_FORGE_TOKEN\n"
+            "--repo (HPO_REPO), --definition (HPO_DEFINITION), HPO_FORGE_TOKEN\n"
         )
         assert expected == capsys.readouterr().err
 
@@ -135,14 +136,26 @@ class TestErrors:
         expected = "error: Experiment kubeflow/llama-3-2-1b-imdb did not finish within 1s\n"
         assert expected == capsys.readouterr().err.splitlines(keepends=True)[-1]
 
-    def test_definition_missing_on_the_base_branch(self, cluster, settings, origin, capsys):
-        work = origin.clone("remove")
-        git(work, "rm", "--quiet", "-r", f"experiments/{NAME}")
-        git(work, "commit", "--quiet", "-m", "Remove the experiment")
-        git(work, "push", "--quiet", "origin", "main")
+    def test_unreadable_definition_record_fails_before_waiting(
+        self, cluster, settings, definition_file, capsys
+    ):
+        definition_file.write_text('{"spec": {"name": "x"}}', encoding="utf-8")
         assert 1 == _run()
-        expected = f"error: experiments/{NAME}/experiment.yaml: not found on main\n"
+        expected = (
+            f"error: {definition_file}: not a rendered definition: missing definition_sha256\n"
+        )
         assert expected == capsys.readouterr().err.splitlines(keepends=True)[-1]
+        assert [] == cluster.state.requests  # refused before any wait
+
+    def test_definition_record_is_what_types_the_values(
+        self, cluster, settings, definition_file, origin
+    ):
+        """The record rendered for the Job decides the types, not experiment.yaml on main."""
+        text = katib_data.DEFINITION.replace("values: [true, false]", 'values: ["true", "false"]')
+        definition_file.write_text(definition_record(text).to_json(), encoding="utf-8")
+        assert 0 == _run()
+        loaded = yaml.safe_load(origin.show(BRANCH, f"experiments/{NAME}/results.yaml"))
+        assert "true" == loaded["best_trial"]["parameters"]["use_rslora"]
 
     def test_branch_owned_by_a_person_is_left_alone(self, cluster, settings, origin, capsys):
         work = origin.clone("person")

@@ -19,9 +19,8 @@ from results.katib_objects import result_from_katib
 from results.model import Provenance
 from results.render import pr_body, pr_title
 from tests.results import katib_data
+from tests.results.conftest import DIGEST, SPACE
 
-KINDS = {"learning_rate": "double", "r": "int", "use_rslora": "categorical"}
-VALUES = {"use_rslora": [True, False]}
 PROVENANCE = Provenance(
     model_uri="hf://meta-llama/Llama-3.2-1B",
     model_revision="4e20de362430cd3b72f300e6b0f18e50e7166e08",
@@ -30,7 +29,6 @@ PROVENANCE = Provenance(
     dataset_split="train[:1000]",
     storage_init_image="ghcr.io/example/hpo-storage-init:0.1.0",
 )
-DIGEST = hashlib.sha256(katib_data.DEFINITION.encode()).hexdigest()
 
 EXPECTED_YAML = f"""\
 experiment: llama-3-2-1b-imdb
@@ -107,8 +105,7 @@ def _result(state: str = "Succeeded"):
     return result_from_katib(
         katib_data.experiment(state=state),
         katib_data.default_trials(),
-        kinds=KINDS,
-        values=VALUES,
+        space=SPACE,
         provenance=PROVENANCE,
     )
 
@@ -134,18 +131,18 @@ class TestResultsYaml:
     """results.yaml holds the documented keys in order, with typed values."""
 
     def test_exact_content(self, folder):
-        files.write_results(folder, _result(), katib_data.DEFINITION)
+        files.write_results(folder, _result(), DIGEST)
         assert EXPECTED_YAML == (folder / "results.yaml").read_text()
 
     def test_values_load_back_typed(self, folder):
-        files.write_results(folder, _result(), katib_data.DEFINITION)
+        files.write_results(folder, _result(), DIGEST)
         loaded = yaml.safe_load((folder / "results.yaml").read_text())
         assert {"learning_rate": 3.2e-05, "r": 16, "use_rslora": True} == loaded["best_trial"][
             "parameters"
         ]
 
     def test_failed_experiment_records_the_reason(self, folder):
-        files.write_results(folder, _result("Failed"), katib_data.DEFINITION)
+        files.write_results(folder, _result("Failed"), DIGEST)
         loaded = yaml.safe_load((folder / "results.yaml").read_text())
         expected = (
             "Failed",
@@ -154,10 +151,13 @@ class TestResultsYaml:
         )
         assert expected == (loaded["status"], loaded["reason"])
 
-    def test_bytes_and_text_definitions_hash_the_same(self):
-        assert files.definition_sha256(katib_data.DEFINITION) == files.definition_sha256(
-            katib_data.DEFINITION.encode()
-        )
+    def test_the_digest_is_that_of_the_definitions_bytes(self, tmp_path):
+        folder = tmp_path / "exp"
+        folder.mkdir()
+        files.write_results(folder, _result(), DIGEST)
+        loaded = yaml.safe_load((folder / "results.yaml").read_text())
+        expected = hashlib.sha256(katib_data.DEFINITION.encode()).hexdigest()
+        assert expected == loaded["provenance"]["definition_sha256"]
 
 
 class TestDeterminism:
@@ -167,20 +167,20 @@ class TestDeterminism:
         first, second = tmp_path / "a", tmp_path / "b"
         first.mkdir()
         second.mkdir()
-        files.write_results(first, _result(), katib_data.DEFINITION)
-        files.write_results(second, _result(), katib_data.DEFINITION)
+        files.write_results(first, _result(), DIGEST)
+        files.write_results(second, _result(), DIGEST)
         for name in files.OUTPUT_FILES:
             assert (first / name).read_bytes() == (second / name).read_bytes(), name
 
     def test_chart_has_no_software_or_time_metadata(self, folder):
-        files.write_results(folder, _result(), katib_data.DEFINITION)
+        files.write_results(folder, _result(), DIGEST)
         chunks = _png_chunks((folder / "chart.png").read_bytes())
         kinds = [kind for kind, _ in chunks]
         assert b"tIME" not in kinds
         assert [] == [body for kind, body in chunks if kind == b"tEXt" and b"Software" in body]
 
     def test_chart_size_follows_the_panel_count(self, folder):
-        files.write_results(folder, _result(), katib_data.DEFINITION)
+        files.write_results(folder, _result(), DIGEST)
         ihdr = _png_chunks((folder / "chart.png").read_bytes())[0][1]
         # progress panel + three parameters = four panels, two rows of 3.6 in at 100 dpi
         assert (1000, 720) == struct.unpack(">II", ihdr[:8])
@@ -190,29 +190,29 @@ class TestWriter:
     """Writes atomically, leaves unchanged files alone, and fails with one clear line."""
 
     def test_returns_the_three_paths_in_a_fixed_order(self, folder):
-        paths = files.write_results(folder, _result(), katib_data.DEFINITION)
+        paths = files.write_results(folder, _result(), DIGEST)
         assert [folder / "results.yaml", folder / "report.md", folder / "chart.png"] == paths
 
     def test_unchanged_files_are_not_rewritten(self, folder):
-        files.write_results(folder, _result(), katib_data.DEFINITION)
+        files.write_results(folder, _result(), DIGEST)
         before = {n: os.stat(folder / n).st_ino for n in files.OUTPUT_FILES}
-        files.write_results(folder, _result(), katib_data.DEFINITION)
+        files.write_results(folder, _result(), DIGEST)
         assert before == {n: os.stat(folder / n).st_ino for n in files.OUTPUT_FILES}
 
     def test_missing_folder_is_a_named_error_and_creates_nothing(self, tmp_path):
         with pytest.raises(ResultsWriteError, match="the experiment folder does not exist"):
-            files.write_results(tmp_path / "nope", _result(), katib_data.DEFINITION)
+            files.write_results(tmp_path / "nope", _result(), DIGEST)
         assert not (tmp_path / "nope").exists()
 
     def test_a_failing_render_leaves_the_previous_files(self, folder, monkeypatch):
-        files.write_results(folder, _result(), katib_data.DEFINITION)
+        files.write_results(folder, _result(), DIGEST)
 
         def broken_chart(result):
             raise RuntimeError("renderer broke")
 
         monkeypatch.setattr(files, "render_chart", broken_chart)
         with pytest.raises(RuntimeError):
-            files.write_results(folder, _result("Failed"), katib_data.DEFINITION)
+            files.write_results(folder, _result("Failed"), DIGEST)
         assert EXPECTED_YAML == (folder / "results.yaml").read_text()
         assert [] == [p.name for p in folder.iterdir() if p.name.startswith(".")]
 
@@ -221,7 +221,7 @@ class TestMarkdown:
     """report.md and the PR body tell a reader what happened, failed runs included."""
 
     def test_report_lists_best_parameters_trials_and_provenance(self, folder):
-        files.write_results(folder, _result(), katib_data.DEFINITION)
+        files.write_results(folder, _result(), DIGEST)
         report = (folder / "report.md").read_text()
         assert "`llama-3-2-1b-imdb-x7k2p` reached `train_loss` = **0.412** with:" in report
         assert "| # | trial | status | train_loss | learning_rate | r | use_rslora |" in report
@@ -233,7 +233,7 @@ class TestMarkdown:
 
     def test_failed_report_and_pr_are_marked_with_the_reason(self, folder):
         result = _result("Failed")
-        files.write_results(folder, result, katib_data.DEFINITION)
+        files.write_results(folder, result, DIGEST)
         reason = "ExperimentMaxFailedTrialsReached: Experiment is failed because max failed count"
         assert f"> **FAILED.** {reason}" in (folder / "report.md").read_text()
         assert "HPO results: llama-3-2-1b-imdb FAILED" == pr_title(result)

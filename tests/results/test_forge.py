@@ -12,7 +12,7 @@ import pytest
 
 from results.errors import ForgeAuthError, ForgeError, ForgeRetriesExhausted
 from results.forge import make_forge, open_or_update
-from tests.results.forge_server import TOKEN
+from tests.support.forge_server import TOKEN
 
 BRANCH = "hpo-results/llama-3-2-1b-imdb"
 

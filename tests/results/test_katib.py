@@ -10,19 +10,19 @@ import time
 import pytest
 
 from results.errors import ExperimentNotFound, ExperimentWaitTimeout, KubernetesError
-from results.katib import KatibReader, kube_api
+from results.katib import KatibWatcher, kube_api
 from tests.results import katib_data
 from tests.results.katib_data import NAME, NAMESPACE
 
 
 @pytest.fixture
 def reader_for(kube, tmp_path):
-    """A KatibReader on the local server; its back-off sleeps are recorded, not slept."""
+    """A KatibWatcher on the local server; its back-off sleeps are recorded, not slept."""
 
-    def make(**options) -> KatibReader:
+    def make(**options) -> KatibWatcher:
         http_timeout = options.pop("http_timeout_s", 5.0)
         api = kube_api(kube.kubeconfig(tmp_path / "kubeconfig", NAMESPACE), timeout_s=http_timeout)
-        reader = KatibReader(api, NAMESPACE, watch_timeout_s=2, **options)
+        reader = KatibWatcher(api, NAMESPACE, watch_timeout_s=2, **options)
         reader.slept = []
         reader.sleep = reader.slept.append
         return reader
@@ -130,7 +130,7 @@ class TestWaitForFinish:
         assert "Failed" in [c["type"] for c in finished["status"]["conditions"]]
 
 
-def _on_fake_time(reader: KatibReader) -> KatibReader:
+def _on_fake_time(reader: KatibWatcher) -> KatibWatcher:
     """The reader's clock advances only by what it sleeps, which is recorded."""
     now = [0.0]
 

@@ -12,6 +12,8 @@ import _jsonnet
 import kubernetes_validate
 import pytest
 
+from generator.validate.kube_schema import KUBERNETES_VERSION
+
 TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "results-job.libsonnet"
 PARAMS = {
     "name": "llama-3-2-1b-imdb",
@@ -26,6 +28,7 @@ PARAMS = {
         "repo": "example-org/hpo",
     },
     "tokenSecret": {"secret": "forge-token", "key": "token"},
+    "definition": '{\n  "definition_sha256": "0f",\n  "spec": {}\n}\n',
 }
 
 
@@ -46,10 +49,11 @@ def _container(objects: dict) -> dict:
 
 
 class TestObjects:
-    """Four objects, each valid against the Kubernetes 1.30 schemas in strict mode."""
+    """Five objects, each valid against the project's Kubernetes schemas in strict mode."""
 
     def test_kinds_and_names(self, objects):
         expected = {
+            "definition": ("ConfigMap", "llama-3-2-1b-imdb-results"),
             "job": ("Job", "llama-3-2-1b-imdb-results"),
             "serviceAccount": ("ServiceAccount", "llama-3-2-1b-imdb-results"),
             "role": ("Role", "llama-3-2-1b-imdb-results"),
@@ -58,9 +62,23 @@ class TestObjects:
         assert expected == {k: (o["kind"], o["metadata"]["name"]) for k, o in objects.items()}
         assert {"kubeflow"} == {o["metadata"]["namespace"] for o in objects.values()}
 
-    @pytest.mark.parametrize("key", ["job", "serviceAccount", "role", "roleBinding"])
+    @pytest.mark.parametrize("key", ["definition", "job", "serviceAccount", "role", "roleBinding"])
     def test_validates_strictly(self, objects, key):
-        kubernetes_validate.validate(objects[key], "1.30.0", strict=True)
+        kubernetes_validate.validate(objects[key], KUBERNETES_VERSION, strict=True)
+
+    def test_the_job_reads_the_definition_from_its_config_map(self, objects):
+        """The record reaches the container as a read-only file named by HPO_DEFINITION."""
+        container = _container(objects)
+        pod = objects["job"]["spec"]["template"]["spec"]
+        [volume] = [v for v in pod["volumes"] if v.get("configMap")]
+        [mount] = [m for m in container["volumeMounts"] if m["name"] == volume["name"]]
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        assert "llama-3-2-1b-imdb-results" == volume["configMap"]["name"]
+        assert (True, f"{mount['mountPath']}/definition.json") == (
+            mount["readOnly"],
+            env["HPO_DEFINITION"],
+        )
+        assert PARAMS["definition"] == objects["definition"]["data"]["definition.json"]
 
 
 class TestLeastPrivilege:
@@ -117,7 +135,8 @@ class TestPod:
 
     def test_explicit_command_and_settings(self, objects):
         container = _container(objects)
-        assert ["hpo", "results", "llama-3-2-1b-imdb"] == container["command"]
+        # python -m results: the results image needs none of the generator's validators.
+        assert ["python", "-m", "results", "llama-3-2-1b-imdb"] == container["command"]
         values = {e["name"]: e.get("value") for e in container["env"]}
         assert {
             "HPO_GIT_URL": "https://github.com/example-org/hpo.git",
@@ -133,7 +152,10 @@ class TestPod:
             k: o["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]
             for k, o in objects.items()
         }
-        assert {"job": "3", "serviceAccount": "3", "role": "3", "roleBinding": "3"} == waves
+        assert (
+            dict.fromkeys(["definition", "job", "serviceAccount", "role", "roleBinding"], "3")
+            == waves
+        )
         assert job["spec"]["backoffLimit"] <= 3
         resources = _container(objects)["resources"]
         assert {"cpu", "memory"} == set(resources["requests"]) == set(resources["limits"])

@@ -16,9 +16,7 @@ from results.katib_objects import (
 )
 from results.model import Objective, Provenance, TrialResult, build_result
 from tests.results import katib_data
-
-KINDS = {"learning_rate": "double", "r": "int", "use_rslora": "categorical"}
-VALUES = {"use_rslora": [True, False]}
+from tests.results.conftest import SPACE
 
 
 def _trial(name: str, loss: float | None, status: str = "Succeeded") -> TrialResult:
@@ -180,8 +178,7 @@ class TestResultFromKatib:
         result = result_from_katib(
             katib_data.experiment(),
             katib_data.default_trials(),
-            kinds=KINDS,
-            values=VALUES,
+            space=SPACE,
             provenance=Provenance(model_uri="hf://meta-llama/Llama-3.2-1B"),
         )
         assert ("Succeeded", None) == (result.status, result.reason)
@@ -195,10 +192,10 @@ class TestResultFromKatib:
         assert "hf://meta-llama/Llama-3.2-1B" == result.provenance.model_uri
 
     def test_optimal_trial_stands_in_when_its_trial_object_is_gone(self):
-        result = result_from_katib(katib_data.experiment(), [], kinds=KINDS, values=VALUES)
+        result = result_from_katib(katib_data.experiment(), [], space=SPACE)
         assert f"{katib_data.NAME}-x7k2p" == result.best_trial.name
         assert {"train_loss": 0.412, "eval_accuracy": 0.86} == dict(result.best_trial.metrics)
 
     def test_running_experiment_is_refused(self):
         with pytest.raises(ValueError, match="has not finished"):
-            result_from_katib(katib_data.experiment(state="Running"), [], kinds=KINDS)
+            result_from_katib(katib_data.experiment(state="Running"), [], space=SPACE)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from results.definition import SearchSpace
 from results.errors import ParameterTypeError
 from results.params import typed_parameters, typed_value
 
@@ -77,17 +78,19 @@ class TestAssignments:
     """A whole assignment set is typed at once and must match the search space."""
 
     def test_mixed_assignments_are_typed_and_sorted_by_name(self):
-        typed = typed_parameters(
-            {"use_rslora": "false", "r": "16", "learning_rate": "3.2e-05"},
+        space = SearchSpace(
             {"learning_rate": "double", "r": "int", "use_rslora": "categorical"},
             {"use_rslora": [True, False]},
+        )
+        typed = typed_parameters(
+            {"use_rslora": "false", "r": "16", "learning_rate": "3.2e-05"}, space
         )
         assert {"learning_rate": 3.2e-05, "r": 16, "use_rslora": False} == typed
         assert ["learning_rate", "r", "use_rslora"] == list(typed)
 
     def test_a_parameter_missing_from_the_search_space_is_an_error(self):
         with pytest.raises(ParameterTypeError) as caught:
-            typed_parameters({"dropout": "0.1"}, {"r": "int"})
+            typed_parameters({"dropout": "0.1"}, SearchSpace({"r": "int"}))
         assert "parameter dropout is not in the definition's search space (it has: r)" == str(
             caught.value
         )

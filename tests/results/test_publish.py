@@ -17,21 +17,18 @@ from results.git import Git, auth_environment
 from results.katib_objects import result_from_katib
 from results.publish import publish
 from tests.results import katib_data
-from tests.results.conftest import BOT, PERSON, git
-from tests.results.forge_server import TOKEN
+from tests.results.conftest import BOT, DIGEST, PERSON, SPACE, git
+from tests.support.forge_server import TOKEN
 
 BRANCH = f"hpo-results/{katib_data.NAME}"
 FOLDER = f"experiments/{katib_data.NAME}"
-KINDS = {"learning_rate": "double", "r": "int", "use_rslora": "categorical"}
-VALUES = {"use_rslora": [True, False]}
 
 
 def _result(state: str = "Succeeded", trials=None):
     return result_from_katib(
         katib_data.experiment(state=state),
         katib_data.default_trials() if trials is None else trials,
-        kinds=KINDS,
-        values=VALUES,
+        space=SPACE,
     )
 
 
@@ -51,7 +48,7 @@ def _publish(origin, forge_server, name: str = "job", result=None, git_repo: Git
         git_repo or _job_clone(origin, name),
         forge,
         result=result or _result(),
-        definition_text=katib_data.DEFINITION,
+        definition_sha256=DIGEST,
         base="main",
         identity=BOT,
     )
@@ -68,7 +65,7 @@ def _push_first(origin, clone_name: str, result, identity=BOT):
         other.run("checkout", "--quiet", "-b", BRANCH)
     from results.files import write_results
 
-    write_results(other.workdir / FOLDER, result, katib_data.DEFINITION)
+    write_results(other.workdir / FOLDER, result, DIGEST)
     other.run("add", FOLDER)
     other.commit("results from elsewhere", identity)
     assert other.push_branch(BRANCH)

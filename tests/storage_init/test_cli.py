@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from storage_init import Source, cache_folder, verify
+from storage_init.exits import ExitCode
 from storage_init.progress import Progress
 
 from .conftest import REPO_ROOT, S3Bucket, run_cli
@@ -75,31 +76,31 @@ class TestCliErrors:
         [
             (
                 ["model", "--uri", "gs://bucket/model"],
-                2,
+                ExitCode.PROBLEMS,
                 "error: gs://bucket/model: scheme gs:// is not supported; use hf://, s3:// or a "
                 "path",
             ),
             (
                 ["model", "--uri", "s3://bucket/model", "--revision", "main"],
-                2,
+                ExitCode.PROBLEMS,
                 "error: revision applies to hf:// sources only, not s3://bucket/model",
             ),
             (
                 ["dataset", "--uri", "data.csv"],
-                2,
+                ExitCode.USAGE,
                 "error: the following arguments are required: --split (see python -m "
                 "storage_init dataset --help)",
             ),
             (
                 ["model", "--uri", "hf://acme/absent"],
-                4,
+                ExitCode.NOT_FOUND,
                 "error: model acme/absent is not (completely) in the Hugging Face cache and "
                 "HF_HUB_OFFLINE forbids downloading it: unset HF_HUB_OFFLINE or fill the cache "
                 "first",
             ),
             (
                 ["dataset", "--uri", "reviews.csv", "--split", "validation"],
-                5,
+                ExitCode.PROBLEMS,
                 "error: split 'validation' cannot be read from reviews.csv: Unknown split "
                 "\"validation\". Should be one of ['train']. (use a split name with an optional "
                 "slice, e.g. train[:1000] or train[:90%])",
@@ -119,9 +120,9 @@ class TestCliErrors:
         assert 1 == sum(1 for text in result.stderr.splitlines() if text.startswith("error:"))
 
     def test_missing_local_path(self, tmp_path: Path) -> None:
-        """Exit 4 for a path that does not exist, naming the directory it was read from."""
+        """NOT_FOUND for a path that does not exist, naming the directory it was read from."""
         result = run_cli("model", "--uri", "models/absent", "--cache-dir", "c", cwd=tmp_path)
-        assert 4 == result.returncode
+        assert ExitCode.NOT_FOUND == result.returncode
         assert (
             f"error: local path models/absent does not exist (relative paths are read from "
             f"{tmp_path})"

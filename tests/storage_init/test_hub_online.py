@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from storage_init import MARKER_NAME, verify
+from storage_init.exits import ExitCode
 
 from .conftest import HF_TOKEN_VALUE, run_cli
 from .hubserver import FakeHub
@@ -84,28 +85,28 @@ class TestHubErrors:
             (
                 401,
                 "RepoNotFound",
-                3,
+                ExitCode.AUTH,
                 f"401 from the Hub: {SECRET_HINT} is missing or has no access to acme/tiny, or "
                 "no model repo of that name exists",
             ),
             (
                 403,
                 "GatedRepo",
-                3,
+                ExitCode.AUTH,
                 f"403 from the Hub: model acme/tiny is gated and {SECRET_HINT} is missing or its "
                 "account has not been granted access; accept the terms on the repo's page",
             ),
             (
                 404,
                 "RevisionNotFound",
-                4,
+                ExitCode.NOT_FOUND,
                 "404 from the Hub: revision 'v9' does not exist in model acme/tiny; pin an "
                 "existing branch, tag or commit",
             ),
             (
                 503,
                 "",
-                7,
+                ExitCode.UNAVAILABLE,
                 "503 from the Hub for model acme/tiny@v9 (gave up after 3 attempts)",
             ),
         ],

@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from tests.results.loopback import LoopbackServer
+from tests.support.loopback import LoopbackServer
 
 TOKEN = "forge-test-token"
 

@@ -1,9 +1,10 @@
-"""A Kubernetes API server for experiments.kubeflow.org and trials.kubeflow.org, on loopback.
+"""The one Kubernetes API server of the tests: experiments and trials.kubeflow.org on loopback.
 
 Speaks the wire format pykube uses: GET of one object, lists with labelSelector/fieldSelector,
 and `?watch=true` streams of newline-delimited JSON events in chunked encoding. Each watch
-connection plays the next scripted list of steps, which may cut the connection mid-chunk or
-stall, the way proxies and API servers do.
+connection plays the next scripted list of steps, which may cut the connection mid-chunk,
+stall, or change an object without an event, the way proxies and API servers do; a script of
+GONE answers the watch itself with HTTP 410.
 """
 
 from __future__ import annotations
@@ -18,9 +19,23 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.results.loopback import LoopbackServer
+from tests.support.loopback import LoopbackServer
 
 PREFIX = "/apis/kubeflow.org/v1beta1/namespaces/"
+GONE = "gone"  # a watch script: the watch request itself is answered 410 Gone
+
+
+def expired(version: int) -> dict[str, Any]:
+    """The Status an API server sends for a resourceVersion it no longer keeps."""
+    return {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": f"too old resource version: {version} ({version + 100})",
+        "reason": "Expired",
+        "code": 410,
+    }
 
 
 @dataclass
@@ -28,8 +43,9 @@ class KubeState:
     experiments: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     trials: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     # One entry per watch connection, a list of steps: ("event", TYPE, obj) stores and sends
-    # obj; ("raw", event) sends an event as is; ("drop",), ("stall", seconds), ("end",).
-    watch_scripts: deque[list[tuple]] = field(default_factory=deque)
+    # obj; ("missed", obj) stores it without an event; ("raw", event) sends an event as is;
+    # ("drop",), ("stall", seconds), ("end",). GONE instead of a list answers 410.
+    watch_scripts: deque[list[tuple] | str] = field(default_factory=deque)
     requests: list[str] = field(default_factory=list)
     forbidden: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -124,6 +140,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _watch(self, query: dict[str, str]) -> None:
         with self.state.lock:
             script = self.state.watch_scripts.popleft() if self.state.watch_scripts else None
+        if script == GONE:
+            return self._json(410, expired(0) | {"reason": "Gone"})
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Transfer-Encoding", "chunked")
@@ -137,6 +155,9 @@ class _Handler(BaseHTTPRequestHandler):
                 with self.state.lock:
                     self.state.put(obj)
                 self._chunk(json.dumps({"type": kind, "object": obj}).encode() + b"\n")
+            elif step[0] == "missed":
+                with self.state.lock:
+                    self.state.put(step[1])
             elif step[0] == "raw":
                 self._chunk(json.dumps(step[1]).encode() + b"\n")
             elif step[0] == "stall":
@@ -160,7 +181,7 @@ class KubeServer(LoopbackServer):
         super().__init__(type("Handler", (_Handler,), {"state": self.state}))
         self.url = self.root
 
-    def kubeconfig(self, path: Any, namespace: str) -> str:
+    def kubeconfig(self, path: Any, namespace: str = "kubeflow") -> str:
         path.write_text(
             json.dumps(
                 {

@@ -5,200 +5,39 @@ Keys mirror the arguments of Katib's `KatibClient.tune()` and the fields of
 `HuggingFaceTrainerParams`, so a notebook call ports line by line (docs/definition.md maps each).
 Every model forbids unknown keys. Checks that need more than one field, or the installed
 libraries, live in `generator.checks`.
+
+`ExperimentSpec.to_document` is the definition's canonical serialisation: the rendered objects
+carry it to the results Job, and `ExperimentSpec.from_document` reads it back to the same spec.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Discriminator,
     Field,
     StrictBool,
-    StrictFloat,
     StrictInt,
     StrictStr,
-    Tag,
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
 
-from trainer.catalog import TASKS
-
-DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
-QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
-ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-MAX_NAME_LENGTH = 40  # Katib's webhook limit for Experiment names
-DEFAULT_PARALLEL_TRIAL_COUNT = 3  # what Katib's webhook fills in when the field is absent
-
-TransformerType = Literal[
-    "AutoModelForSequenceClassification",
-    "AutoModelForTokenClassification",
-    "AutoModelForQuestionAnswering",
-    "AutoModelForCausalLM",
-    "AutoModelForMaskedLM",
-    "AutoModelForImageClassification",
-]
-assert set(TransformerType.__args__) == set(TASKS)  # one list of tasks, shared with the trainer
-
-# NaN and infinity are never meaningful here, and would reach JSON and Katib as invalid text.
-FiniteFloat = Annotated[StrictFloat, Field(allow_inf_nan=False)]
-Scalar = StrictBool | StrictInt | FiniteFloat | StrictStr
-
-
-def _positive_quantity(text: str) -> bool:
-    return bool(QUANTITY.match(text)) and float(re.sub(r"[a-zA-Z]+$", "", text)) > 0
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class SecretRef(Strict):
-    """A key of a Kubernetes Secret in the experiment's namespace."""
-
-    secret: str
-    key: str
-
-    @field_validator("secret")
-    @classmethod
-    def _secret_name(cls, v: str) -> str:
-        if not DNS1123_SUBDOMAIN.match(v) or len(v) > 253:
-            raise ValueError(f"'{v}' is not a valid Secret name (lowercase DNS-1123 subdomain)")
-        return v
-
-    @field_validator("key")
-    @classmethod
-    def _secret_key(cls, v: str) -> str:
-        if not SECRET_KEY.match(v):
-            raise ValueError(f"'{v}' is not a valid Secret key (letters, digits, '-', '_', '.')")
-        return v
-
-
-def _refuse_literal_credential(value: Any) -> Any:
-    if isinstance(value, str):
-        raise PydanticCustomError(
-            "literal_credential",
-            "a literal credential is not allowed here: it would be committed to Git and written "
-            "into the manifests; store it in a Secret (kubectl create secret generic NAME "
-            "--from-literal=KEY=...) and reference it as {secret: NAME, key: KEY}",
-        )
-    return value
-
-
-# A token or key: only ever a Secret reference, never the value itself.
-Credential = Annotated[SecretRef, BeforeValidator(_refuse_literal_credential)]
-
-
-# --- search spaces -------------------------------------------------------------------------
-
-Distribution = Literal["uniform", "logUniform", "normal", "logNormal"]
-
-
-class DoubleSearch(Strict):
-    search: Literal["double"]
-    min: FiniteFloat | StrictInt
-    max: FiniteFloat | StrictInt
-    step: FiniteFloat | StrictInt | None = None
-    distribution: Distribution = "uniform"
-
-
-class IntSearch(Strict):
-    search: Literal["int"]
-    min: StrictInt
-    max: StrictInt
-    step: StrictInt | None = None
-    distribution: Distribution = "uniform"
-
-
-class CategoricalSearch(Strict):
-    search: Literal["categorical"]
-    values: list[Scalar] = Field(min_length=1)
-
-
-class DiscreteSearch(Strict):
-    search: Literal["discrete"]
-    values: list[StrictInt | FiniteFloat] = Field(min_length=1)
-
-
-SearchSpace = Annotated[
-    DoubleSearch | IntSearch | CategoricalSearch | DiscreteSearch,
-    Field(discriminator="search"),
-]
-
-
-def _search_or_fixed(value: Any) -> str:
-    # Tag names must not collide with definition keys: error locations are mapped back to YAML.
-    return "search-space" if isinstance(value, dict) and "search" in value else "fixed-value"
-
-
-# A TrainingArguments or LoraConfig value: fixed, or a search space Katib samples.
-TunableValue = Annotated[
-    Annotated[SearchSpace, Tag("search-space")] | Annotated[Any, Tag("fixed-value")],
-    Discriminator(_search_or_fixed),
-]
-
-
-def is_search(value: Any) -> bool:
-    return isinstance(value, DoubleSearch | IntSearch | CategoricalSearch | DiscreteSearch)
-
-
-# --- providers -----------------------------------------------------------------------------
-
-
-class ModelParams(Strict):
-    """`HuggingFaceModelParams`, plus revision pinning and S3 model locations."""
-
-    model_uri: StrictStr = Field(min_length=1)
-    transformer_type: TransformerType
-    access_token: Credential | None = None
-    num_labels: StrictInt | None = Field(default=None, ge=1)
-    revision: StrictStr | None = None
-    # Only for s3:// model URIs.
-    endpoint_url: StrictStr | None = None
-    region_name: StrictStr | None = None
-    access_key: Credential | None = None
-    secret_key: Credential | None = None
-
-
-class HuggingFaceDatasetParams(Strict):
-    """`HuggingFaceDatasetParams`; `repo_id` may also be a local path (./data, /data)."""
-
-    repo_id: StrictStr = Field(min_length=1)
-    access_token: Credential | None = None
-    split: StrictStr = "train"
-    revision: StrictStr | None = None
-    eval_split: StrictStr | None = None
-
-
-class S3DatasetParams(Strict):
-    """`S3DatasetParams`: one object (CSV, JSON/JSONL, Parquet) or a prefix."""
-
-    endpoint_url: StrictStr = Field(min_length=1)
-    bucket_name: StrictStr = Field(min_length=1)
-    file_key: StrictStr = Field(min_length=1)
-    region_name: StrictStr | None = None
-    access_key: Credential | None = None
-    secret_key: Credential | None = None
-    split: StrictStr = "train"
-    eval_split: StrictStr | None = None
-
-
-def _dataset_kind(value: Any) -> str:
-    return "s3" if isinstance(value, dict) and "bucket_name" in value else "hf"
-
-
-DatasetParams = Annotated[
-    Annotated[HuggingFaceDatasetParams, Tag("hf")] | Annotated[S3DatasetParams, Tag("s3")],
-    Discriminator(_dataset_kind),
-]
+from generator.spec.base import (
+    DEFAULT_PARALLEL_TRIAL_COUNT,
+    DNS1123_LABEL,
+    DNS1123_SUBDOMAIN,
+    ENV_NAME,
+    MAX_NAME_LENGTH,
+    FiniteFloat,
+    Scalar,
+    SecretRef,
+    Strict,
+    positive_quantity,
+)
+from generator.spec.search import TunableValue, is_search
+from generator.spec.sources import DatasetParams, ModelParams
 
 
 class TrainerParams(Strict):
@@ -238,7 +77,7 @@ class Resources(Strict):
     @classmethod
     def _cpu_quantity(cls, v: int | float | str) -> str:
         text = str(v)
-        if not _positive_quantity(text):
+        if not positive_quantity(text):
             raise ValueError(
                 f"cpu must be a positive Kubernetes quantity such as 4 or 500m, got {v!r}"
             )
@@ -247,7 +86,7 @@ class Resources(Strict):
     @field_validator("memory")
     @classmethod
     def _memory_quantity(cls, v: str) -> str:
-        if not _positive_quantity(v):
+        if not positive_quantity(v):
             raise ValueError(
                 f"memory must be a positive Kubernetes quantity such as 10G or 16Gi, got '{v}'"
             )
@@ -281,7 +120,7 @@ class StorageConfig(Strict):
     @field_validator("size")
     @classmethod
     def _size_quantity(cls, v: str) -> str:
-        if not _positive_quantity(v):
+        if not positive_quantity(v):
             raise ValueError(f"size must be a positive Kubernetes quantity such as 50Gi, got '{v}'")
         return v
 
@@ -433,6 +272,17 @@ class ExperimentSpec(Strict):
 
     def has_eval_split(self) -> bool:
         return self.dataset_provider_parameters.eval_split is not None
+
+    def to_document(self) -> dict[str, Any]:
+        """What the definition says, typed, in its own key order, as JSON-ready data that
+        `from_document` reads back to an equal spec."""
+        # Unset keys stay out: a value given explicitly can mean more than its default does
+        # (storage_config.existing_claim refuses an explicit size).
+        return self.model_dump(mode="json", exclude_unset=True)
+
+    @classmethod
+    def from_document(cls, document: Any) -> ExperimentSpec:
+        return cls.model_validate(document)
 
 
 def suggest_name(bad: str) -> str:

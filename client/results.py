@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.client_params import ClientError
+from client.errors import ClientError
 from generator.project import EXPERIMENTS_DIR
 from generator.yamlload import YamlProblems, load_located
 

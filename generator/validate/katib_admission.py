@@ -1,10 +1,9 @@
-"""Katib's Experiment admission webhook, offline: its defaults and its validation rules.
+"""Katib's validating Experiment webhook, offline: what it would refuse.
 
-`webhook_defaults` mirrors the mutating webhook; `admission_findings` runs the validating rules
-on the defaulted object, as the API server would; `drift_findings` reports every value the
-webhook would add, which Argo CD would otherwise show as drift. Rules that need the live cluster
-(the namespace label, katib-config images, leftover FromVolume PVs, UPDATE-only rules) are out of
-reach offline; `hpo check --base` covers the UPDATE rule on editable fields.
+`admission_findings` runs the webhook's rules on the defaulted object, as the API server would.
+Rules that need the live cluster (the namespace label, katib-config images, leftover FromVolume
+PVs, UPDATE-only rules) are out of reach offline; `hpo check --base` covers the UPDATE rule on
+editable fields.
 """
 
 from __future__ import annotations
@@ -13,8 +12,9 @@ import json
 import re
 
 from generator.algorithms import KNOWN_ALGORITHMS
-from generator.spec import DEFAULT_PARALLEL_TRIAL_COUNT, DNS1123_SUBDOMAIN
+from generator.spec import DNS1123_SUBDOMAIN
 from generator.validate import Finding
+from generator.validate.katib_defaults import webhook_defaults
 
 NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?")
 MAX_NAME = 40
@@ -24,128 +24,7 @@ METADATA_REFERENCE = re.compile(
     r"\$\{trialSpec\.(Name|Namespace|Kind|APIVersion|Labels\[[^\]]+\]|Annotations\[[^\]]+\])\}"
 )
 PLACEHOLDER = re.compile(r"\$\{trialParameters\.([^}]*)\}")
-OPERATOR_KINDS = ("TFJob", "PyTorchJob", "XGBoostJob", "MPIJob")
-CONDITIONS = {
-    "Job": ('status.conditions.#(type=="Complete")#|#(status=="True")#', None),
-    "TrainJob": (
-        'status.conditions.#(type=="Complete")#|#(status=="True")#',
-        {
-            "jobset.sigs.k8s.io/replicatedjob-name": "node",
-            "batch.kubernetes.io/job-completion-index": "0",
-        },
-    ),
-    **{
-        kind: (
-            'status.conditions.#(type=="Succeeded")#|#(status=="True")#',
-            {"training.kubeflow.org/job-role": "master"},
-        )
-        for kind in OPERATOR_KINDS
-    },
-}
-FAILED = 'status.conditions.#(type=="Failed")#|#(status=="True")#'
 COLLECTOR_KINDS = ("StdOut", "File", "TensorFlowEvent", "PrometheusMetric", "Custom", "Push")
-# Katib's pod webhook runs the primary container of StdOut, File and TensorFlowEvent trials as
-# `sh -c "<command and args joined by spaces>"`, unquoted; the other pods of a multi-node trial
-# run the arguments as they are. An argument is safe in both only when the shell leaves it alone.
-SHELL_INERT = re.compile(r"^[A-Za-z0-9_.,:/+=@%-]+$")
-WRAPPED_COLLECTORS = ("StdOut", "File", "TensorFlowEvent")
-
-
-def webhook_defaults(experiment: dict) -> dict:
-    """The Experiment as Katib's mutating webhook would store it."""
-    obj = json.loads(json.dumps(experiment))  # a deep copy; JSON-shaped data copies fastest
-    spec = obj.setdefault("spec", {})
-    spec.setdefault("parallelTrialCount", DEFAULT_PARALLEL_TRIAL_COUNT)
-    if not spec.get("resumePolicy"):
-        spec["resumePolicy"] = "Never"
-    objective = spec.get("objective")
-    if isinstance(objective, dict):
-        strategies = objective.get("metricStrategies") or []
-        covered = {s.get("name") for s in strategies if isinstance(s, dict)}
-        value = {"minimize": "min", "maximize": "max"}.get(objective.get("type"), "latest")
-        for name in [objective.get("objectiveMetricName")] + list(
-            objective.get("additionalMetricNames") or []
-        ):
-            if name not in covered:
-                strategies.append({"name": name, "value": value})
-        objective["metricStrategies"] = strategies
-    template = spec.get("trialTemplate")
-    if isinstance(template, dict) and template.get("retain") is False:
-        del template["retain"]  # omitempty: Katib stores nothing for false
-    if isinstance(template, dict) and isinstance(template.get("trialSpec"), dict):
-        kind = template["trialSpec"].get("kind")
-        if kind in CONDITIONS:
-            success, labels = CONDITIONS[kind]
-            template["successCondition"] = template.get("successCondition") or success
-            template["failureCondition"] = template.get("failureCondition") or FAILED
-            if labels and not template.get("primaryPodLabels"):
-                template["primaryPodLabels"] = labels
-    collector_spec = spec.setdefault("metricsCollectorSpec", {})
-    collector = collector_spec.setdefault("collector", {"kind": "StdOut"})
-    source = collector_spec.get("source") or {}
-    if collector.get("kind") == "File":
-        path = source.setdefault("fileSystemPath", {})
-        path.setdefault("kind", "File")
-        path.setdefault("path", "/var/log/katib/metrics.log")
-        path.setdefault("format", "TEXT")
-        collector_spec["source"] = source
-    elif collector.get("kind") == "TensorFlowEvent":
-        path = source.setdefault("fileSystemPath", {})
-        path.setdefault("kind", "Directory")
-        path.setdefault("path", "/var/log/katib/tfevent/")
-        collector_spec["source"] = source
-    elif collector.get("kind") == "PrometheusMetric":
-        http = source.setdefault("httpGet", {})
-        http.setdefault("path", "/metrics")
-        http.setdefault("port", 8080)
-        collector_spec["source"] = source
-    for parameter in spec.get("parameters") or []:
-        if isinstance(parameter, dict):
-            space = parameter.setdefault("feasibleSpace", {})
-            if isinstance(space, dict) and not space.get("distribution"):
-                space["distribution"] = "uniform"
-    return obj
-
-
-def drift_findings(experiment: dict, defaulted: dict | None = None) -> list[Finding]:
-    """Values the webhook would add: Argo CD would show them as a permanent diff."""
-    defaulted = defaulted if defaulted is not None else webhook_defaults(experiment)
-    findings: list[Finding] = []
-    _diff(experiment, defaulted, (), findings)
-    return findings
-
-
-def _diff(before, after, path, findings) -> None:
-    if isinstance(after, dict) and isinstance(before, dict):
-        for key in before.keys() - after.keys():
-            findings.append(
-                Finding(path + (key,), f"Katib would not store {key}: leave it out", "policy")
-            )
-        for key, value in after.items():
-            if key not in before:
-                findings.append(
-                    Finding(
-                        path + (key,),
-                        f"Katib's webhook would set {key}: "
-                        f"{json.dumps(value, sort_keys=True)}; write it out",
-                        "policy",
-                    )
-                )
-            else:
-                _diff(before[key], value, path + (key,), findings)
-    elif isinstance(after, list) and isinstance(before, list):
-        for i, value in enumerate(after):
-            if i >= len(before):
-                findings.append(
-                    Finding(
-                        path + (i,),
-                        f"Katib's webhook would append "
-                        f"{json.dumps(value, sort_keys=True)}; write it out",
-                        "policy",
-                    )
-                )
-            else:
-                _diff(before[i], value, path + (i,), findings)
 
 
 def admission_findings(experiment: dict, defaulted: dict | None = None) -> list[Finding]:
@@ -176,37 +55,6 @@ def admission_findings(experiment: dict, defaulted: dict | None = None) -> list[
     findings += _collector(spec)
     if spec.get("resumePolicy") not in ("Never", "LongRunning", "FromVolume"):
         findings.append(Finding(("spec", "resumePolicy"), "invalid ResumePolicyType"))
-    return findings
-
-
-def shell_findings(experiment: dict) -> list[Finding]:
-    """Trial arguments the collector's `sh -c` would split, expand or run (katib#2587)."""
-    spec = experiment.get("spec") or {}
-    collector = ((spec.get("metricsCollectorSpec") or {}).get("collector") or {}).get("kind")
-    trial = (spec.get("trialTemplate") or {}).get("trialSpec")
-    if collector not in WRAPPED_COLLECTORS or not isinstance(trial, dict):
-        return []
-    from generator.validate.pod_policy import pod_specs  # pod_policy imports this module
-
-    findings = []
-    base = ("spec", "trialTemplate", "trialSpec")
-    for path, pod in pod_specs(trial):
-        for i, container in enumerate(pod.get("containers") or []):
-            words = list(container.get("command") or []) + list(container.get("args") or [])
-            for j, word in enumerate(words):
-                # Katib substitutes trial parameters before the shell sees the text.
-                text = PLACEHOLDER.sub("1", str(word))
-                if not SHELL_INERT.match(text):
-                    field = "command" if j < len(container.get("command") or []) else "args"
-                    index = j if field == "command" else j - len(container.get("command") or [])
-                    findings.append(
-                        Finding(
-                            base + path + ("containers", i, field, index),
-                            f"{word!r} is changed by the shell Katib's metrics collector runs the "
-                            "trial through; use only letters, digits and _.,:/+=@%-",
-                            "policy",
-                        )
-                    )
     return findings
 
 

@@ -15,17 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from generator.client_search import as_search_space, is_search_value, search_dict
-from generator.errors import HpoError
+from client.errors import ClientError
+from client.search import as_search_space, is_search_value, search_dict
 from generator.spec import SecretRef
 
 CREDENTIAL_KEYS = ("access_token", "access_key", "secret_key")
 # TrainingArguments fields the seed API needs but the trainer owns: dropped when reading objects.
 DROPPED_TRAINING_FIELDS = {"output_dir"}
-
-
-class ClientError(HpoError):
-    """tune() cannot write a definition from these arguments."""
 
 
 def secret(name: str, key: str) -> SecretRef:
@@ -266,7 +262,7 @@ def tune_arguments(spec: Any, *, library_objects: bool = False) -> dict[str, Any
     and lora_config become transformers.TrainingArguments and peft.LoraConfig objects; those
     cannot tell a value written equal to its default from an unwritten one, so such keys drop.
     """
-    given = spec.model_dump(exclude_unset=True, warnings=False)  # union tags are callables
+    given = spec.to_document()
     dataset = given.pop("dataset_provider_parameters")
     dataset_class = S3DatasetParams if "bucket_name" in dataset else HuggingFaceDatasetParams
     given["model_provider_parameters"] = HuggingFaceModelParams(

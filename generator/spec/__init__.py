@@ -1,0 +1,73 @@
+"""The experiment definition as typed models (see `generator.spec.experiment`)."""
+
+from generator.spec.base import (
+    DEFAULT_PARALLEL_TRIAL_COUNT,
+    DNS1123_LABEL,
+    DNS1123_SUBDOMAIN,
+    MAX_NAME_LENGTH,
+    FiniteFloat,
+    Scalar,
+    SecretRef,
+    Strict,
+)
+from generator.spec.experiment import (
+    UNSUPPORTED_TUNE_ARGUMENTS,
+    EarlyStopping,
+    ExperimentSpec,
+    Images,
+    MetricsCollector,
+    Resources,
+    StorageConfig,
+    TrainerParams,
+    suggest_name,
+)
+from generator.spec.search import (
+    CategoricalSearch,
+    DiscreteSearch,
+    DoubleSearch,
+    IntSearch,
+    SearchSpace,
+    TunableValue,
+    is_search,
+)
+from generator.spec.sources import (
+    DatasetParams,
+    HuggingFaceDatasetParams,
+    ModelParams,
+    S3DatasetParams,
+    TransformerType,
+    is_local_path,
+)
+
+__all__ = [
+    "DEFAULT_PARALLEL_TRIAL_COUNT",
+    "DNS1123_LABEL",
+    "DNS1123_SUBDOMAIN",
+    "MAX_NAME_LENGTH",
+    "UNSUPPORTED_TUNE_ARGUMENTS",
+    "CategoricalSearch",
+    "DatasetParams",
+    "DiscreteSearch",
+    "DoubleSearch",
+    "EarlyStopping",
+    "ExperimentSpec",
+    "FiniteFloat",
+    "HuggingFaceDatasetParams",
+    "Images",
+    "IntSearch",
+    "MetricsCollector",
+    "ModelParams",
+    "Resources",
+    "S3DatasetParams",
+    "Scalar",
+    "SearchSpace",
+    "SecretRef",
+    "StorageConfig",
+    "Strict",
+    "TransformerType",
+    "TrainerParams",
+    "TunableValue",
+    "is_local_path",
+    "is_search",
+    "suggest_name",
+]
