@@ -32,6 +32,7 @@ from transformers import LlamaConfig, LlamaForSequenceClassification
 from transformers.trainer_pt_utils import LengthGroupedSampler
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.support.tiny_models import llama_config  # noqa: E402
 from trainer.collate import BucketPadCollator  # noqa: E402
 from trainer.speed import bucket_lengths, choose_precision  # noqa: E402
 
@@ -50,15 +51,24 @@ LLAMA_1B = dict(
     rope_theta=500000.0,
     tie_word_embeddings=True,
 )
+# The sizes of tests.support.tiny_models.llama_config for --tiny.
 LLAMA_TINY = dict(
     vocab_size=1000,
     hidden_size=64,
     intermediate_size=256,
-    num_hidden_layers=2,
-    num_attention_heads=4,
-    num_key_value_heads=2,
-    max_position_embeddings=MAX_LENGTH,
+    layers=2,
+    heads=4,
+    kv_heads=2,
+    max_positions=MAX_LENGTH,
 )
+
+
+def model_config(tiny: bool) -> LlamaConfig:
+    """A two-label sequence classifier padding with id 0: Llama-3.2-1B's shape, or a tiny one."""
+    head = dict(num_labels=2, pad_token_id=0)
+    if tiny:
+        return llama_config(**LLAMA_TINY, **head)
+    return LlamaConfig(**LLAMA_1B, **head)
 
 
 @dataclass(frozen=True)
@@ -119,8 +129,7 @@ def batches(rows: list[dict], setup: Setup, seed: int) -> list[dict]:
     ]
 
 
-def build_model(shape: dict, setup: Setup, device: torch.device) -> torch.nn.Module:
-    config = LlamaConfig(**shape, num_labels=2, pad_token_id=0)
+def build_model(config: LlamaConfig, setup: Setup, device: torch.device) -> torch.nn.Module:
     dtype = torch.bfloat16 if setup.bf16 else torch.float32
     with torch.device(device):
         model = LlamaForSequenceClassification(config).to(dtype)
@@ -133,10 +142,15 @@ def build_model(shape: dict, setup: Setup, device: torch.device) -> torch.nn.Mod
 
 
 def measure(
-    shape: dict, setup: Setup, rows: list[dict], steps: int, device: torch.device, seed: int
+    config: LlamaConfig,
+    setup: Setup,
+    rows: list[dict],
+    steps: int,
+    device: torch.device,
+    seed: int,
 ) -> Result:
     torch.manual_seed(seed)
-    model = build_model(shape, setup, device)
+    model = build_model(config, setup, device)
     trainable = [p for p in model.parameters() if p.requires_grad]
     fused = {"fused": True} if setup.fused_adamw else {}
     optimizer = torch.optim.AdamW(trainable, lr=1e-4, **fused)
@@ -244,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     if not cuda and not args.tiny:
         print("error: the 1B model needs a GPU; pass --tiny to run on the CPU", file=sys.stderr)
         return 2
-    shape = LLAMA_TINY if args.tiny else LLAMA_1B
+    config = model_config(args.tiny)
     steps = args.steps or (8 if args.tiny else 30)
     sizes = [int(size) for size in args.batch_sizes.split(",")]
     compile_ = args.compile == "yes" or (args.compile == "auto" and cuda)
@@ -252,10 +266,10 @@ def main(argv: list[str] | None = None) -> int:
 
     # Enough rows for the timed steps and a warm-up batch of every bucket at the largest batch.
     rows_needed = max(sizes + [8]) * (steps + 2 * len(bucket_lengths(MAX_LENGTH)))
-    rows = make_rows(imdb_like_lengths(rows_needed, args.seed), shape["vocab_size"], args.seed)
+    rows = make_rows(imdb_like_lengths(rows_needed, args.seed), config.vocab_size, args.seed)
     results = []
     for setup in setups(cuda, bf16, compile_, sizes):
-        results.append(measure(shape, setup, rows, steps, device, args.seed))
+        results.append(measure(config, setup, rows, steps, device, args.seed))
         gc.collect()  # the model of this configuration, before the next one is built
         if cuda:
             torch.cuda.empty_cache()

@@ -18,21 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from client import search
 from client.definition_yaml import dump_definition
 from client.errors import ClientError
 from client.params import (
-    HuggingFaceDatasetParams,
-    HuggingFaceModelParams,
-    HuggingFaceTrainerParams,
-    S3DatasetParams,
     plain,
     provider_section,
     resources_section,
-    secret,
     trainer_section,
-    tune_arguments,
-    with_search,
 )
 from client.publish import PullRequestOutcome, forge_settings, propose_experiment
 from client.results import OptimalHyperparameters, read_optimal_hyperparameters

@@ -1,37 +1,6 @@
 """The notebook client's former home: `from generator.client import KatibClient` still works."""
 
-from client import (
-    ClientError,
-    DefinitionInvalid,
-    DefinitionWarning,
-    HuggingFaceDatasetParams,
-    HuggingFaceModelParams,
-    HuggingFaceTrainerParams,
-    KatibClient,
-    OptimalHyperparameters,
-    PullRequestOutcome,
-    S3DatasetParams,
-    TuneResult,
-    search,
-    secret,
-    tune_arguments,
-    with_search,
-)
+import client as _client
+from client import *  # noqa: F403 - the whole public surface, as the package defines it
 
-__all__ = [
-    "ClientError",
-    "DefinitionInvalid",
-    "DefinitionWarning",
-    "HuggingFaceDatasetParams",
-    "HuggingFaceModelParams",
-    "HuggingFaceTrainerParams",
-    "KatibClient",
-    "OptimalHyperparameters",
-    "PullRequestOutcome",
-    "S3DatasetParams",
-    "TuneResult",
-    "search",
-    "secret",
-    "tune_arguments",
-    "with_search",
-]
+__all__ = _client.__all__

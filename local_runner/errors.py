@@ -18,6 +18,8 @@ class UnsupportedLocallyError(LocalRunError):
 class SecretNotSetError(LocalRunError):
     """A Secret reference has no value in the local environment."""
 
+    exit_code = ExitCode.AUTH
+
 
 class StudyStateError(LocalRunError):
     """The saved run under the work folder does not fit this command (resume or start over)."""

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from local_runner.errors import UnsupportedLocallyError
+from results.katib_objects import metric_strategies
 
 TRIAL_NAME_REFERENCE = "${trialSpec.Name}"
 # Katib's medianstop defaults (pkg/earlystopping/v1beta1/medianstop).
@@ -145,18 +146,14 @@ def build_plan(experiment: dict, download_job: dict) -> LocalPlan:
             f"the trial command uses undeclared trial parameters: {', '.join(missing)}"
         )
     objective = spec["objective"]
-    strategies = {s["name"]: s["value"] for s in objective.get("metricStrategies") or ()}
     metric = objective["objectiveMetricName"]
-    strategies.setdefault(metric, "min" if objective["type"] == "minimize" else "max")
     names = (metric, *(objective.get("additionalMetricNames") or ()))
-    for name in names:
-        strategies.setdefault(name, "latest")
     return LocalPlan(
         name=experiment["metadata"]["name"],
         objective_metric=metric,
         objective_type=objective["type"],
         goal=objective.get("goal"),
-        metric_strategies=strategies,
+        metric_strategies=metric_strategies(experiment),
         algorithm=spec["algorithm"]["algorithmName"],
         algorithm_settings={
             s["name"]: s["value"] for s in spec["algorithm"].get("algorithmSettings") or ()

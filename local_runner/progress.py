@@ -32,14 +32,14 @@ class PlainProgress:
         self.message(f"started   {running.name}  {describe(running.assignments)}")
 
     def finished(self, record, note: str, best) -> None:
-        value = record.observed.get(self.objective)
+        value = record.metrics.get(self.objective)
         line = f"finished  {record.name}  {record.status:<18} {metric_text(self.objective, value)}"
         line += f"  ({record.seconds:.1f}s)"
         if note:
             line += f"  {note}"
         self.message(line)
         if best is not None:
-            best_value = best.observed[self.objective]
+            best_value = best.metrics[self.objective]
             self.message(f"best      {best.name}  {metric_text(self.objective, best_value)}")
 
     def update(self, running, finished, best) -> None:
@@ -71,7 +71,7 @@ class LiveProgress(PlainProgress):
     def finished(self, record, note: str, best) -> None:
         self._best = best
         self._finished.append(record)
-        value = record.observed.get(self.objective)
+        value = record.metrics.get(self.objective)
         extra = f"  {note}" if note else ""
         self.message(
             f"{record.name}  {record.status}  {metric_text(self.objective, value)}"
@@ -94,7 +94,7 @@ class LiveProgress(PlainProgress):
         summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no trial finished"
         best = (
             f"best {self._best.name} "
-            f"{metric_text(self.objective, self._best.observed[self.objective])}"
+            f"{metric_text(self.objective, self._best.metrics[self.objective])}"
             if self._best is not None
             else "no best trial yet"
         )

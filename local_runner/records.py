@@ -18,7 +18,7 @@ class FinishedTrial:
     name: str
     status: str
     assignments: dict[str, str]
-    observed: dict[str, float]
+    metrics: dict[str, float]  # the reports that count, by metric strategy
     series: list[float]  # the objective's reports, in order
     seconds: float
     interrupted: bool = False
@@ -45,7 +45,7 @@ def finished_from_study(study) -> list[FinishedTrial]:
                 name=t.user_attrs[keys.NAME],
                 status=t.user_attrs[keys.STATUS],
                 assignments=dict(t.user_attrs.get(keys.ASSIGNMENTS, {})),
-                observed=dict(t.user_attrs.get(keys.METRICS, {})),
+                metrics=dict(t.user_attrs.get(keys.METRICS, {})),
                 series=[t.intermediate_values[s] for s in sorted(t.intermediate_values)],
                 seconds=float(t.user_attrs.get(keys.SECONDS, 0.0)),
                 interrupted=bool(t.user_attrs.get(keys.INTERRUPTED, False)),

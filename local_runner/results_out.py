@@ -31,7 +31,7 @@ def experiment_result(
             name=t.name,
             status=t.status,
             parameters=typed_parameters(t.assignments, space),
-            metrics=dict(t.observed),
+            metrics=dict(t.metrics),
             completed_at=t.completed_at,
         )
         for t in finished

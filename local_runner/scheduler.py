@@ -27,9 +27,9 @@ from local_runner.records import FinishedTrial, finished_from_study, rfc3339
 from local_runner.space import grid_values, suggest
 from local_runner.trials import RunningTrial, start_trial, trial_name
 from local_runner.workspace import Workspace
+from results.model import Objective, best_trial
 
 COMPLETED = ("Succeeded", "Failed", "Killed", "EarlyStopped", "MetricsUnavailable")
-OBSERVED = ("Succeeded", "EarlyStopped")  # the statuses Katib records observations for
 POLL_SECONDS = 0.2
 # Signals that end a run the way Ctrl-C does: a closed terminal, `kill`, a stopped container.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -54,6 +54,7 @@ class Scheduler:
         self.running: list[RunningTrial] = []
         self.grid = plan.algorithm == "grid"
         self.minimize = plan.objective_type == "minimize"
+        self.objective = Objective(plan.objective_metric, plan.objective_type, plan.goal)
         self.interrupts = 0
         self.finished: list[FinishedTrial] = []
         self.start_failures = 0  # trials in a row whose command could not be started
@@ -65,15 +66,13 @@ class Scheduler:
         return [t for t in self.finished if not t.interrupted]
 
     def best(self) -> FinishedTrial | None:
-        metric, sign = self.plan.objective_metric, 1 if self.minimize else -1
-        scored = [t for t in self.counted() if t.status in OBSERVED and metric in t.observed]
-        return min(scored, key=lambda t: sign * t.observed[metric], default=None)
+        return best_trial(self.counted(), self.objective)
 
     def verdict(self) -> tuple[str, str] | None:
         plan, counted = self.plan, self.counted()
         best = self.best()
         if plan.goal is not None and best is not None:
-            value = best.observed[plan.objective_metric]
+            value = best.metrics[plan.objective_metric]
             if (value <= plan.goal) if self.minimize else (value >= plan.goal):
                 return "Succeeded", f"ExperimentGoalReached: {best.name} reached {value:g}"
         failed = sum(t.status == "Failed" for t in counted)

@@ -68,12 +68,18 @@ def objective_of(experiment: Mapping[str, Any]) -> Objective:
 
 
 def metric_strategies(experiment: Mapping[str, Any]) -> dict[str, str]:
-    """metric name -> "min" | "max" | "latest", with Katib's defaults filled in."""
+    """metric name -> "min" | "max" | "latest" for every metric the Experiment names.
+
+    Rendered Experiments write every strategy out; for one that does not, the objective counts
+    its best report and any other metric its latest (as the generator renders them).
+    """
     objective = (experiment.get("spec") or {}).get("objective") or {}
     strategies = {s["name"]: s["value"] for s in objective.get("metricStrategies") or []}
     name = objective.get("objectiveMetricName")
-    if name and name not in strategies:
-        strategies[name] = "min" if objective.get("type") == "minimize" else "max"
+    if name:
+        strategies.setdefault(name, "min" if objective.get("type") == "minimize" else "max")
+    for other in objective.get("additionalMetricNames") or []:
+        strategies.setdefault(other, "latest")
     return strategies
 
 

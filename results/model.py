@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 Scalar = bool | int | float | str
 
@@ -75,7 +75,7 @@ class ExperimentResult:
         return self.status == "Failed"
 
 
-def objective_value(trial: TrialResult, objective: Objective) -> float | None:
+def objective_value(trial: Scored, objective: Objective) -> float | None:
     """The trial's objective metric, or None when it never reported a finite one."""
     value = trial.metrics.get(objective.metric)
     if value is None or not math.isfinite(value):
@@ -83,15 +83,33 @@ def objective_value(trial: TrialResult, objective: Objective) -> float | None:
     return value
 
 
-def _rank_key(trial: TrialResult, objective: Objective) -> tuple[int, float, str]:
+class Scored(Protocol):
+    """Anything with a trial's name, Katib status and metrics, finished or not."""
+
+    name: str
+    status: str
+    metrics: Mapping[str, float]
+
+
+def _rank_key(trial: Scored, objective: Objective) -> tuple[int, float, str]:
     value = objective_value(trial, objective)
     if value is None:
         return (1, 0.0, trial.name)
     return (0, value if objective.type == "minimize" else -value, trial.name)
 
 
-def _may_be_best(trial: TrialResult, objective: Objective) -> bool:
+def _may_be_best(trial: Scored, objective: Objective) -> bool:
     return trial.status in BEST_TRIAL_STATUSES and objective_value(trial, objective) is not None
+
+
+ScoredTrial = TypeVar("ScoredTrial", bound=Scored)
+
+
+def best_trial(trials: Iterable[ScoredTrial], objective: Objective) -> ScoredTrial | None:
+    """The trial Katib would name optimal: Succeeded or EarlyStopped with a finite objective,
+    the best value, ties broken by name. Shared by results files and the local run's progress."""
+    candidates = [t for t in trials if _may_be_best(t, objective)]
+    return min(candidates, key=lambda t: _rank_key(t, objective), default=None)
 
 
 def build_result(
@@ -115,7 +133,7 @@ def build_result(
     names = [t.name for t in ordered]
     if len(set(names)) != len(names):
         raise ValueError(f"{experiment}: trial names are not unique")
-    best = next((t for t in ordered if _may_be_best(t, objective)), None)
+    best = best_trial(ordered, objective)
     if best is None and fallback_best is not None and _may_be_best(fallback_best, objective):
         best = fallback_best
     counts = {s: n for s in TRIAL_STATUSES if (n := sum(t.status == s for t in ordered))}

@@ -15,6 +15,8 @@ from kubernetes_validate import utils as kv_utils
 
 from generator.validate import Finding
 
+# The one Kubernetes version the project validates against: hpo check, the tests, and the pull
+# request workflow's kubeconform (`python -m generator.validate.kube_schema` prints it for CI).
 KUBERNETES_VERSION = "1.33"
 
 
@@ -75,3 +77,7 @@ def schema_message(message: str) -> str:
         r"Additional properties are not allowed \((.*) (was|were) unexpected\)", message
     )
     return f"unknown field: {unexpected[1]}" if unexpected else message
+
+
+if __name__ == "__main__":
+    print(f"version={KUBERNETES_VERSION}.0")  # a step output, in kubeconform's spelling

@@ -8,8 +8,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from tests.argocd import katib_objects as katib
 from tests.argocd.lua_health import REPO_ROOT, VALID_STATUSES, health_of
+from tests.support import katib
+from tests.support.sdk_models import unknown_fields
 
 RENDERED_EXPERIMENTS = sorted((REPO_ROOT / "rendered").glob("*/*/experiment-*.yaml"))
 
@@ -19,7 +20,8 @@ def experiment_health(obj: dict) -> dict:
 
 
 class TestFixturesAreRealKatibObjects:
-    """The objects the checks run against use only fields the Katib SDK knows."""
+    """The objects the checks run against use only fields the Katib SDK knows, and a field it
+    does not know is caught."""
 
     @pytest.mark.parametrize(
         "obj",
@@ -28,12 +30,25 @@ class TestFixturesAreRealKatibObjects:
             katib.running_experiment(),
             katib.restarting_experiment(),
             katib.failed_experiment(),
-            katib.succeeded_experiment("ExperimentGoalReached", "Experiment has succeeded"),
+            katib.succeeded_experiment(*katib.GOAL_REACHED),
         ],
         ids=["no-status", "running", "restarting", "failed", "succeeded"],
     )
     def test_every_field_is_in_the_katib_model(self, obj):
-        assert [] == katib.unknown_fields(obj, "V1beta1Experiment")
+        assert [] == unknown_fields(obj, "V1beta1Experiment")
+
+    def test_a_misspelt_field_is_found(self):
+        obj = katib.running_experiment()
+        obj["spec"]["maxTrialCont"] = obj["spec"].pop("maxTrialCount")
+        obj["status"]["currentOptimalTrial"]["observation"]["metrics"][0]["lastest"] = "0.45"
+        assert [
+            ".spec.maxTrialCont",
+            ".status.currentOptimalTrial.observation.metrics[0].lastest",
+        ] == unknown_fields(obj, "V1beta1Experiment")
+
+    def test_the_builders_refuse_a_misspelt_field(self):
+        with pytest.raises(ValueError, match=r"V1beta1Experiment .*\.spec\.maxTrialCont"):
+            katib.experiment(None, maxTrialCont=4)
 
 
 class TestExperimentStates:
@@ -46,44 +61,38 @@ class TestExperimentStates:
 
     def test_created_is_progressing_with_zero_trials(self):
         health = experiment_health(katib.experiment(katib.experiment_status([katib.CREATED])))
-        assert {"status": "Progressing", "message": "0/10 trials succeeded"} == health
+        assert {"status": "Progressing", "message": "0/4 trials succeeded"} == health
 
     def test_running_counts_trials_and_names_the_best_objective(self):
         health = experiment_health(katib.running_experiment())
         assert {
             "status": "Progressing",
-            "message": "7/10 trials succeeded, 2 running, best train_loss=0.4123",
+            "message": "2/4 trials succeeded, 2 running, best train_loss=0.412",
         } == health
 
     def test_restarting_after_max_trial_count_was_raised_is_progressing(self):
         health = experiment_health(katib.restarting_experiment())
         assert {
             "status": "Progressing",
-            "message": "10/12 trials succeeded, best train_loss=0.4123 (restarting)",
+            "message": "3/6 trials succeeded, 1 failed, best train_loss=0.412 (restarting)",
         } == health
 
     def test_succeeded_at_max_trial_count_is_healthy(self):
-        obj = katib.succeeded_experiment(
-            "ExperimentMaxTrialsReached",
-            "Experiment has succeeded because max trial count has reached",
-        )
-        health = experiment_health(obj)
+        health = experiment_health(katib.succeeded_experiment(*katib.MAX_TRIALS_REACHED))
         assert {
             "status": "Healthy",
-            "message": "10/10 trials succeeded, best train_loss=0.4123",
+            "message": "3/4 trials succeeded, 1 failed, best train_loss=0.412",
         } == health
 
     def test_succeeded_because_the_goal_was_reached_is_healthy(self):
-        obj = katib.succeeded_experiment(
-            "ExperimentGoalReached", "Experiment has succeeded because Objective goal has reached"
-        )
+        obj = katib.succeeded_experiment(*katib.GOAL_REACHED)
         assert "Healthy" == experiment_health(obj)["status"]
 
     def test_failed_is_degraded_and_gives_katibs_reason(self):
         health = experiment_health(katib.failed_experiment())
         assert {
             "status": "Degraded",
-            "message": "2/10 trials succeeded, 3 failed, best train_loss=0.4123: "
+            "message": "2/4 trials succeeded, 2 failed, best train_loss=0.412: "
             "Experiment has failed because max failed count has reached",
         } == health
 
@@ -113,14 +122,14 @@ class TestTrialCounts:
             trialMetricsUnavailable=1,
         )
         assert (
-            "7/10 trials succeeded, 2 running, 1 pending, 1 failed, 1 killed, 2 early stopped, "
-            "1 without metrics, best train_loss=0.4123"
+            "2/4 trials succeeded, 2 running, 1 pending, 1 failed, 1 killed, 2 early stopped, "
+            "1 without metrics, best train_loss=0.412"
         ) == experiment_health(obj)["message"]
 
     def test_without_max_trial_count_only_the_succeeded_count_is_shown(self):
         obj = katib.running_experiment()
         del obj["spec"]["maxTrialCount"]
-        assert experiment_health(obj)["message"].startswith("7 trials succeeded, 2 running")
+        assert experiment_health(obj)["message"].startswith("2 trials succeeded, 2 running")
 
 
 class TestBestObjective:
@@ -130,17 +139,17 @@ class TestBestObjective:
         obj = katib.with_status_fields(
             katib.running_experiment(), currentOptimalTrial=katib.optimal_trial(None)
         )
-        assert "7/10 trials succeeded, 2 running" == experiment_health(obj)["message"]
+        assert "2/4 trials succeeded, 2 running" == experiment_health(obj)["message"]
 
     def test_no_current_optimal_trial_key_at_all(self):
         obj = katib.running_experiment()
         del obj["status"]["currentOptimalTrial"]
-        assert "7/10 trials succeeded, 2 running" == experiment_health(obj)["message"]
+        assert "2/4 trials succeeded, 2 running" == experiment_health(obj)["message"]
 
     def test_objective_not_among_the_observed_metrics_leaves_best_out(self):
-        epoch_only = [{"name": "epoch", "min": "1", "max": "3", "latest": "3"}]
+        accuracy_only = [{"name": "eval_accuracy", "min": "0.81", "max": "0.88", "latest": "0.86"}]
         obj = katib.with_status_fields(
-            katib.running_experiment(), currentOptimalTrial=katib.optimal_trial(epoch_only)
+            katib.running_experiment(), currentOptimalTrial=katib.optimal_trial(accuracy_only)
         )
         assert "best" not in experiment_health(obj)["message"]
 
@@ -163,12 +172,12 @@ class TestBestObjective:
     def test_latest_strategy_is_honoured(self):
         obj = katib.running_experiment()
         obj["spec"]["objective"]["metricStrategies"][0]["value"] = "latest"
-        assert experiment_health(obj)["message"].endswith("best train_loss=0.4502")
+        assert experiment_health(obj)["message"].endswith("best train_loss=0.415")
 
     def test_without_metric_strategies_a_minimised_objective_uses_min(self):
         obj = katib.running_experiment()
         del obj["spec"]["objective"]["metricStrategies"]
-        assert experiment_health(obj)["message"].endswith("best train_loss=0.4123")
+        assert experiment_health(obj)["message"].endswith("best train_loss=0.412")
 
     @pytest.mark.parametrize(
         ("reported", "shown"),
@@ -212,7 +221,7 @@ class TestRenderedExperiments:
                 currentOptimalTrial=katib.optimal_trial([{"name": metric, **values}]),
             ),
         }
-        assert [] == katib.unknown_fields(running, "V1beta1Experiment")
+        assert [] == unknown_fields(running, "V1beta1Experiment")
         health = experiment_health(running)
         by_type = {"minimize": "min", "maximize": "max"}.get(objective["type"], "latest")
         expected_value = values[strategy.get(metric, by_type)]

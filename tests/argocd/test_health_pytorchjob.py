@@ -7,77 +7,68 @@ from __future__ import annotations
 
 import pytest
 
-from tests.argocd import katib_objects as katib
 from tests.argocd.lua_health import VALID_STATUSES, health_of
+from tests.support.katib import NAMESPACE
+from tests.support.sdk_models import unknown_fields
+from tests.support.training_jobs import (
+    JOB_NAME,
+    job_condition,
+    job_status,
+    pytorchjob,
+    replica_statuses,
+)
 
-JOB = f"{katib.NAMESPACE}/{katib.EXPERIMENT_NAME}-x7k2p4mb"
-CREATED = katib.job_condition(
-    "Created", "True", "PyTorchJobCreated", f"PyTorchJob {JOB} is created."
-)
-RUNNING = katib.job_condition(
-    "Running", "True", "PyTorchJobRunning", f"PyTorchJob {JOB} is running."
-)
+JOB = f"{NAMESPACE}/{JOB_NAME}"
+CREATED = job_condition("Created", "True", "PyTorchJobCreated", f"PyTorchJob {JOB} is created.")
+RUNNING = job_condition("Running", "True", "PyTorchJobRunning", f"PyTorchJob {JOB} is running.")
 NOT_RUNNING = {**RUNNING, "status": "False"}
-SELECTOR = f"training.kubeflow.org/job-name={katib.EXPERIMENT_NAME}-x7k2p4mb"
-
-
-def replicas(master: dict, worker: dict) -> dict:
-    return {"Master": {**master, "selector": SELECTOR}, "Worker": {**worker, "selector": SELECTOR}}
-
-
-def job_status(conditions: list, replica_statuses: dict | None = None) -> dict:
-    status = {"startTime": "2025-05-01T10:05:00Z", "conditions": conditions}
-    if replica_statuses is not None:
-        status["replicaStatuses"] = replica_statuses
-    return status
-
 
 STATES = {
     "created": job_status([CREATED]),
-    "running": job_status([CREATED, RUNNING], replicas({"active": 1}, {"active": 1})),
+    "running": job_status([CREATED, RUNNING], replica_statuses({"active": 1}, {"active": 1})),
     "restarting": job_status(
         [
             CREATED,
-            katib.job_condition(
+            job_condition(
                 "Restarting",
                 "True",
                 "PyTorchJobRestarting",
                 f"PyTorchJob {JOB} is restarting because 1 Worker replica(s) failed.",
             ),
         ],
-        replicas({"active": 1}, {"failed": 1}),
+        replica_statuses({"active": 1}, {"failed": 1}),
     ),
     "succeeded": job_status(
         [
             CREATED,
             NOT_RUNNING,
-            katib.job_condition(
+            job_condition(
                 "Succeeded",
                 "True",
                 "PyTorchJobSucceeded",
                 f"PyTorchJob {JOB} successfully completed.",
             ),
         ],
-        replicas({"succeeded": 1}, {"succeeded": 1}),
+        replica_statuses({"succeeded": 1}, {"succeeded": 1}),
     ),
     "failed": job_status(
         [
             CREATED,
             NOT_RUNNING,
-            katib.job_condition(
+            job_condition(
                 "Failed",
                 "True",
                 "PyTorchJobFailed",
                 f"PyTorchJob {JOB} has failed because 1 Worker replica(s) failed.",
             ),
         ],
-        replicas({"active": 1}, {"failed": 1}),
+        replica_statuses({"active": 1}, {"failed": 1}),
     ),
     "suspended": job_status(
         [
             CREATED,
             NOT_RUNNING,
-            katib.job_condition(
+            job_condition(
                 "Suspended", "True", "PyTorchJobSuspended", f"PyTorchJob {JOB} is suspended."
             ),
         ]
@@ -86,16 +77,21 @@ STATES = {
 
 
 def pytorchjob_health(status: dict | None) -> dict:
-    return health_of("pytorchjob.lua", katib.pytorchjob(status))
+    return health_of("pytorchjob.lua", pytorchjob(status))
 
 
 class TestFixturesAreRealPyTorchJobs:
-    """The objects the checks run against use only fields the training-operator SDK knows."""
+    """The objects the checks run against use only fields the training-operator SDK knows, and
+    a field it does not know is caught."""
 
     @pytest.mark.parametrize("state", sorted(STATES))
     def test_every_field_is_in_the_training_operator_model(self, state):
-        obj = katib.pytorchjob(STATES[state])
-        assert [] == katib.unknown_fields(obj, "KubeflowOrgV1PyTorchJob")
+        assert [] == unknown_fields(pytorchjob(STATES[state]), "KubeflowOrgV1PyTorchJob")
+
+    def test_the_builder_refuses_a_misspelt_field(self):
+        status = {**STATES["running"], "replicaStatus": STATES["running"]["replicaStatuses"]}
+        with pytest.raises(ValueError, match=r"KubeflowOrgV1PyTorchJob .*\.status\.replicaStatus$"):
+            pytorchjob(status)
 
 
 class TestPyTorchJobStates:

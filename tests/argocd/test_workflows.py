@@ -6,9 +6,12 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import pytest
 
+from generator.validate.kube_schema import KUBERNETES_VERSION
 from tests.argocd.workflow_files import (
     WORKFLOWS,
     github_path_filter_matches,
@@ -147,9 +150,30 @@ class TestPullRequestChecks:
         verify = run.index('echo "${KUBECONFORM_SHA256}  kubeconform.tar.gz" | sha256sum --check')
         assert verify < run.index("tar -xzf"), "verified before it is unpacked"
 
+    def test_kubeconform_checks_the_kubernetes_version_hpo_check_uses(self):
+        """The version comes from the generator's constant, printed by its module, never typed
+        into the workflow a second time."""
+        workflow = load_workflow(PULL_REQUEST)
+        step = step_named(workflow, "check", "Kubernetes version")
+        printed = subprocess.run(
+            [sys.executable, "-m", "generator.validate.kube_schema"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert f"version={KUBERNETES_VERSION}.0\n" == printed
+        assert step["run"].startswith("python -m generator.validate.kube_schema >>")
+        env = step_named(workflow, "check", "kubeconform")["env"]
+        assert "${{ steps.kubernetes.outputs.version }}" == env["KUBERNETES_VERSION"]
+        assert "KUBERNETES_VERSION" not in workflow.get("env", {})
+
+    def test_linters_run(self):
+        run = step_named(load_workflow(PULL_REQUEST), "check", "Linters")["run"]
+        assert ["ruff check .", "ruff format --check ."] == run.split("\n")[:2]
+
     def test_every_check_runs_even_when_an_earlier_one_failed(self):
         workflow = load_workflow(PULL_REQUEST)
-        for name in ("hpo check", "hpo render --check", "Tests", "kubeconform"):
+        for name in ("hpo check", "hpo render --check", "Linters", "Tests", "kubeconform"):
             assert "!cancelled()" in step_named(workflow, "check", name)["if"], name
 
 

@@ -12,8 +12,7 @@ from results.files import write_results
 from results.katib_objects import result_from_katib
 from tests.client.conftest import REPOSITORY
 from tests.client.seed_call import SEED_DEFINITION
-from tests.results import katib_data
-from tests.support.katib import experiment_with_conditions
+from tests.support import katib
 from tests.support.kube_api import KubeServer
 
 EXAMPLE = REPOSITORY / "examples" / "seed_tune.py"
@@ -26,7 +25,7 @@ def _seed_search(assignments: list[dict]) -> list[dict]:
 
 
 def _recorded_seed_experiment() -> tuple[dict, list[dict]]:
-    experiment, trials = katib_data.experiment(), katib_data.default_trials()
+    experiment, trials = katib.succeeded_experiment(), katib.default_trials()
     optimal = experiment["status"]["currentOptimalTrial"]
     optimal["parameterAssignments"] = _seed_search(optimal["parameterAssignments"])
     for trial in trials:
@@ -61,7 +60,7 @@ class TestSeedExample:
         monkeypatch.delenv("HPO_EXAMPLE_SKIP_WAIT", raising=False)
         with KubeServer() as kube:
             monkeypatch.setenv("KUBECONFIG", kube.kubeconfig(tmp_path / "kubeconfig"))
-            kube.state.put(experiment_with_conditions(NAME, 4, ("Succeeded", "True")))
+            kube.state.put(katib.experiment_with_conditions(NAME, 4, ("Succeeded", "True")))
             runpy.run_path(str(EXAMPLE), run_name="__main__")
             assert any(NAME in r for r in kube.state.requests)
         definition = in_repo_copy / "experiments" / NAME / "experiment.yaml"

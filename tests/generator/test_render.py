@@ -33,30 +33,32 @@ class TestGolden:
 
     def test_repository_is_fresh(self, monkeypatch, capsys):
         monkeypatch.chdir(REPO)
-        assert main(["render", "--check"]) == 0, capsys.readouterr().err
+        assert 0 == main(["render", "--check"]), capsys.readouterr().err
 
     def test_seed_example_objects(self):
+        """The seed renders its Experiment, the cache (claim and download Job) and the results
+        Job with its ConfigMap and RBAC: nothing missing, nothing extra."""
         folder = REPO / "rendered" / "gpu-cluster-1" / SEED
-        names = sorted(p.name for p in folder.glob("*.yaml"))
-        assert (
-            names[:3]
-            == [
-                f"experiment-{SEED}.yaml",
-                f"job-{SEED}-storage-init.yaml",
-                f"persistentvolumeclaim-{SEED}.yaml",
-            ][: len(names[:3])]
-            or names
-        )
+        assert [
+            f"configmap-{SEED}-results.yaml",
+            f"experiment-{SEED}.yaml",
+            f"job-{SEED}-results.yaml",
+            f"job-{SEED}-storage-init.yaml",
+            f"persistentvolumeclaim-{SEED}.yaml",
+            f"role-{SEED}-results.yaml",
+            f"rolebinding-{SEED}-results.yaml",
+            f"serviceaccount-{SEED}-results.yaml",
+        ] == sorted(p.name for p in folder.iterdir())
         experiment = yaml.safe_load((folder / f"experiment-{SEED}.yaml").read_text())
         spec = experiment["spec"]
-        assert spec["maxTrialCount"] == 10
-        assert spec["parallelTrialCount"] == 2
-        assert spec["objective"] == {
+        assert 10 == spec["maxTrialCount"]
+        assert 2 == spec["parallelTrialCount"]
+        assert {
             "type": "minimize",
             "objectiveMetricName": "train_loss",
             "metricStrategies": [{"name": "train_loss", "value": "min"}],
-        }
-        assert spec["parameters"] == [
+        } == spec["objective"]
+        assert [
             {
                 "name": "learning_rate",
                 "parameterType": "double",
@@ -67,23 +69,21 @@ class TestGolden:
                 "parameterType": "int",
                 "feasibleSpace": {"min": "8", "max": "32", "distribution": "uniform"},
             },
-        ]
+        ] == spec["parameters"]
         container = spec["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]
-        assert container["command"] == [
+        assert [
             "torchrun",
             "--standalone",
             "--nproc-per-node=2",
             "--module",
             "trainer",
-        ]
+        ] == container["command"]
         assert "learning_rate:float=${trialParameters.learning_rate}" in container["args"]
         assert "r:int=${trialParameters.r}" in container["args"]
         assert "save_strategy:str=no" in container["args"]
-        assert container["resources"]["limits"] == {
-            "cpu": "4",
-            "memory": "10G",
-            "nvidia.com/gpu": 2,
-        }
+        assert {"cpu": "4", "memory": "10G", "nvidia.com/gpu": 2} == container["resources"][
+            "limits"
+        ]
 
 
 class TestDeterminism:
@@ -91,15 +91,15 @@ class TestDeterminism:
 
     def test_twice_identical(self, repo):
         repo.write(VALID_DEFINITION)
-        assert main(["render"]) == 0
+        assert 0 == main(["render"])
         first = _rendered(repo.root)
         (repo.root / "rendered").rename(repo.root / "previous")
-        assert main(["render"]) == 0
-        assert _rendered(repo.root) == first
+        assert 0 == main(["render"])
+        assert first == _rendered(repo.root)
 
     def test_no_absolute_paths_or_timestamps(self, repo):
         repo.write(VALID_DEFINITION)
-        assert main(["render"]) == 0
+        assert 0 == main(["render"])
         for text in _rendered(repo.root).values():
             assert str(repo.root) not in text
             assert "creationTimestamp" not in text
@@ -107,7 +107,7 @@ class TestDeterminism:
     def test_numbers_that_look_like_strings_stay_strings(self):
         """1e-05 must not become a float for YAML 1.1 readers (kubectl, Argo CD)."""
         text = to_yaml({"min": "1e-05", "flag": "no", "n": "8"})
-        assert text == 'flag: \'no\'\nmin: "1e-05"\nn: "8"\n'
+        assert 'flag: \'no\'\nmin: "1e-05"\nn: "8"\n' == text
 
 
 class TestRenderedObjectsAreValid:
@@ -116,13 +116,13 @@ class TestRenderedObjectsAreValid:
     def test_repository_objects(self):
         for path in sorted((REPO / "rendered").rglob("*.yaml")):
             obj = yaml.safe_load(path.read_text())
-            assert validate_object(obj) == [], path
+            assert [] == validate_object(obj), path
 
     def test_webhook_would_change_nothing(self):
         for path in sorted((REPO / "rendered").rglob("experiment-*.yaml")):
             obj = yaml.safe_load(path.read_text())
-            assert webhook_defaults(obj) == obj
-            assert drift_findings(obj) == []
+            assert obj == webhook_defaults(obj)
+            assert [] == drift_findings(obj)
 
     def test_metric_strategies(self, repo):
         """The objective follows its direction, other metrics their latest value unless set."""
@@ -134,7 +134,7 @@ class TestRenderedObjectsAreValid:
             + "metric_strategies: {eval_accuracy: max}\n"
         )
         repo.write(text)
-        assert main(["render"]) == 0
+        assert 0 == main(["render"])
         experiment = yaml.safe_load(
             (repo.root / "rendered/gpu-cluster-1/demo-exp/experiment-demo-exp.yaml").read_text()
         )
@@ -150,23 +150,23 @@ class TestRenderedObjectsAreValid:
             "storage_config: {access_modes: [ReadWriteMany]}\nresources_per_trial:",
         )
         repo.write(text)
-        assert main(["render"]) == 0
+        assert 0 == main(["render"])
         experiment = yaml.safe_load(
             (repo.root / "rendered/gpu-cluster-1/demo-exp/experiment-demo-exp.yaml").read_text()
         )
         template = experiment["spec"]["trialTemplate"]
-        assert template["trialSpec"]["kind"] == "PyTorchJob"
-        assert template["primaryContainerName"] == "pytorch"
-        assert template["primaryPodLabels"] == {"training.kubeflow.org/job-role": "master"}
+        assert "PyTorchJob" == template["trialSpec"]["kind"]
+        assert "pytorch" == template["primaryContainerName"]
+        assert {"training.kubeflow.org/job-role": "master"} == template["primaryPodLabels"]
         replicas = template["trialSpec"]["spec"]["pytorchReplicaSpecs"]
-        assert replicas["Master"]["replicas"] == 1 and replicas["Worker"]["replicas"] == 1
+        assert (1, 1) == (replicas["Master"]["replicas"], replicas["Worker"]["replicas"])
         command = replicas["Master"]["template"]["spec"]["containers"][0]["command"]
-        assert command == ["torchrun", "--nnodes=2", "--nproc-per-node=2", "--module", "trainer"]
+        assert ["torchrun", "--nnodes=2", "--nproc-per-node=2", "--module", "trainer"] == command
 
     def test_existing_claim_shares_the_cache(self, repo):
         """With existing_claim no claim is rendered and every pod mounts the shared one."""
         repo.write(VALID_DEFINITION + "storage_config: {existing_claim: shared-hpo-cache}\n")
-        assert main(["render"]) == 0
+        assert 0 == main(["render"])
         folder = repo.root / "rendered/gpu-cluster-1/demo-exp"
         assert not list(folder.glob("persistentvolumeclaim-*"))
         job = yaml.safe_load((folder / "job-demo-exp-storage-init.yaml").read_text())
@@ -193,7 +193,7 @@ class TestRenderedObjectsAreValid:
             )
         )
         repo.write(VALID_DEFINITION)
-        assert main(["render"]) == 0
+        assert 0 == main(["render"])
         job = yaml.safe_load(
             (repo.root / "rendered/gpu-cluster-1/demo-exp/job-demo-exp-results.yaml").read_text()
         )
@@ -211,7 +211,7 @@ class TestRenderedObjectsAreValid:
                 }
             },
         ] == volume["projected"]["sources"]
-        assert validate_object(job) == []
+        assert [] == validate_object(job)
 
     def test_ssh_key_needs_known_hosts(self, repo, capsys):
         clusters = repo.root / "argocd/clusters.yaml"
@@ -223,12 +223,12 @@ class TestRenderedObjectsAreValid:
             )
         )
         repo.write(VALID_DEFINITION)
-        assert main(["check"]) == 1
+        assert 1 == main(["check"])
         assert "argocd/clusters.yaml:" in capsys.readouterr().err
 
     def test_credentials_only_by_reference(self, repo):
         repo.write(VALID_DEFINITION)
-        assert main(["render"]) == 0
+        assert 0 == main(["render"])
         job = yaml.safe_load(
             (
                 repo.root / "rendered/gpu-cluster-1/demo-exp/job-demo-exp-storage-init.yaml"
@@ -259,7 +259,7 @@ class TestTrialCommandThroughKatibShell:
             '    modules_to_save: ["score head"]\n',
         )
         repo.write(text)
-        assert main(["render"]) == 0
+        assert 0 == main(["render"])
         experiment = yaml.safe_load(
             (repo.root / "rendered/gpu-cluster-1/demo-exp/experiment-demo-exp.yaml").read_text()
         )
@@ -268,7 +268,7 @@ class TestTrialCommandThroughKatibShell:
             re.sub(r"\$\{trialParameters\.[^}]+\}", "7", w) for w in pod["containers"][0]["args"]
         ]
         direct, wrapped = self._argv_both_ways(words)
-        assert direct == wrapped
+        assert direct == wrapped  # neither is the expected value: they must agree
         from trainer.config import parse_typed
 
         lora = dict(parse_typed(words[i + 1]) for i, w in enumerate(words) if w == "--lora")
@@ -326,32 +326,32 @@ class TestRenderCheck:
 
     def test_hand_edit_detected(self, repo, capsys):
         repo.write(VALID_DEFINITION)
-        assert main(["render"]) == 0
+        assert 0 == main(["render"])
         target = repo.root / "rendered/gpu-cluster-1/demo-exp/experiment-demo-exp.yaml"
         target.write_text(target.read_text().replace("maxTrialCount: 10", "maxTrialCount: 11"))
         before = _rendered(repo.root)
-        assert main(["render", "--check"]) == 1
+        assert 1 == main(["render", "--check"])
         assert (
             "experiment-demo-exp.yaml:1:1: error: differs from its definition"
             in capsys.readouterr().err
         )
-        assert _rendered(repo.root) == before
+        assert before == _rendered(repo.root)
 
     def test_any_file_counts(self, repo, capsys):
         """Argo CD applies .yml and .json files too, so they cannot hide in rendered/."""
         repo.write(VALID_DEFINITION)
-        assert main(["render"]) == 0
+        assert 0 == main(["render"])
         (repo.root / "rendered/gpu-cluster-1/demo-exp/extra.json").write_text("{}")
-        assert main(["render", "--check"]) == 1
+        assert 1 == main(["render", "--check"])
         assert "extra.json:1:1: error: not rendered from any definition" in capsys.readouterr().err
 
     def test_orphan_file_detected(self, repo, capsys):
         repo.write(VALID_DEFINITION)
-        assert main(["render"]) == 0
+        assert 0 == main(["render"])
         (repo.root / "rendered/gpu-cluster-1/demo-exp/extra.yaml").write_text("a: 1\n")
-        assert main(["render", "--check"]) == 1
+        assert 1 == main(["render", "--check"])
         assert "not rendered from any definition" in capsys.readouterr().err
-        assert main(["render"]) == 0
+        assert 0 == main(["render"])
         assert not (repo.root / "rendered/gpu-cluster-1/demo-exp/extra.yaml").exists()
 
     def test_one_bad_definition_writes_nothing(self, repo):
@@ -362,7 +362,7 @@ class TestRenderCheck:
             ),
             name="second",
         )
-        assert main(["render"]) == 1
+        assert 1 == main(["render"])
         assert not (repo.root / "rendered").exists()
 
     def test_local_experiments_not_rendered(self, repo):
@@ -371,9 +371,9 @@ class TestRenderCheck:
             .replace("hf://meta-llama/Llama-3.2-1B", "./models/llama")
             .replace("  revision: 0123456789abcdef0123456789abcdef01234567\n", "")
         )
-        assert main(["check"]) == 0
-        assert main(["render"]) == 0
-        assert _rendered(repo.root) == {}
+        assert 0 == main(["check"])
+        assert 0 == main(["render"])
+        assert {} == _rendered(repo.root)
 
 
 class TestHandWrittenManifests:
@@ -414,7 +414,7 @@ spec:
                 image: docker.io/acme/train
                 command: [python, train.py, "--lr=${trialParameters.learningRate}"]
 """)
-        assert main(["check", str(manifest)]) == 1
+        assert 1 == main(["check", str(manifest)])
         err = capsys.readouterr().err
         assert (
             "exp.yaml:4:9: error: metadata.name: name '1-bad' must start with a lowercase letter"
@@ -441,7 +441,7 @@ class TestImmutability:
 
     def test_changed_search_space(self, repo, capsys):
         repo.write(VALID_DEFINITION)
-        assert main(["render"]) == 0
+        assert 0 == main(["render"])
         self._git(repo.root, "init", "-q", "-b", "main")
         self._git(repo.root, "add", ".")
         self._git(repo.root, "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "base")
@@ -450,7 +450,7 @@ class TestImmutability:
                 "max_trial_count: 10", "max_trial_count: 20"
             )
         )
-        assert main(["check", "--base", "main"]) == 1
+        assert 1 == main(["check", "--base", "main"])
         err = capsys.readouterr().err
         assert "experiments/demo-exp/experiment.yaml:19:" in err
         assert "changed since main" in err and "name: demo-exp-v2" in err
@@ -461,7 +461,7 @@ class TestImmutability:
         self._git(repo.root, "add", ".")
         self._git(repo.root, "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "base")
         repo.write(VALID_DEFINITION.replace("max_trial_count: 10", "max_trial_count: 20"))
-        assert main(["check", "--base", "main"]) == 0, capsys.readouterr().err
+        assert 0 == main(["check", "--base", "main"]), capsys.readouterr().err
 
     def test_fewer_trials_warns(self, repo, capsys):
         repo.write(VALID_DEFINITION)
@@ -469,13 +469,13 @@ class TestImmutability:
         self._git(repo.root, "add", ".")
         self._git(repo.root, "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "base")
         repo.write(VALID_DEFINITION.replace("max_trial_count: 10", "max_trial_count: 6"))
-        assert main(["check", "--base", "main"]) == 0
+        assert 0 == main(["check", "--base", "main"])
         assert ":26:18: warning: max_trial_count went down since main" in capsys.readouterr().err
 
     def test_unknown_ref(self, repo, capsys):
         repo.write(VALID_DEFINITION)
         self._git(repo.root, "init", "-q", "-b", "main")
-        assert main(["check", "--base", "nope"]) == 3
+        assert 3 == main(["check", "--base", "nope"])
         assert "--base nope: no such commit" in capsys.readouterr().err
 
 
@@ -485,7 +485,7 @@ class TestBudget:
     def test_worst_case_line(self, repo, capsys, tmp_path):
         repo.write(VALID_DEFINITION)
         summary = tmp_path / "summary.md"
-        assert main(["check", "--summary-md", str(summary)]) == 0
+        assert 0 == main(["check", "--summary-md", str(summary)])
         out = capsys.readouterr().out
         assert "worst case 10 trials x 2 GPU(s) x 6 h = 120 GPU-hours" in out
         row = "| `demo-exp` | — | gpu-cluster-1 | random | 10 (2) | 2 | 4 | 120 (6 h per trial) |"
@@ -501,7 +501,7 @@ class TestBudget:
         subprocess.run([*git, "commit", "-qm", "base"], cwd=repo.root, check=True)
         repo.write(VALID_DEFINITION.replace("demo-exp", "second-exp"), name="second-exp")
         summary = tmp_path / "summary.md"
-        assert main(["check", "--base", "main", "--summary-md", str(summary)]) == 0
+        assert 0 == main(["check", "--base", "main", "--summary-md", str(summary)])
         text = summary.read_text()
         assert "| `demo-exp` | unchanged |" in text
         assert "| `second-exp` | new |" in text
@@ -516,7 +516,7 @@ class TestSchemasExport:
 
         import jsonschema
 
-        assert main(["schemas", "export", str(tmp_path)]) == 0
+        assert 0 == main(["schemas", "export", str(tmp_path)])
         schema = json.loads((tmp_path / "experiment-kubeflow-v1beta1.json").read_text())
         experiment = yaml.safe_load(
             next((REPO / "rendered").rglob("experiment-*.yaml")).read_text()

@@ -1,11 +1,12 @@
 """Throwaway repositories with tiny local inputs, and a way to run `hpo tune --local` in them.
 
 Each repository holds a copy of the real templates and configuration, a tiny BERT saved with
-save_pretrained under data/model, and a few review rows as JSONL under data/reviews, referred to
-by relative paths as a `cluster: local` definition does. Tests that check the runner's rules
-(counts, stopping, resume) add `trainer/` to the repository: `python -m trainer` run from the
-repository root then imports that small stand-in, which prints metrics computed from its
-hyperparameters in milliseconds. The same command reaches the real trainer when it is absent.
+save_pretrained under data/model, and a few review rows as JSONL under data/reviews (both built
+by tests.support.tiny_models), referred to by relative paths as a `cluster: local` definition
+does. Tests that check the runner's rules (counts, stopping, resume) add `trainer/` to the
+repository: `python -m trainer` run from the repository root then imports that small stand-in,
+which prints metrics computed from its hyperparameters in milliseconds. The same command
+reaches the real trainer when it is absent.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.support.tiny_models import tiny_bert, tiny_reviews
+
 REPO = Path(__file__).resolve().parents[2]
 FOLDERS = {"model": "model", "dataset": "reviews"}
-WORDS = ["the", "a", "movie", "film", "was", "plot", "good", "great", "bad", "awful"]
 
 # A trial program for rule tests: loss = 10 * learning_rate (+ r / 100), reported `reports`
 # times; fails when learning_rate >= 0.5. It checks the inputs the download step cached, and
@@ -91,29 +93,9 @@ def definition(name: str, **overrides) -> str:
 
 
 def build_inputs(folder: Path) -> None:
-    from transformers import BertConfig, BertModel, BertTokenizer
-
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]
-    config = BertConfig(
-        vocab_size=len(vocab),
-        hidden_size=16,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=32,
-        max_position_embeddings=64,
-    )
-    BertModel(config).save_pretrained(folder / "model")
-    BertTokenizer(vocab={w: i for i, w in enumerate(vocab)}).save_pretrained(folder / "model")
-    reviews = folder / "reviews"
-    reviews.mkdir()
-    for split, count in (("train", 16), ("test", 8)):
-        rows = [
-            {"text": f"the movie was {WORDS[6 + i % 4]}", "label": int(i % 4 < 2)}
-            for i in range(count)
-        ]
-        (reviews / f"{split}.jsonl").write_text(
-            "".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8"
-        )
+    """data/model: a one-layer BERT of hidden size 16; data/reviews: 16 train and 8 test rows."""
+    tiny_bert(folder / "model", hidden_size=16, layers=1, intermediate_size=32, max_positions=64)
+    tiny_reviews(folder / "reviews", {"train": 16, "test": 8})
 
 
 @pytest.fixture(scope="session")

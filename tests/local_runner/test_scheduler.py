@@ -85,7 +85,7 @@ class TestOnlyObservedTrialsCount:
         scheduler, outcome = run_scheduler(tmp_path, plan)
         assert ("Failed", {"loss": 0.01}) == (
             scheduler.finished[0].status,
-            scheduler.finished[0].observed,
+            scheduler.finished[0].metrics,
         )
         assert None is scheduler.best()
         assert outcome.reason.startswith("ExperimentMaxTrialsReached")
@@ -150,7 +150,7 @@ class TestTrialEnvironment:
             plan, metric_names=("loss", "token"), trial=Command("t", plan.trial.argv, env)
         )
         scheduler, _ = run_scheduler(tmp_path, plan)
-        return scheduler.finished[0].observed
+        return scheduler.finished[0].metrics
 
     def test_parent_token_stays_out(self, tmp_path, monkeypatch):
         assert {"token": 0.0} == self.run_trial(tmp_path, monkeypatch, ())

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from generator.cli import main
+from storage_init.exits import ExitCode
 from tests.local_runner.conftest import definition
 
 
@@ -189,7 +190,7 @@ class TestRefusals:
         monkeypatch.delenv("HPO_SECRET_API_KEY", raising=False)
         monkeypatch.delenv("API_KEY", raising=False)
 
-        assert 1 == tune(repo, monkeypatch, "secret")
+        assert ExitCode.AUTH == tune(repo, monkeypatch, "secret")
 
         err = capsys.readouterr().err
         assert "export HPO_SECRET_API_KEY=..." in err

@@ -11,7 +11,7 @@ import pytest
 
 from results.definition import search_space
 from results.git import Identity
-from tests.results import katib_data
+from tests.support import katib
 
 BOT = Identity("hpo-results", "hpo-results@noreply.invalid")
 PERSON = Identity("Ada Reviewer", "ada@example.org")
@@ -78,9 +78,9 @@ def origin(tmp_path: Path) -> Origin:
     git(tmp_path, "init", "--quiet", "--bare", "--initial-branch=main", str(bare))
     seed = scratch / "seed"
     git(tmp_path, "init", "--quiet", "--initial-branch=main", str(seed))
-    folder = seed / "experiments" / katib_data.NAME
+    folder = seed / "experiments" / katib.NAME
     folder.mkdir(parents=True)
-    (folder / "experiment.yaml").write_text(katib_data.DEFINITION)
+    (folder / "experiment.yaml").write_text(katib.DEFINITION)
     (seed / "README.md").write_text("# hpo\n")
     git(seed, "add", ".")
     git(seed, "commit", "--quiet", "-m", "Add the IMDB experiment")
@@ -88,11 +88,11 @@ def origin(tmp_path: Path) -> Origin:
     return Origin(bare, scratch)
 
 
-def definition_record(text: str = katib_data.DEFINITION):
+def definition_record(text: str = katib.DEFINITION):
     """The validated definition as the generator renders it into the results Job's ConfigMap."""
     from generator.definition import parse_definition
 
-    loaded = parse_definition(text, f"experiments/{katib_data.NAME}/experiment.yaml")
+    loaded = parse_definition(text, f"experiments/{katib.NAME}/experiment.yaml")
     assert not loaded.problems, loaded.problems
     return loaded.record
 

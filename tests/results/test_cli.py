@@ -11,22 +11,22 @@ import pytest
 import yaml
 
 from results import cli
-from tests.results import katib_data
 from tests.results.conftest import PERSON, definition_record, git
+from tests.support import katib
 from tests.support.forge_server import TOKEN
 
-NAME = katib_data.NAME
+NAME = katib.NAME
 BRANCH = f"hpo-results/{NAME}"
 
 
 @pytest.fixture
 def cluster(kube, tmp_path, monkeypatch):
     """A running Experiment whose next watch reports it finished, plus its trials."""
-    monkeypatch.setenv("KUBECONFIG", kube.kubeconfig(tmp_path / "kubeconfig", katib_data.NAMESPACE))
-    kube.state.put(katib_data.experiment(state="Running", resource_version="100"))
-    for trial in katib_data.default_trials():
+    monkeypatch.setenv("KUBECONFIG", kube.kubeconfig(tmp_path / "kubeconfig", katib.NAMESPACE))
+    kube.state.put(katib.running_experiment(resource_version="100"))
+    for trial in katib.default_trials():
         kube.state.put(trial)
-    kube.state.watch_scripts.append([("event", "MODIFIED", katib_data.experiment())])
+    kube.state.watch_scripts.append([("event", "MODIFIED", katib.succeeded_experiment())])
     return kube
 
 
@@ -85,10 +85,10 @@ class TestEndToEnd:
                 "split": "train[:1000]",
             },
             "images": {
-                "trainer": katib_data.TRAINER_IMAGE,
+                "trainer": katib.TRAINER_IMAGE,
                 "storage_init": "ghcr.io/example/hpo-storage-init:0.1.0",
             },
-            "experiment_uid": katib_data.EXPERIMENT_UID,
+            "experiment_uid": katib.EXPERIMENT_UID,
         } == loaded["provenance"]
         assert {"learning_rate": 3.2e-05, "r": 16, "use_rslora": True} == loaded["best_trial"][
             "parameters"
@@ -97,9 +97,9 @@ class TestEndToEnd:
     def test_failed_experiment_still_gets_a_pr_marked_failed(
         self, kube, settings, origin, github, tmp_path, monkeypatch
     ):
-        monkeypatch.setenv("KUBECONFIG", kube.kubeconfig(tmp_path / "kc", katib_data.NAMESPACE))
-        kube.state.put(katib_data.experiment(state="Failed"))
-        finished = katib_data.default_trials()[1:]  # the best trial never ran
+        monkeypatch.setenv("KUBECONFIG", kube.kubeconfig(tmp_path / "kc", katib.NAMESPACE))
+        kube.state.put(katib.failed_experiment())
+        finished = katib.default_trials()[1:]  # the best trial never ran
         for trial in finished:
             kube.state.put(trial)
         assert 0 == _run()
@@ -130,8 +130,8 @@ class TestErrors:
         )
 
     def test_deadline(self, kube, settings, tmp_path, monkeypatch, capsys):
-        monkeypatch.setenv("KUBECONFIG", kube.kubeconfig(tmp_path / "kc", katib_data.NAMESPACE))
-        kube.state.put(katib_data.experiment(state="Running"))
+        monkeypatch.setenv("KUBECONFIG", kube.kubeconfig(tmp_path / "kc", katib.NAMESPACE))
+        kube.state.put(katib.running_experiment())
         assert 3 == _run("--timeout", "1s")
         expected = "error: Experiment kubeflow/llama-3-2-1b-imdb did not finish within 1s\n"
         assert expected == capsys.readouterr().err.splitlines(keepends=True)[-1]
@@ -151,7 +151,7 @@ class TestErrors:
         self, cluster, settings, definition_file, origin
     ):
         """The record rendered for the Job decides the types, not experiment.yaml on main."""
-        text = katib_data.DEFINITION.replace("values: [true, false]", 'values: ["true", "false"]')
+        text = katib.DEFINITION.replace("values: [true, false]", 'values: ["true", "false"]')
         definition_file.write_text(definition_record(text).to_json(), encoding="utf-8")
         assert 0 == _run()
         loaded = yaml.safe_load(origin.show(BRANCH, f"experiments/{NAME}/results.yaml"))

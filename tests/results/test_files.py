@@ -18,8 +18,8 @@ from results.errors import ResultsWriteError
 from results.katib_objects import result_from_katib
 from results.model import Provenance
 from results.render import pr_body, pr_title
-from tests.results import katib_data
 from tests.results.conftest import DIGEST, SPACE
+from tests.support import katib
 
 PROVENANCE = Provenance(
     model_uri="hf://meta-llama/Llama-3.2-1B",
@@ -103,8 +103,8 @@ provenance:
 
 def _result(state: str = "Succeeded"):
     return result_from_katib(
-        katib_data.experiment(state=state),
-        katib_data.default_trials(),
+        katib.experiment_in(state),
+        katib.default_trials(),
         space=SPACE,
         provenance=PROVENANCE,
     )
@@ -122,7 +122,7 @@ def _png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    path = tmp_path / "experiments" / katib_data.NAME
+    path = tmp_path / "experiments" / katib.NAME
     path.mkdir(parents=True)
     return path
 
@@ -146,7 +146,7 @@ class TestResultsYaml:
         loaded = yaml.safe_load((folder / "results.yaml").read_text())
         expected = (
             "Failed",
-            "ExperimentMaxFailedTrialsReached: Experiment is failed because max failed count "
+            "ExperimentMaxFailedTrialsReached: Experiment has failed because max failed count "
             "has reached",
         )
         assert expected == (loaded["status"], loaded["reason"])
@@ -156,7 +156,7 @@ class TestResultsYaml:
         folder.mkdir()
         files.write_results(folder, _result(), DIGEST)
         loaded = yaml.safe_load((folder / "results.yaml").read_text())
-        expected = hashlib.sha256(katib_data.DEFINITION.encode()).hexdigest()
+        expected = hashlib.sha256(katib.DEFINITION.encode()).hexdigest()
         assert expected == loaded["provenance"]["definition_sha256"]
 
 
@@ -234,7 +234,7 @@ class TestMarkdown:
     def test_failed_report_and_pr_are_marked_with_the_reason(self, folder):
         result = _result("Failed")
         files.write_results(folder, result, DIGEST)
-        reason = "ExperimentMaxFailedTrialsReached: Experiment is failed because max failed count"
+        reason = "ExperimentMaxFailedTrialsReached: Experiment has failed because max failed count"
         assert f"> **FAILED.** {reason}" in (folder / "report.md").read_text()
         assert "HPO results: llama-3-2-1b-imdb FAILED" == pr_title(result)
         assert f"**The experiment `llama-3-2-1b-imdb` FAILED:** {reason}" in pr_body(result, "x")

@@ -11,8 +11,8 @@ import pytest
 
 from results.errors import ExperimentNotFound, ExperimentWaitTimeout, KubernetesError
 from results.katib import KatibWatcher, kube_api
-from tests.results import katib_data
-from tests.results.katib_data import NAME, NAMESPACE
+from tests.support import katib
+from tests.support.katib import NAME, NAMESPACE
 
 
 @pytest.fixture
@@ -31,14 +31,14 @@ def reader_for(kube, tmp_path):
 
 
 def _running(version: str) -> dict:
-    return katib_data.experiment(state="Running", resource_version=version)
+    return katib.running_experiment(resource_version=version)
 
 
 class TestWaitForFinish:
     """The reader returns the Experiment once Succeeded or Failed, whatever the stream does."""
 
     def test_already_finished_needs_no_watch(self, kube, reader_for):
-        kube.state.put(katib_data.experiment())
+        kube.state.put(katib.succeeded_experiment())
         finished = reader_for().wait_until_finished(NAME, timeout_s=10)
         assert "1500" == finished["metadata"]["resourceVersion"]
         assert [] == kube.state.watches()
@@ -48,7 +48,7 @@ class TestWaitForFinish:
         kube.state.watch_scripts.append(
             [
                 ("event", "MODIFIED", _running("101")),
-                ("event", "MODIFIED", katib_data.experiment(resource_version="102")),
+                ("event", "MODIFIED", katib.succeeded_experiment(resource_version="102")),
             ]
         )
         finished = reader_for().wait_until_finished(NAME, timeout_s=10)
@@ -62,7 +62,7 @@ class TestWaitForFinish:
         kube.state.watch_scripts.extend(
             [
                 [("event", "MODIFIED", _running("101")), ("drop",)],
-                [("event", "MODIFIED", katib_data.experiment(resource_version="103"))],
+                [("event", "MODIFIED", katib.succeeded_experiment(resource_version="103"))],
             ]
         )
         reader = reader_for()
@@ -77,7 +77,7 @@ class TestWaitForFinish:
         kube.state.watch_scripts.extend(
             [
                 [("stall", 0.6), ("end",)],  # the server's timeoutSeconds (2) cut short by a peer
-                [("event", "MODIFIED", katib_data.experiment(resource_version="104"))],
+                [("event", "MODIFIED", katib.succeeded_experiment(resource_version="104"))],
             ]
         )
         reader = reader_for()
@@ -99,7 +99,7 @@ class TestWaitForFinish:
         kube.state.watch_scripts.extend(
             [
                 [("raw", {"type": "ERROR", "object": gone})],
-                [("event", "MODIFIED", katib_data.experiment(resource_version="2001"))],
+                [("event", "MODIFIED", katib.succeeded_experiment(resource_version="2001"))],
             ]
         )
         reader = reader_for()
@@ -112,7 +112,7 @@ class TestWaitForFinish:
         kube.state.watch_scripts.extend(
             [
                 [("stall", 10.0)],
-                [("event", "MODIFIED", katib_data.experiment(resource_version="105"))],
+                [("event", "MODIFIED", katib.succeeded_experiment(resource_version="105"))],
             ]
         )
         reader = reader_for(http_timeout_s=0.5)
@@ -124,7 +124,7 @@ class TestWaitForFinish:
     def test_failed_experiment_is_finished_too(self, kube, reader_for):
         kube.state.put(_running("100"))
         kube.state.watch_scripts.append(
-            [("event", "MODIFIED", katib_data.experiment(state="Failed", resource_version="106"))]
+            [("event", "MODIFIED", katib.failed_experiment(resource_version="106"))]
         )
         finished = reader_for().wait_until_finished(NAME, timeout_s=10)
         assert "Failed" in [c["type"] for c in finished["status"]["conditions"]]
@@ -153,7 +153,7 @@ class TestBackoff:
         def sleep(seconds: float) -> None:
             recorded(seconds)
             if len(reader.slept) == 2:  # Argo CD creates the Experiment meanwhile
-                kube.state.put(katib_data.experiment(resource_version="1600"))
+                kube.state.put(katib.succeeded_experiment(resource_version="1600"))
 
         reader.sleep = sleep
         finished = reader.wait_until_finished(NAME, timeout_s=100)
@@ -166,7 +166,7 @@ class TestBackoff:
             [
                 [("end",)],
                 [("end",)],
-                [("event", "MODIFIED", katib_data.experiment(resource_version="108"))],
+                [("event", "MODIFIED", katib.succeeded_experiment(resource_version="108"))],
             ]
         )
         reader = reader_for()
@@ -181,7 +181,7 @@ class TestBackoff:
                 [("raw", {"type": "ERROR", "object": overloaded})],
                 [("raw", {"type": "ERROR", "object": overloaded})],
                 [("raw", {"type": "ERROR", "object": overloaded})],
-                [("event", "MODIFIED", katib_data.experiment(resource_version="109"))],
+                [("event", "MODIFIED", katib.succeeded_experiment(resource_version="109"))],
             ]
         )
         reader = reader_for()
@@ -234,15 +234,15 @@ class TestTrials:
     """Trials are found by Katib's experiment label, never by name prefix."""
 
     def test_lists_only_this_experiments_trials_sorted_by_name(self, kube, reader_for):
-        for trial in katib_data.default_trials():
+        for trial in katib.default_trials():
             kube.state.put(trial)
         kube.state.put(
-            katib_data.trial(
+            katib.trial(
                 "zzz", learning_rate="1e-05", r="8", use_rslora="true", experiment=f"{NAME}-v2"
             )
         )
         trials = reader_for().trials(NAME)
-        expected = sorted(t["metadata"]["name"] for t in katib_data.default_trials())
+        expected = sorted(t["metadata"]["name"] for t in katib.default_trials())
         assert expected == [t["metadata"]["name"] for t in trials]
         [listing] = [r for r in kube.state.requests if "/trials" in r]
         assert "labelSelector=katib.kubeflow.org%2Fexperiment%3Dllama-3-2-1b-imdb" in listing

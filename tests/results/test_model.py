@@ -15,8 +15,8 @@ from results.katib_objects import (
     trial_status,
 )
 from results.model import Objective, Provenance, TrialResult, build_result
-from tests.results import katib_data
 from tests.results.conftest import SPACE
+from tests.support import katib
 
 
 def _trial(name: str, loss: float | None, status: str = "Succeeded") -> TrialResult:
@@ -109,27 +109,25 @@ class TestKatibConditions:
     """Status comes from the conditions that are True, the way Katib's own helpers read them."""
 
     def test_running_experiment_has_no_outcome(self):
-        assert experiment_outcome(katib_data.experiment(state="Running")) is None
+        assert experiment_outcome(katib.running_experiment()) is None
 
     def test_failed_experiment_carries_reason_and_message(self):
         expected = (
             "Failed",
-            "ExperimentMaxFailedTrialsReached: Experiment is failed because max failed count "
+            "ExperimentMaxFailedTrialsReached: Experiment has failed because max failed count "
             "has reached",
         )
-        assert expected == experiment_outcome(katib_data.experiment(state="Failed"))
+        assert expected == experiment_outcome(katib.failed_experiment())
 
     @pytest.mark.parametrize(
         "status", ["Succeeded", "Failed", "Killed", "EarlyStopped", "MetricsUnavailable"]
     )
     def test_trial_status_is_its_true_terminal_condition(self, status):
-        trial = katib_data.trial(
-            "a", learning_rate="1e-05", r="8", use_rslora="true", status=status
-        )
+        trial = katib.trial("a", learning_rate="1e-05", r="8", use_rslora="true", status=status)
         assert status == trial_status(trial)
 
     def test_trial_with_only_created_is_running(self):
-        trial = katib_data.trial("a", learning_rate="1e-05", r="8", use_rslora="true")
+        trial = katib.trial("a", learning_rate="1e-05", r="8", use_rslora="true")
         trial["status"]["conditions"] = trial["status"]["conditions"][:1]
         assert "Running" == trial_status(trial)
 
@@ -139,13 +137,13 @@ class TestKatibMetrics:
 
     def test_strategies_come_from_the_objective(self):
         expected = {"train_loss": "min", "eval_accuracy": "latest"}
-        assert expected == metric_strategies(katib_data.experiment())
+        assert expected == metric_strategies(katib.succeeded_experiment())
 
     def test_objective_strategy_defaults_by_objective_type(self):
-        experiment = katib_data.experiment()
+        experiment = katib.succeeded_experiment()
         experiment["spec"]["objective"]["metricStrategies"] = []
         experiment["spec"]["objective"]["type"] = "maximize"
-        assert {"train_loss": "max"} == metric_strategies(experiment)
+        assert {"train_loss": "max", "eval_accuracy": "latest"} == metric_strategies(experiment)
 
     def test_values_are_picked_by_strategy_and_parsed(self):
         observation = {
@@ -176,26 +174,26 @@ class TestResultFromKatib:
 
     def test_succeeded_experiment(self):
         result = result_from_katib(
-            katib_data.experiment(),
-            katib_data.default_trials(),
+            katib.succeeded_experiment(),
+            katib.default_trials(),
             space=SPACE,
             provenance=Provenance(model_uri="hf://meta-llama/Llama-3.2-1B"),
         )
         assert ("Succeeded", None) == (result.status, result.reason)
-        assert f"{katib_data.NAME}-x7k2p" == result.best_trial.name
+        assert f"{katib.NAME}-x7k2p" == result.best_trial.name
         assert {"learning_rate": 3.2e-05, "r": 16, "use_rslora": True} == dict(
             result.best_trial.parameters
         )
         assert {"Succeeded": 3, "Failed": 1} == dict(result.counts)
-        assert katib_data.EXPERIMENT_UID == result.provenance.experiment_uid
-        assert katib_data.TRAINER_IMAGE == result.provenance.trainer_image
+        assert katib.EXPERIMENT_UID == result.provenance.experiment_uid
+        assert katib.TRAINER_IMAGE == result.provenance.trainer_image
         assert "hf://meta-llama/Llama-3.2-1B" == result.provenance.model_uri
 
     def test_optimal_trial_stands_in_when_its_trial_object_is_gone(self):
-        result = result_from_katib(katib_data.experiment(), [], space=SPACE)
-        assert f"{katib_data.NAME}-x7k2p" == result.best_trial.name
+        result = result_from_katib(katib.succeeded_experiment(), [], space=SPACE)
+        assert f"{katib.NAME}-x7k2p" == result.best_trial.name
         assert {"train_loss": 0.412, "eval_accuracy": 0.86} == dict(result.best_trial.metrics)
 
     def test_running_experiment_is_refused(self):
         with pytest.raises(ValueError, match="has not finished"):
-            result_from_katib(katib_data.experiment(state="Running"), [], space=SPACE)
+            result_from_katib(katib.running_experiment(), [], space=SPACE)

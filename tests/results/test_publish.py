@@ -16,18 +16,18 @@ from results.forge import make_forge
 from results.git import Git, auth_environment
 from results.katib_objects import result_from_katib
 from results.publish import publish
-from tests.results import katib_data
 from tests.results.conftest import BOT, DIGEST, PERSON, SPACE, git
+from tests.support import katib
 from tests.support.forge_server import TOKEN
 
-BRANCH = f"hpo-results/{katib_data.NAME}"
-FOLDER = f"experiments/{katib_data.NAME}"
+BRANCH = f"hpo-results/{katib.NAME}"
+FOLDER = f"experiments/{katib.NAME}"
 
 
 def _result(state: str = "Succeeded", trials=None):
     return result_from_katib(
-        katib_data.experiment(state=state),
-        katib_data.default_trials() if trials is None else trials,
+        katib.experiment_in(state),
+        katib.default_trials() if trials is None else trials,
         space=SPACE,
     )
 
@@ -96,7 +96,7 @@ class TestFirstRun:
         )
         assert main_before == origin.tip("main")
         loaded = yaml.safe_load(origin.show(BRANCH, f"{FOLDER}/results.yaml"))
-        assert f"{katib_data.NAME}-x7k2p" == loaded["best_trial"]["name"]
+        assert f"{katib.NAME}-x7k2p" == loaded["best_trial"]["name"]
         assert origin.show(BRANCH, f"{FOLDER}/chart.png").startswith(b"\x89PNG")
         [pr] = github.state.prs.values()
         assert (BRANCH, "main", ["hpo-results"]) == (
@@ -215,7 +215,7 @@ class TestPushRace:
 
     def test_different_results_pushed_in_between_are_built_upon(self, origin, github):
         repo = _job_clone(origin, "job")
-        older = _result(trials=katib_data.default_trials()[1:])
+        older = _result(trials=katib.default_trials()[1:])
         _before_push(repo, lambda: _push_first(origin, "other", older))
         outcome = _publish(origin, github, git_repo=repo)
         assert "pushed" == outcome.branch_update.action

@@ -4,7 +4,8 @@
   credentials are test values, and nothing is read from the machine's own config files.
 - `s3`: a moto server on 127.0.0.1 (started once) behind a counting, fault-injecting proxy, reset
   for each test, with one bucket.
-- `tiny_model_dir`: a real BERT classifier built from a config and saved with save_pretrained.
+- `tiny_model_dir`: a real BERT classifier built from a config and saved with save_pretrained
+  (tests.support.tiny_models).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 import pytest
 
 from storage_init.retry import RetryPolicy
+from tests.support.tiny_models import tiny_bert
 
 from .s3proxy import S3Proxy
 
@@ -132,25 +134,10 @@ def s3(moto_url: str, s3_proxy: S3Proxy, isolated_env: Path) -> S3Bucket:
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """config.json, model.safetensors, tokenizer.json, tokenizer_config.json of a 2-label BERT."""
-    import torch
-    from transformers import BertConfig, BertForSequenceClassification, BertTokenizer
-
     model_dir = tmp_path_factory.mktemp("tiny-bert") / "model"
-    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "good", "bad", "movie", "the"]
-    tokenizer = BertTokenizer(vocab={word: index for index, word in enumerate(words)})
-    tokenizer.save_pretrained(str(model_dir))
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=len(words),
-        hidden_size=16,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=32,
-        max_position_embeddings=64,
-        num_labels=2,
+    return tiny_bert(
+        model_dir, num_labels=2, hidden_size=16, layers=1, intermediate_size=32, max_positions=64
     )
-    BertForSequenceClassification(config).save_pretrained(str(model_dir))
-    return model_dir
 
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -15,6 +15,7 @@ from typing import Any
 from datasets import ClassLabel, Dataset, Sequence, Value
 
 from trainer.catalog import TASKS as CATALOG
+from trainer.collate import BucketPadCollator
 from trainer.errors import InputError, TrialConfigError
 
 DEFAULT_MAX_LENGTH = 512
@@ -74,7 +75,8 @@ class Task:
         raise NotImplementedError
 
     def collator(self, processor: Any, buckets: tuple[int, ...]) -> Callable:
-        raise NotImplementedError
+        """Token rows padded to the nearest length bucket; tasks with other inputs override it."""
+        return BucketPadCollator(processor.pad_token_id, buckets)
 
     def metrics(self, raw_eval: Dataset, prepared_eval: Dataset) -> tuple[Callable | None, ...]:
         """`(compute_metrics, preprocess_logits_for_metrics)` for the Trainer."""
@@ -204,6 +206,12 @@ def load_pretrained(auto_class: Any, model_dir: Path, **kwargs: Any) -> Any:
         if "sdpa" not in str(e).lower():
             raise
     return auto_class.from_pretrained(model_dir, **kwargs)
+
+
+def encode_rows(split: Dataset, encode: Callable[[dict[str, list]], dict[str, list]]) -> Dataset:
+    """`encode` over batches of rows, keeping only what it returns. The result stays in memory:
+    nothing is written beside the downloaded dataset, which every trial of the experiment reads."""
+    return split.map(encode, batched=True, remove_columns=split.column_names, keep_in_memory=True)
 
 
 def text_lengths(encoded: Mapping[str, list]) -> list[int]:

@@ -17,7 +17,7 @@ from transformers import AutoModelForCausalLM
 
 from trainer.catalog import EVAL_LOSS
 from trainer.collate import BucketPadCollator
-from trainer.tasks.base import Task, load_pretrained, load_tokenizer, text_lengths
+from trainer.tasks.base import Task, encode_rows, load_pretrained, load_tokenizer, text_lengths
 
 
 def pack(token_lists: list[list[int]], eos_token_id: int | None, block: int) -> list[list[int]]:
@@ -58,9 +58,7 @@ class CausalLM(Task):
             encoded["length"] = text_lengths(encoded)
             return encoded
 
-        return split.map(
-            encode, batched=True, remove_columns=split.column_names, keep_in_memory=True
-        )
+        return encode_rows(split, encode)
 
     def collator(self, processor: Any, buckets: tuple[int, ...]) -> BucketPadCollator:
         return BucketPadCollator(processor.pad_token_id, buckets, lm_labels=True)

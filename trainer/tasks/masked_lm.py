@@ -17,7 +17,7 @@ from transformers import AutoModelForMaskedLM
 
 from trainer.collate import IGNORE_INDEX, BucketPadCollator
 from trainer.errors import InputError, TrialConfigError
-from trainer.tasks.base import Task, load_pretrained, load_tokenizer, text_lengths
+from trainer.tasks.base import Task, encode_rows, load_pretrained, load_tokenizer, text_lengths
 from trainer.tasks.causal_lm import perplexity
 
 
@@ -81,9 +81,7 @@ class MaskedLM(Task):
             encoded["length"] = text_lengths(encoded)
             return dict(encoded)
 
-        return split.map(
-            encode, batched=True, remove_columns=split.column_names, keep_in_memory=True
-        )
+        return encode_rows(split, encode)
 
     def collator(self, processor: Any, buckets: tuple[int, ...]) -> MaskingCollator:
         return MaskingCollator(processor, buckets, self.option["mlm_probability"])

@@ -14,7 +14,6 @@ import numpy as np
 from datasets import Dataset
 from transformers import AutoModelForQuestionAnswering
 
-from trainer.collate import BucketPadCollator
 from trainer.errors import TrialConfigError
 from trainer.tasks import scores
 from trainer.tasks.base import Task, load_pretrained, load_tokenizer, text_lengths
@@ -122,9 +121,6 @@ class QuestionAnswering(Task):
         )
         # Offsets and example ids serve evaluation only; the model never sees them.
         return prepared if for_eval else prepared.remove_columns(["offsets", "example_index"])
-
-    def collator(self, processor: Any, buckets: tuple[int, ...]) -> BucketPadCollator:
-        return BucketPadCollator(processor.pad_token_id, buckets)
 
     def metrics(self, raw_eval: Dataset, prepared_eval: Dataset) -> tuple:
         contexts = raw_eval[self.columns["context"]]

@@ -9,12 +9,12 @@ import numpy as np
 from datasets import Dataset
 from transformers import AutoModelForSequenceClassification
 
-from trainer.collate import BucketPadCollator
 from trainer.tasks import scores
 from trainer.tasks.base import (
     ClassificationTask,
     argmax_logits,
     check_label_ids,
+    encode_rows,
     load_tokenizer,
     text_lengths,
 )
@@ -41,12 +41,7 @@ class SequenceClassification(ClassificationTask):
             encoded["length"] = text_lengths(encoded)
             return dict(encoded)
 
-        return split.map(
-            encode, batched=True, remove_columns=split.column_names, keep_in_memory=True
-        )
-
-    def collator(self, processor: Any, buckets: tuple[int, ...]) -> BucketPadCollator:
-        return BucketPadCollator(processor.pad_token_id, buckets)
+        return encode_rows(split, encode)
 
     def metrics(self, raw_eval: Dataset, prepared_eval: Dataset) -> tuple:
         num_classes = len(self.labels.names)
