@@ -6,26 +6,20 @@ Each check appends located Problems; none stops the others, so one run reports e
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Iterator
 
+from generator.cost import budget_gpu_hours, budget_text, gpus_per_trial, worst_case
 from generator.definition import LoadedDefinition
 from generator.errors import Problem
-from generator.repo_config import LOCAL_CLUSTER, RepoConfig, image_pin_problem
+from generator.repo_config import LOCAL_CLUSTER, Cluster, RepoConfig, image_pin_problem
+from generator.source_checks import check_sources
 from generator.spec import (
     DEFAULT_PARALLEL_TRIAL_COUNT,
     ExperimentSpec,
-    S3DatasetParams,
-    is_local_path,
 )
 from generator.trainer_checks import check_algorithm, check_search_spaces, check_trainer_fields
 from generator.validate.pod_policy import SECRET_LOOKING_NAME
-from trainer.catalog import TASKS, metric_names
-
-HF_MODEL = re.compile(r"^hf://[\w.-]+(/[\w.-]+)?$")
-HF_DATASET = re.compile(r"^(hf://)?[\w.-]+(/[\w.-]+)?$")
-S3_URI = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$")
-COMMIT = re.compile(r"^[0-9a-f]{40}$")
+from trainer.catalog import metric_names
 
 
 def check_definition(loaded: LoadedDefinition, folder_name: str | None, repo: RepoConfig):
@@ -64,7 +58,15 @@ CHECKED_TOGETHER = (
         "objective_metric_name",
         "additional_metric_names",
     },
-    {"cluster", "resources_per_trial", "parallel_trial_count", "max_trial_count", "storage_config"},
+    {
+        "cluster",
+        "resources_per_trial",
+        "parallel_trial_count",
+        "max_trial_count",
+        "storage_config",
+        "trial_active_deadline_seconds",
+        "budget",
+    },
 )
 
 
@@ -83,13 +85,14 @@ def _findings(spec: ExperimentSpec, folder_name: str | None, repo: RepoConfig) -
     if folder_name is not None and spec.name != folder_name:
         yield ("name",), f"name '{spec.name}' must equal its folder name '{folder_name}'", "error"
     yield from _check_cluster(spec, repo)
-    yield from _check_sources(spec)
+    yield from check_sources(spec)
     yield from check_trainer_fields(spec)
     yield from check_search_spaces(spec)
     yield from _check_objective(spec)
     yield from _check_counts(spec)
     yield from check_algorithm(spec)
     yield from _check_resources(spec)
+    yield from _check_budget(spec)
     yield from _check_env(spec)
     for role, reference in spec.images.model_dump(exclude_none=True).items():
         if (why := image_pin_problem(reference)) is not None:
@@ -123,6 +126,7 @@ def _check_cluster(spec: ExperimentSpec, repo: RepoConfig) -> Iterator[Finding]:
             "GPU budget has no bound",
             "error",
         )
+    yield from _check_cost(spec, cluster)
     if demand > cluster.gpu_quota:
         where = "parallel_trial_count" in spec.model_fields_set
         yield (
@@ -136,117 +140,43 @@ def _check_cluster(spec: ExperimentSpec, repo: RepoConfig) -> Iterator[Finding]:
         )
 
 
-def _check_sources(spec: ExperimentSpec) -> Iterator[Finding]:
-    model = spec.model_provider_parameters
-    uri = model.model_uri
-    local_ok = spec.cluster == LOCAL_CLUSTER
-    mloc = ("model_provider_parameters",)
-    if is_local_path(uri):
-        if not local_ok:
-            yield (
-                mloc + ("model_uri",),
-                (
-                    f"local path '{uri}' cannot be read by a cluster; use hf:// or s3://, or set "
-                    f"cluster: {LOCAL_CLUSTER} to run only with hpo tune --local"
-                ),
-                "error",
-            )
-    elif uri.startswith("s3://"):
-        if not S3_URI.match(uri):
-            yield mloc + ("model_uri",), f"'{uri}' is not a valid s3://BUCKET/PREFIX URI", "error"
-    elif not HF_MODEL.match(uri):
-        hint = f"; did you mean 'hf://{uri}'?" if HF_DATASET.match(uri) else ""
+def _check_cost(spec: ExperimentSpec, cluster: Cluster) -> Iterator[Finding]:
+    """The most the experiment may spend: its worst case, or else a budget, within the limit."""
+    limit = cluster.max_gpu_hours_per_experiment
+    worst = worst_case(spec, cluster)
+    allowed = budget_gpu_hours(spec)
+    if limit is None or worst.gpu_hours <= limit or (allowed is not None and allowed <= limit):
+        return
+    shape = (
+        f"{worst.trials} trials x {worst.gpus_per_trial} GPU(s) x "
+        f"{worst.hours_per_trial:g} h = {worst.gpu_hours:g} GPU-hours"
+    )
+    if allowed is None:
         yield (
-            mloc + ("model_uri",),
-            (
-                f"model_uri '{uri}' must be hf://ORG/NAME, s3://BUCKET/PREFIX or a local path "
-                f"starting with /, ./ or ../{hint}"
-            ),
+            ("max_trial_count",),
+            f"the worst case, {shape}, exceeds the {limit:g} GPU-hours cluster "
+            f"'{cluster.name}' allows per experiment: set budget: {{gpu_hours: {limit:g}}} or "
+            "less, or lower max_trial_count or trial_active_deadline_seconds",
             "error",
         )
-    if uri.startswith("s3://"):
-        yield from _key_pair(model, mloc)
     else:
-        for key in ("endpoint_url", "region_name", "access_key", "secret_key"):
-            if getattr(model, key) is not None:
-                yield mloc + (key,), f"{key} applies only to s3:// model URIs", "error"
-    if model.revision is not None and not uri.startswith("hf://"):
-        yield mloc + ("revision",), "revision applies only to hf:// models", "error"
-    elif uri.startswith("hf://") and not (model.revision and COMMIT.match(model.revision)):
         yield (
-            mloc + ("revision",),
-            ("model revision is not pinned to a commit: results may not be reproducible"),
-            "warning",
-        )
-    task = TASKS[model.transformer_type]
-    if task.needs_num_labels and model.num_labels is None:
-        yield (
-            mloc + ("transformer_type",),
-            (
-                "num_labels is not set: the trainer counts the classes in the train split "
-                "(set it when that split may miss a class)"
-            ),
-            "warning",
-        )
-    if not task.needs_num_labels and model.num_labels is not None:
-        yield (
-            mloc + ("num_labels",),
-            f"num_labels does not apply to {model.transformer_type}",
+            ("budget",),
+            f"budget: {budget_text(spec)} exceeds the {limit:g} GPU-hours cluster "
+            f"'{cluster.name}' allows per experiment, and the worst case, {shape}, does too: "
+            f"lower the budget to {limit:g} GPU-hours or less",
             "error",
         )
 
-    dataset = spec.dataset_provider_parameters
-    dloc = ("dataset_provider_parameters",)
-    if isinstance(dataset, S3DatasetParams):
-        if not dataset.endpoint_url.startswith(("https://", "http://")):
-            yield (
-                dloc + ("endpoint_url",),
-                "endpoint_url must start with https:// or http://",
-                "error",
-            )
-        if dataset.file_key.startswith("/"):
-            yield (
-                dloc + ("file_key",),
-                "file_key is a key inside the bucket: no leading '/'",
-                "error",
-            )
-        yield from _key_pair(dataset, dloc)
-    elif is_local_path(dataset.repo_id):
-        if not local_ok:
-            yield (
-                dloc + ("repo_id",),
-                (
-                    f"local path '{dataset.repo_id}' cannot be read by a cluster; use a Hub "
-                    f"dataset "
-                    f"or S3, or set cluster: {LOCAL_CLUSTER}"
-                ),
-                "error",
-            )
-    elif not HF_DATASET.match(dataset.repo_id):
+
+def _check_budget(spec: ExperimentSpec) -> Iterator[Finding]:
+    if spec.budget is not None and spec.budget.unit == "gpu_hours" and not gpus_per_trial(spec):
         yield (
-            dloc + ("repo_id",),
-            (
-                f"repo_id '{dataset.repo_id}' must be a Hub dataset (NAME or ORG/NAME) "
-                f"or a local path "
-                "starting with /, ./ or ../"
-            ),
+            ("budget", "gpu_hours"),
+            "budget.gpu_hours counts GPU time, and this experiment requests no GPU "
+            "(resources_per_trial.gpu): bound its trials' wall time with trial_hours instead",
             "error",
         )
-    for key in ("split", "eval_split"):
-        split = getattr(dataset, key)
-        if split is not None and not re.match(r"^[\w.-]+(\[[-\d%:]*\])?$", split):
-            yield (
-                dloc + (key,),
-                (f"'{split}' is not a split expression such as train, train[:1000] or test[:10%]"),
-                "error",
-            )
-    if dataset.eval_split is not None and dataset.eval_split == dataset.split:
-        yield dloc + ("eval_split",), "eval_split must differ from split (held-out data)", "error"
-
-
-def _key_pair(location, loc: tuple) -> Iterator[Finding]:
-    if (location.access_key is None) != (location.secret_key is None):
-        yield loc, "access_key and secret_key go together: set both or neither", "error"
 
 
 def _check_objective(spec: ExperimentSpec) -> Iterator[Finding]:

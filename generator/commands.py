@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from generator.cost import budget_text, worst_case
 from generator.errors import ExitCode, Problem
 from generator.manifest_check import check_manifest_text, is_manifest
 from generator.project import (
@@ -14,7 +15,6 @@ from generator.project import (
     definition_paths,
     display,
     find_root,
-    worst_case_gpu_hours,
 )
 from generator.repo_config import load_repo_config
 from generator.yamlload import YamlProblems, load_located
@@ -90,11 +90,13 @@ def check(args: argparse.Namespace) -> int:
             )
         problems += report.problems
     for report in reports:
-        if report.loaded.spec is not None and not report.failed:
-            trials, gpus, hours, total = worst_case_gpu_hours(report, repo)
+        spec = report.loaded.spec
+        if spec is not None and not report.failed:
+            worst = worst_case(spec, repo.clusters.get(spec.cluster))
             print(
-                f"{report.loaded.path}: worst case {trials} trials x {gpus} GPU(s) x "
-                f"{hours:g} h = {total:g} GPU-hours"
+                f"{report.loaded.path}: worst case {worst.trials} trials x "
+                f"{worst.gpus_per_trial} GPU(s) x {worst.hours_per_trial:g} h = "
+                f"{worst.gpu_hours:g} GPU-hours; {budget_text(spec)}"
             )
     if args.summary_md:
         from generator.summary import write_summary

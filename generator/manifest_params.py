@@ -12,6 +12,7 @@ import math
 from pathlib import PurePosixPath
 
 from generator.algorithms import setting_text
+from generator.cost import trial_deadline_seconds
 from generator.definition import DefinitionRecord
 from generator.repo_config import Cluster
 from generator.spec import (
@@ -202,15 +203,6 @@ def _katib_parameter(name: str, space) -> dict:
     }
 
 
-def trial_deadline_seconds(spec: ExperimentSpec, cluster: Cluster | None) -> int | None:
-    """The definition's deadline, else the cluster's default: the bound the budget assumes."""
-    if spec.trial_active_deadline_seconds is not None:
-        return spec.trial_active_deadline_seconds
-    if cluster is None:
-        return None
-    return round(cluster.default_trial_deadline_hours * 3600)
-
-
 def manifest_params(
     definition: DefinitionRecord, images: dict[str, str], cluster: Cluster | None
 ) -> dict:
@@ -291,6 +283,7 @@ def manifest_params(
             "storageInitImage": images["storage_init"],
             # What the results Job types Katib's values and records provenance with.
             "definition": definition.to_json(),
+            "enforcesBudget": spec.budget is not None,
             "syncWave": SYNC_WAVES["results"],
             "git": {
                 "url": target.git_url,

@@ -8,7 +8,6 @@ from pathlib import Path
 from generator.checks import check_definition
 from generator.definition import LoadedDefinition, load_definition, parse_definition
 from generator.errors import HpoError, Problem
-from generator.manifest_params import trial_deadline_seconds
 from generator.render import RenderedExperiment, render_experiments
 from generator.repo_config import RepoConfig
 
@@ -97,17 +96,3 @@ def check_definition_text(
 def check_definition_file(path: Path, root: Path, repo: RepoConfig) -> DefinitionReport:
     """check_definitions for one file."""
     return check_definitions([path], root, repo)[0]
-
-
-def worst_case_gpu_hours(
-    report: DefinitionReport, repo: RepoConfig
-) -> tuple[int, int, float, float]:
-    """(trials, GPUs per trial, hours per trial, GPU-hours) if every trial runs to its deadline."""
-    spec = report.loaded.spec
-    assert spec is not None
-    resources = spec.resources_per_trial
-    gpus = resources.gpus * resources.num_workers
-    trials = spec.max_trial_count or spec.effective_parallel_trial_count
-    seconds = trial_deadline_seconds(spec, repo.clusters.get(spec.cluster))
-    hours = (seconds or 0) / 3600  # no deadline only for local experiments, which cost no GPUs
-    return trials, gpus, hours, trials * gpus * hours

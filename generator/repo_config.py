@@ -53,6 +53,8 @@ class Cluster:
     gpu_quota: int
     default_trial_deadline_hours: float
     results: ResultsTarget | None = None
+    # The most GPU-hours one experiment may cost: its worst case, or else its budget.
+    max_gpu_hours_per_experiment: float | None = None
 
 
 @dataclass
@@ -95,6 +97,7 @@ def _load_clusters(root: Path, config: RepoConfig) -> None:
             continue
         name, quota = entry.get("name"), entry.get("gpu_quota")
         deadline = entry.get("default_trial_deadline_hours", 24)
+        max_gpu_hours = entry.get("max_gpu_hours_per_experiment")
         if not isinstance(name, str) or not DNS1123_LABEL.match(name) or name == LOCAL_CLUSTER:
             config.problems.append(doc.problem(loc + ("name",), f"invalid cluster name {name!r}"))
             continue
@@ -111,8 +114,24 @@ def _load_clusters(root: Path, config: RepoConfig) -> None:
                 doc.problem(loc + ("default_trial_deadline_hours",), "must be a positive number")
             )
             continue
+        if max_gpu_hours is not None and (
+            not isinstance(max_gpu_hours, int | float)
+            or isinstance(max_gpu_hours, bool)
+            or max_gpu_hours <= 0
+        ):
+            config.problems.append(
+                doc.problem(
+                    loc + ("max_gpu_hours_per_experiment",),
+                    "max_gpu_hours_per_experiment must be a positive number",
+                )
+            )
+            continue
         config.clusters[name] = Cluster(
-            name, quota, float(deadline), _results(doc, loc, entry, config)
+            name,
+            quota,
+            float(deadline),
+            _results(doc, loc, entry, config),
+            None if max_gpu_hours is None else float(max_gpu_hours),
         )
 
 

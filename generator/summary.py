@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from generator.cost import budget_gpu_hours, budget_text, worst_case
 from generator.immutability import git_show
-from generator.project import DefinitionReport, worst_case_gpu_hours
+from generator.project import DefinitionReport
 from generator.repo_config import RepoConfig
 
 
@@ -26,26 +27,29 @@ def write_summary(
         "## Experiments in this change",
         "",
         "| experiment | change | cluster | algorithm | trials (parallel) | GPUs per trial "
-        "| peak GPUs | worst-case GPU-hours | check |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| peak GPUs | worst-case GPU-hours | budget | check |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     total = 0.0
     for report in reports:
         spec = report.loaded.spec
         change = _change(report, root, base)
         if spec is None:
-            lines.append(f"| `{report.loaded.path}` | {change} | | | | | | | invalid |")
+            lines.append(f"| `{report.loaded.path}` | {change} | | | | | | | | invalid |")
             continue
-        trials, gpus, hours, gpu_hours = worst_case_gpu_hours(report, repo)
-        parallel = spec.effective_parallel_trial_count
+        worst = worst_case(spec, repo.clusters.get(spec.cluster))
+        gpus, parallel = worst.gpus_per_trial, spec.effective_parallel_trial_count
+        # What the experiment can really spend: its worst case, or its budget when lower.
+        bound = min(worst.gpu_hours, budget_gpu_hours(spec) or worst.gpu_hours)
         if change != "unchanged":
-            total += gpu_hours
+            total += bound
         status = "invalid" if report.failed else "valid"
         lines.append(
             f"| `{spec.name}` | {change} | {spec.cluster} | {spec.algorithm_name} "
-            f"| {trials} ({parallel}) | {gpus} | {parallel * gpus} "
-            f"| {gpu_hours:g} ({hours:g} h per trial) | {status} |"
+            f"| {worst.trials} ({parallel}) | {gpus} | {parallel * gpus} "
+            f"| {worst.gpu_hours:g} ({worst.hours_per_trial:g} h per trial) "
+            f"| {budget_text(spec)} | {status} |"
         )
     scope = f"new or changed since `{base}`" if base else "all experiments checked"
-    lines += ["", f"Worst case, {scope}: **{total:g} GPU-hours**", ""]
+    lines += ["", f"At most, {scope}: **{total:g} GPU-hours** (worst case or budget)", ""]
     path.write_text("\n".join(lines), encoding="utf-8")

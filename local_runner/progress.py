@@ -24,6 +24,7 @@ class PlainProgress:
     def __init__(self, objective: str, stream: IO[str] | None = None):
         self.objective = objective
         self.stream = stream or sys.stdout
+        self.budget: str | None = None  # spent / budget, kept current by the scheduler
 
     def message(self, text: str) -> None:
         print(text, file=self.stream, flush=True)
@@ -41,6 +42,8 @@ class PlainProgress:
         if best is not None:
             best_value = best.metrics[self.objective]
             self.message(f"best      {best.name}  {metric_text(self.objective, best_value)}")
+        if self.budget is not None:
+            self.message(f"budget    {self.budget}")
 
     def update(self, running, finished, best) -> None:
         pass  # events are enough for a log
@@ -98,7 +101,8 @@ class LiveProgress(PlainProgress):
             if self._best is not None
             else "no best trial yet"
         )
-        return f"{self.title}: {summary}; {best}"
+        budget = f"; budget {self.budget}" if self.budget is not None else ""
+        return f"{self.title}: {summary}; {best}{budget}"
 
     def _table(self):
         from rich.table import Table

@@ -20,7 +20,10 @@ def experiment_result(
     reason: str | None,
     finished: list[FinishedTrial],
     definition: DefinitionRecord,
+    *,
+    budget_ended: bool = False,
 ):
+    from results.budget import BudgetRule, TrialTime, account, outcome
     from results.definition import provenance, search_space
     from results.model import Objective, TrialResult, build_result
     from results.params import typed_parameters
@@ -37,6 +40,11 @@ def experiment_result(
         for t in finished
         if not t.interrupted
     ]
+    rule = BudgetRule.of(definition.spec)
+    budget = None
+    if rule is not None:
+        times = [TrialTime(0.0, t.seconds) for t in finished]  # interrupted ones spent too
+        budget = outcome(account(rule, times, now=0.0), budget_ended)
     return build_result(
         experiment=plan.name,
         status=status,
@@ -44,6 +52,7 @@ def experiment_result(
         objective=Objective(plan.objective_metric, plan.objective_type, plan.goal),
         trials=trials,
         provenance=provenance(definition.spec),
+        budget=budget,
     )
 
 

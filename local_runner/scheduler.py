@@ -4,7 +4,9 @@ Katib's rules, as its experiment controller applies them:
 - completed trials are the Succeeded, Failed, Killed, EarlyStopped and MetricsUnavailable ones;
 - the experiment succeeds when the objective reaches `goal`, or when `max_trial_count` trials
   have completed (no more are started than that), or when a grid has no point left;
-- it fails when more than `max_failed_trial_count` trials have failed.
+- it fails when more than `max_failed_trial_count` trials have failed;
+- a `budget` lowers the trial count once it is spent, exactly as the results Job lowers
+  Katib's (results.budget): the trials created plus one.
 Only Succeeded and EarlyStopped trials have observations in Katib, so only they can be the best
 trial or reach the goal. Trials that Ctrl-C (or SIGTERM, SIGHUP) interrupts are not counted: they
 are queued again with the same parameters, so `--resume` runs them first.
@@ -27,6 +29,7 @@ from local_runner.records import FinishedTrial, finished_from_study, rfc3339
 from local_runner.space import grid_values, suggest
 from local_runner.trials import RunningTrial, start_trial, trial_name
 from local_runner.workspace import Workspace
+from results.budget import BudgetRule, BudgetState, TrialTime, account
 from results.model import Objective, best_trial
 
 COMPLETED = ("Succeeded", "Failed", "Killed", "EarlyStopped", "MetricsUnavailable")
@@ -45,8 +48,19 @@ class Outcome:
 
 
 class Scheduler:
-    def __init__(self, plan: LocalPlan, workspace: Workspace, study, slots: list[Slot], progress):
+    def __init__(
+        self,
+        plan: LocalPlan,
+        workspace: Workspace,
+        study,
+        slots: list[Slot],
+        progress,
+        budget: BudgetRule | None = None,
+    ):
         self.plan = plan
+        self.limit = plan.max_trial_count  # lowered when the budget is spent
+        self.budget = budget
+        self.budget_ended = False
         self.workspace = workspace
         self.study = study
         self.free = list(slots)
@@ -68,6 +82,28 @@ class Scheduler:
     def best(self) -> FinishedTrial | None:
         return best_trial(self.counted(), self.objective)
 
+    def budget_state(self, now: float) -> BudgetState | None:
+        """The budget as the results Job would account it on a cluster, this instant."""
+        if self.budget is None:
+            return None
+        # Interrupted trials spent their time too, as killed Trials do on a cluster.
+        times = [TrialTime(0.0, t.seconds) for t in self.finished]
+        times += [TrialTime(now - r.process.seconds, None) for r in self.running]
+        return account(self.budget, times, now)
+
+    def _apply_budget(self) -> None:
+        state = self.budget_state(time.time())
+        if state is None:
+            return
+        self.progress.budget = state.describe()
+        if state.exhausted and (self.limit is None or self.limit > state.stop_count):
+            self.limit = state.stop_count
+            self.budget_ended = True
+            self.progress.message(
+                f"budget spent ({state.describe()}): no trial starts after the next one, "
+                f"as on a cluster (max_trial_count {self.limit})"
+            )
+
     def verdict(self) -> tuple[str, str] | None:
         plan, counted = self.plan, self.counted()
         best = self.best()
@@ -82,8 +118,9 @@ class Scheduler:
                 f"max_failed_trial_count {plan.max_failed_trial_count}"
             )
         completed = sum(t.status in COMPLETED for t in counted)
-        if plan.max_trial_count is not None and completed >= plan.max_trial_count:
-            return "Succeeded", f"ExperimentMaxTrialsReached: {completed} trials completed"
+        if self.limit is not None and completed >= self.limit:
+            why = " (the budget lowered the limit)" if self.budget_ended else ""
+            return "Succeeded", f"ExperimentMaxTrialsReached: {completed} trials completed{why}"
         return None
 
     # --- the loop ------------------------------------------------------------------------
@@ -121,6 +158,7 @@ class Scheduler:
                     continue
                 return Outcome(None, "interrupted", self.finished)
             self._apply_rules()
+            self._apply_budget()
             verdict = self.verdict()
             if verdict is not None:
                 self._stop_all("Killed")
@@ -178,8 +216,8 @@ class Scheduler:
 
     def _launch(self) -> bool:
         """Start trials while slots are free; True when the grid has no point left."""
-        limit = self.plan.max_trial_count
         while self.free:
+            limit = self.limit
             completed = sum(t.status in COMPLETED for t in self.counted())
             if limit is not None and completed + len(self.running) >= limit:
                 return False

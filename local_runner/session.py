@@ -20,6 +20,7 @@ from local_runner.space import check_parameters
 from local_runner.study import fingerprint, open_study
 from local_runner.trials import check_references
 from local_runner.workspace import Workspace
+from results.budget import BudgetRule
 
 
 def download_job(objects: list[dict]) -> dict:
@@ -77,8 +78,11 @@ class Session:
         say(self._summary(opened.resumed, done))
         run_downloads(plan.downloads, workspace, say)
         progress = make_progress(plan.objective_metric, plan.name)
+        scheduler = Scheduler(
+            plan, workspace, study, self.slots, progress, BudgetRule.of(self.definition.spec)
+        )
         try:
-            outcome = Scheduler(plan, workspace, study, self.slots, progress).run()
+            outcome = scheduler.run()
         finally:
             progress.close()
         if outcome.status is None:
@@ -89,7 +93,12 @@ class Session:
             return None
         say(f"experiment {outcome.status}: {outcome.reason}")
         result = experiment_result(
-            plan, outcome.status, outcome.reason, outcome.finished, self.definition
+            plan,
+            outcome.status,
+            outcome.reason,
+            outcome.finished,
+            self.definition,
+            budget_ended=scheduler.budget_ended,
         )
         paths = write(self.folder, result, self.definition)
         self._print_best(result)

@@ -164,6 +164,7 @@ def _write_back(
     trials: list[dict],
     workdir: Path,
 ) -> str:
+    from results.budget import BudgetRule, cluster_outcome
     from results.definition import provenance, search_space
     from results.forge import make_forge
     from results.git import Git, Identity, auth_environment
@@ -185,11 +186,15 @@ def _write_back(
         secrets=[settings.token],
     )
     spec = definition.spec
+    rule = BudgetRule.of(spec)
     result = result_from_katib(
         experiment,
         trials,
         space=search_space(spec),
         provenance=provenance(spec, storage_init_image=settings.storage_init_image),
+        budget=None
+        if rule is None
+        else cluster_outcome(rule, experiment, trials, spec.max_trial_count),
     )
     forge = make_forge(settings.forge, settings.forge_api_url, settings.repo, settings.token)
     outcome = publish(
@@ -207,6 +212,27 @@ def _write_back(
     return summary
 
 
+def wait_for_experiment(watcher, name: str, timeout_s: float, rule) -> dict:
+    """The finished Experiment; with a budget, its trial counts lowered once it is spent."""
+    if rule is None:
+        return watcher.wait_until_finished(name, timeout_s)
+    from results.budget import ClusterBudget
+    from results.katib_objects import experiment_outcome
+
+    guard = ClusterBudget(watcher, name, rule)
+
+    def finished_or_guarded(experiment: dict) -> bool:
+        if experiment_outcome(experiment) is not None:
+            return True
+        state = guard.check(experiment)
+        if guard.patched is not None:
+            log.info("budget spent (%s): lowered %s to %s", state.describe(), name, guard.patched)
+            guard.patched = None
+        return False
+
+    return watcher.wait(name, finished_or_guarded, timeout_s)
+
+
 def _taken_over(error: HpoError) -> int | None:
     """A person owns the branch now: that is an outcome, not a failure of the Job."""
     if isinstance(error, BranchTakenOver):
@@ -222,12 +248,16 @@ def run(args: argparse.Namespace) -> int:
     def wait_and_write_back() -> None:
         settings = settings_from(args)
         definition = read_definition(settings.definition)  # before hours of waiting
+        from results.budget import BudgetRule
         from results.katib import KatibWatcher, kube_api
 
         api = kube_api(settings.kubeconfig, timeout_s=settings.watch_seconds + 30)
         namespace = settings.namespace or api.config.namespace
-        watcher = KatibWatcher(api, namespace, watch_timeout_s=settings.watch_seconds)
-        experiment = watcher.wait_until_finished(settings.name, settings.timeout_s)
+        rule = BudgetRule.of(definition.spec)
+        # A budget is checked at least once a minute, when each watch ends; watches end sooner.
+        seconds = settings.watch_seconds if rule is None else min(settings.watch_seconds, 60)
+        watcher = KatibWatcher(api, namespace, watch_timeout_s=seconds)
+        experiment = wait_for_experiment(watcher, settings.name, settings.timeout_s, rule)
         trials = watcher.trials(settings.name)
         with tempfile.TemporaryDirectory(prefix="hpo-results-") as workdir:
             print(_write_back(settings, definition, experiment, trials, Path(workdir)))

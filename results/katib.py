@@ -40,8 +40,11 @@ log = logging.getLogger(__name__)
 KATIB_API_VERSION = "kubeflow.org/v1beta1"
 GONE = 410
 PERMISSION_HINT = (
-    "the ServiceAccount or kubeconfig user needs get/list/watch on experiments and trials"
+    "the ServiceAccount or kubeconfig user needs get/list/watch on experiments and trials, and "
+    "patch on experiments to enforce a budget"
 )
+# Who the results Job's changes to an Experiment are recorded as (metadata.managedFields).
+FIELD_MANAGER = "hpo-results"
 
 
 @functools.cache
@@ -309,6 +312,24 @@ class KatibWatcher:
             status.get("trials", 0),
             status.get("trialsSucceeded", 0),
         )
+
+    def patch_trial_counts(self, name: str, counts: dict[str, int]) -> dict[str, Any]:
+        """Set some of the Experiment's trial counts (the only spec fields Katib lets change) as
+        FIELD_MANAGER, whose fields Argo CD leaves alone (argocd/applicationset.yaml)."""
+        experiment_kind, _ = katib_kinds()
+        obj = experiment_kind(self.api, {"metadata": {"name": name, "namespace": self.namespace}})
+        try:
+            answer = self.api.patch(
+                **obj.api_kwargs(
+                    params={"fieldManager": FIELD_MANAGER},
+                    headers={"Content-Type": "application/merge-patch+json"},
+                    data=json.dumps({"spec": counts}, sort_keys=True),
+                )
+            )
+            self.api.raise_for_status(answer)
+        except Exception as e:
+            raise self._fail(f"patching {self._where(name)}", e) from e
+        return answer.json()
 
     def trials(self, name: str, attempts: int = 5) -> list[dict[str, Any]]:
         """Every Trial of the Experiment, by Katib's experiment label, sorted by name."""

@@ -11,7 +11,14 @@ from dataclasses import replace
 from typing import Any
 
 from results.definition import SearchSpace
-from results.model import ExperimentResult, Objective, Provenance, TrialResult, build_result
+from results.model import (
+    BudgetOutcome,
+    ExperimentResult,
+    Objective,
+    Provenance,
+    TrialResult,
+    build_result,
+)
 from results.params import typed_parameters
 
 EXPERIMENT_LABEL = "katib.kubeflow.org/experiment"
@@ -149,6 +156,7 @@ def result_from_katib(
     *,
     space: SearchSpace,
     provenance: Provenance | None = None,
+    budget: BudgetOutcome | None = None,
 ) -> ExperimentResult:
     """The model of a finished Experiment, its values typed by the definition's search `space`;
     `provenance` gains the uid and the trainer image."""
@@ -180,4 +188,5 @@ def result_from_katib(
         trials=results,
         provenance=filled,
         fallback_best=fallback,
+        budget=budget,
     )

@@ -60,6 +60,16 @@ class Provenance:
 
 
 @dataclass(frozen=True)
+class BudgetOutcome:
+    """A definition's budget, what the trials spent of it, and whether it ended the run."""
+
+    unit: str  # "gpu_hours" or "trial_hours"
+    limit: float
+    spent: float
+    ended_experiment: bool  # the budget, not the trial counts or the goal, ended it
+
+
+@dataclass(frozen=True)
 class ExperimentResult:
     experiment: str
     status: str
@@ -69,6 +79,7 @@ class ExperimentResult:
     best_trial: TrialResult | None
     counts: Mapping[str, int]
     provenance: Provenance = field(default_factory=Provenance)
+    budget: BudgetOutcome | None = None  # only when the definition sets one
 
     @property
     def failed(self) -> bool:
@@ -121,6 +132,7 @@ def build_result(
     trials: Iterable[TrialResult],
     provenance: Provenance | None = None,
     fallback_best: TrialResult | None = None,
+    budget: BudgetOutcome | None = None,
 ) -> ExperimentResult:
     """Sort the trials (by objective, best first, then name), pick the best, count statuses.
 
@@ -146,6 +158,7 @@ def build_result(
         best_trial=best,
         counts=counts,
         provenance=provenance or Provenance(),
+        budget=budget,
     )
 
 
@@ -162,7 +175,7 @@ def to_document(result: ExperimentResult, definition_sha256: str) -> dict[str, A
     """results.yaml as a mapping, keys in the documented order."""
     p = result.provenance
     best = result.best_trial
-    return {
+    document = {
         "experiment": result.experiment,
         "status": result.status,
         "reason": result.reason,
@@ -186,3 +199,11 @@ def to_document(result: ExperimentResult, definition_sha256: str) -> dict[str, A
             "experiment_uid": p.experiment_uid,
         },
     }
+    if result.budget is not None:
+        document["budget"] = {
+            "unit": result.budget.unit,
+            "limit": result.budget.limit,
+            "spent": result.budget.spent,
+            "ended_experiment": result.budget.ended_experiment,
+        }
+    return document

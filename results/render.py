@@ -83,9 +83,20 @@ def view_model(result: ExperimentResult, definition_sha256: str) -> dict[str, An
         "experiment_uid": format_value(p.experiment_uid),
         "definition_sha256": definition_sha256,
         "chart": CHART_FILE,
+        "budget": budget_line(result),
         "results_path": f"experiments/{result.experiment}/results.yaml",
         "report_path": f"experiments/{result.experiment}/report.md",
     }
+
+
+def budget_line(result: ExperimentResult) -> str:
+    """`9.2 of 10 GPU-hours spent; the budget ended the experiment`, or "" without a budget."""
+    budget = result.budget
+    if budget is None:
+        return ""
+    unit = "GPU-hours" if budget.unit == "gpu_hours" else "trial-hours"
+    line = f"{format_value(budget.spent)} of {budget.limit:g} {unit} spent"
+    return line + ("; the budget ended the experiment" if budget.ended_experiment else "")
 
 
 def _render(template: str, view: dict[str, Any]) -> str:

@@ -7,8 +7,9 @@
 // it: Argo CD never moves past a wave holding a Degraded (failed) Experiment, and a failed
 // experiment must still report. A wave, not a PostSync hook: experiments run for hours.
 //
-// Its Role may only read experiments and trials in its own namespace; the forge token reaches
-// the container only through a secretKeyRef.
+// Its Role may only read experiments and trials in its own namespace, and patch its Experiment's
+// trial counts when the definition sets a budget (the Job lowers them once it is spent); the forge
+// token reaches the container only through a secretKeyRef.
 
 local common = import 'common.libsonnet';
 
@@ -31,6 +32,7 @@ local defaults = {
   timeout: '7d',  // how long the Job waits for the Experiment (hpo results --timeout)
   storageInitImage: null,  // recorded in the results' provenance when given
   definition: error 'must provide definition',  // the definition record's JSON (generator)
+  enforcesBudget: false,  // true: the Job may patch the Experiment's trial counts
   // For an SSH git URL: { key: {secret, key}, knownHosts: {secret, key} }, mounted read-only.
   sshSecrets: null,
   labels: {},
@@ -65,6 +67,7 @@ function(params)
   assert std.member(['github', 'gitlab'], p.git.forge) : 'git.forge must be github or gitlab';
   assert std.isNumber(p.syncWave) || std.isString(p.syncWave) : 'syncWave must be a number or a string';
   assert std.isString(p.definition) : 'definition must be the record as JSON text';
+  assert std.isBoolean(p.enforcesBudget) : 'enforcesBudget must be a boolean';
 
   {
     definition: {
@@ -88,7 +91,12 @@ function(params)
         apiGroups: ['kubeflow.org'],
         resources: ['experiments', 'trials'],
         verbs: ['get', 'list', 'watch'],
-      }],
+      }] + (if p.enforcesBudget then [{
+              apiGroups: ['kubeflow.org'],
+              resources: ['experiments'],
+              resourceNames: [p.name],
+              verbs: ['patch'],
+            }] else []),
     },
 
     roleBinding: {

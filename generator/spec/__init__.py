@@ -12,6 +12,7 @@ from generator.spec.base import (
 )
 from generator.spec.experiment import (
     UNSUPPORTED_TUNE_ARGUMENTS,
+    Budget,
     EarlyStopping,
     ExperimentSpec,
     Images,
@@ -45,6 +46,7 @@ __all__ = [
     "DNS1123_SUBDOMAIN",
     "MAX_NAME_LENGTH",
     "UNSUPPORTED_TUNE_ARGUMENTS",
+    "Budget",
     "CategoricalSearch",
     "DatasetParams",
     "DiscreteSearch",

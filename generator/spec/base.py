@@ -32,6 +32,7 @@ DEFAULT_PARALLEL_TRIAL_COUNT = 3  # what Katib's webhook fills in when the field
 # NaN and infinity are never meaningful here, and would reach JSON and Katib as invalid text.
 FiniteFloat = Annotated[StrictFloat, Field(allow_inf_nan=False)]
 Scalar = StrictBool | StrictInt | FiniteFloat | StrictStr
+PositiveNumber = Annotated[StrictInt | FiniteFloat, Field(gt=0)]
 
 
 def positive_quantity(text: str) -> bool:

@@ -31,6 +31,7 @@ from generator.spec.base import (
     ENV_NAME,
     MAX_NAME_LENGTH,
     FiniteFloat,
+    PositiveNumber,
     Scalar,
     SecretRef,
     Strict,
@@ -161,6 +162,31 @@ class MetricsCollector(Strict):
     kind: Literal["StdOut"] = "StdOut"
 
 
+class Budget(Strict):
+    """`budget`: what the experiment may spend before no further trial starts.
+
+    `gpu_hours` counts each trial's wall time times the GPUs it requested on all its nodes;
+    `trial_hours` counts wall time alone, for experiments that request no GPU. Exactly one.
+    """
+
+    gpu_hours: PositiveNumber | None = None
+    trial_hours: PositiveNumber | None = None
+
+    @model_validator(mode="after")
+    def _one_unit(self) -> Budget:
+        if (self.gpu_hours is None) == (self.trial_hours is None):
+            raise ValueError("set exactly one of gpu_hours and trial_hours")
+        return self
+
+    @property
+    def unit(self) -> str:
+        return "gpu_hours" if self.gpu_hours is not None else "trial_hours"
+
+    @property
+    def limit(self) -> float:
+        return float(self.gpu_hours if self.gpu_hours is not None else self.trial_hours)
+
+
 class Images(Strict):
     """Per-experiment overrides of `images.yaml`."""
 
@@ -214,6 +240,7 @@ class ExperimentSpec(Strict):
     trial_active_deadline_seconds: StrictInt | None = Field(default=None, ge=1)
     resume_policy: Literal["Never", "LongRunning", "FromVolume"] = "Never"
     images: Images = Field(default_factory=Images)
+    budget: Budget | None = None
 
     @field_validator("name")
     @classmethod

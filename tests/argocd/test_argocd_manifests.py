@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from results.katib import FIELD_MANAGER
 from tests.argocd import manifests
 from tests.argocd.lua_health import HEALTH_DIR
 
@@ -156,6 +157,22 @@ class TestApplicationSet:
         assert retry["limit"] > 0
         assert {"duration", "factor", "maxDuration"} <= set(retry["backoff"])
         assert retry["backoff"]["factor"] > 1
+
+
+class TestBudgetsSurviveSync:
+    """A budget's lowered trial counts stay: Argo CD ignores, and leaves alone, the fields the
+    results Job wrote as its field manager, and nothing else."""
+
+    def test_fields_of_the_results_job_are_ignored_and_respected(self):
+        spec = manifests.applicationset()["spec"]["template"]["spec"]
+        assert [
+            {
+                "group": "kubeflow.org",
+                "kind": "Experiment",
+                "managedFieldsManagers": [FIELD_MANAGER],
+            }
+        ] == spec["ignoreDifferences"]
+        assert "RespectIgnoreDifferences=true" in spec["syncPolicy"]["syncOptions"]
 
 
 class TestRenderedObjectsFitTheProject:

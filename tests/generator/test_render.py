@@ -479,7 +479,7 @@ class TestImmutability:
         assert "--base nope: no such commit" in capsys.readouterr().err
 
 
-class TestBudget:
+class TestWorstCase:
     """hpo check prints the worst case in GPU-hours and writes the PR summary."""
 
     def test_worst_case_line(self, repo, capsys, tmp_path):
@@ -487,9 +487,9 @@ class TestBudget:
         summary = tmp_path / "summary.md"
         assert 0 == main(["check", "--summary-md", str(summary)])
         out = capsys.readouterr().out
-        assert "worst case 10 trials x 2 GPU(s) x 6 h = 120 GPU-hours" in out
+        assert "worst case 10 trials x 2 GPU(s) x 6 h = 120 GPU-hours; no budget" in out
         row = "| `demo-exp` | — | gpu-cluster-1 | random | 10 (2) | 2 | 4 | 120 (6 h per trial) |"
-        assert row + " valid |" in summary.read_text()
+        assert row + " no budget | valid |" in summary.read_text()
 
     def test_summary_against_base(self, repo, tmp_path):
         """With --base, each experiment says whether it is new, changed or unchanged, and the
@@ -505,7 +505,7 @@ class TestBudget:
         text = summary.read_text()
         assert "| `demo-exp` | unchanged |" in text
         assert "| `second-exp` | new |" in text
-        assert "Worst case, new or changed since `main`: **120 GPU-hours**" in text
+        assert "At most, new or changed since `main`: **120 GPU-hours**" in text
 
 
 class TestSchemasExport:

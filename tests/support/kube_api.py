@@ -47,6 +47,8 @@ class KubeState:
     # ("drop",), ("stall", seconds), ("end",). GONE instead of a list answers 410.
     watch_scripts: deque[list[tuple] | str] = field(default_factory=deque)
     requests: list[str] = field(default_factory=list)
+    # Every PATCH as received: (path with query, Content-Type, parsed body).
+    patches: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     forbidden: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -56,6 +58,34 @@ class KubeState:
 
     def watches(self) -> list[str]:
         return [r for r in self.requests if "watch=true" in r]
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386 JSON merge patch, as the API server applies application/merge-patch+json."""
+    if not isinstance(patch, dict):
+        return patch
+    merged = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = merge_patch(merged.get(key), value)
+    return merged
+
+
+def katib_count_rules(old: dict[str, Any], new: dict[str, Any]) -> str | None:
+    """What Katib's validating webhook says of a change to an Experiment's trial counts."""
+    spec, trials = new.get("spec") or {}, (old.get("status") or {}).get("trials", 0)
+    most = spec.get("maxTrialCount")
+    if most is not None and spec != old.get("spec") and most <= trials:
+        return (
+            f"spec.maxTrialCount: Invalid value: {most}: must be greater than status.trials count"
+        )
+    for name in ("parallelTrialCount", "maxFailedTrialCount"):
+        if most is not None and spec.get(name) is not None and spec[name] > most:
+            rule = "should be less than or equal to spec.maxTrialCount"
+            return f"spec.{name}: Invalid value: {spec[name]}: {rule}"
+    return None
 
 
 def _matches(selector: str, labels: dict[str, str]) -> bool:
@@ -132,6 +162,28 @@ class _Handler(BaseHTTPRequestHandler):
                 "items": items,
             },
         )
+
+    def do_PATCH(self) -> None:  # noqa: N802 - the http.server hook name
+        url = urlsplit(self.path)
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+        with self.state.lock:
+            self.state.requests.append(self.path)
+            self.state.patches.append((self.path, self.headers.get("Content-Type", ""), body))
+        if self.state.forbidden:
+            return self._status(403, "Forbidden", "experiments.kubeflow.org is forbidden")
+        namespace, plural, name = url.path[len(PREFIX) :].split("/")
+        if plural != "experiments" or (namespace, name) not in self.state.experiments:
+            return self._status(404, "NotFound", f'{plural}.kubeflow.org "{name}" not found')
+        with self.state.lock:
+            old = self.state.experiments[(namespace, name)]
+            new = merge_patch(old, body)
+            denied = katib_count_rules(old, new)
+            if denied is None:
+                self.state.experiments[(namespace, name)] = new
+        if denied is not None:
+            webhook = 'admission webhook "validator.experiment.katib.kubeflow.org"'
+            return self._status(400, "BadRequest", f"{webhook} denied the request: {denied}")
+        self._json(200, new)
 
     def _chunk(self, data: bytes) -> None:
         self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")

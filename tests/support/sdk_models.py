@@ -18,12 +18,14 @@ def unknown_fields(data: Any, model: str, path: str = "") -> list[str]:
     """Paths in `data` that the SDK model `model` (e.g. "V1beta1Experiment") has no field for."""
     if model in _SCALARS:
         return []
-    if model.startswith("list["):
+    # Type names as the generated clients spell them: list[X] and dict(str, X), or, in
+    # kubernetes 36 and newer, List[X] and Dict[str, X].
+    if model.lower().startswith("list["):
         item = model[len("list[") : -1]
         return [
             p for i, v in enumerate(data or []) for p in unknown_fields(v, item, f"{path}[{i}]")
         ]
-    if model.startswith("dict("):
+    if model.startswith(("dict(", "Dict[")):
         item = model[model.index(",") + 1 : -1].strip()
         return [p for k, v in (data or {}).items() for p in unknown_fields(v, item, f"{path}.{k}")]
     cls = model_class(model)
