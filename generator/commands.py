@@ -34,20 +34,19 @@ def _summary_line(errors: int, warnings: int, checked: int, what: str) -> str:
 
 
 def _classify(path: Path) -> str:
-    """'definition', 'manifest' or 'unknown' for a file given on the command line."""
-    if path.name == DEFINITION_FILE:
-        return "definition"
+    """'definition' or 'manifest' for a file given on the command line, by what it holds: a
+    Kubernetes object is a manifest whatever the file is called."""
+    named_like_a_definition = path.name == DEFINITION_FILE
     try:
         data = load_located(path.read_text(encoding="utf-8"), str(path)).data
     except (OSError, UnicodeDecodeError, YamlProblems):
-        return "manifest"  # a manifest check reports the read or syntax error with its position
+        # Whichever check runs reports the read or syntax error with its position.
+        return "definition" if named_like_a_definition else "manifest"
     if is_manifest(data):
         return "manifest"
-    return (
-        "definition"
-        if isinstance(data, dict) and "model_provider_parameters" in data
-        else "manifest"
-    )
+    if named_like_a_definition or isinstance(data, dict) and "model_provider_parameters" in data:
+        return "definition"
+    return "manifest"
 
 
 def _expand(paths: list[str], root: Path) -> list[Path]:

@@ -131,10 +131,21 @@ def _trainer_args(spec: ExperimentSpec) -> list[str]:
     return args
 
 
-def _launcher(spec: ExperimentSpec) -> list[str]:
+def trial_kind(spec: ExperimentSpec, cluster: Cluster | None) -> str:
+    """The object each trial is: the cluster's trial API says which, the nodes say the rest."""
+    if cluster is not None and cluster.trial_api == "TrainJob":
+        return "TrainJob"
+    return "PyTorchJob" if spec.resources_per_trial.num_workers > 1 else "Job"
+
+
+def _launcher(spec: ExperimentSpec, kind: str) -> list[str]:
     """python for one process; torchrun for several GPUs or nodes."""
     resources = spec.resources_per_trial
     procs = resources.procs_per_worker
+    if kind == "TrainJob":
+        # Trainer v2's torch runtime sets the nodes, the processes per node, the node's rank and
+        # the master as PET_* variables, which torchrun reads for its own flags.
+        return ["torchrun", "--module", "trainer"]
     if resources.num_workers > 1:
         # PyTorchJob provides the master address and node rank as PET_* variables to torchrun.
         return [
@@ -208,6 +219,7 @@ def manifest_params(
 ) -> dict:
     """The top-level argument of templates/experiment.jsonnet."""
     spec = definition.spec
+    kind = trial_kind(spec, cluster)
     resources = spec.resources_per_trial
     tuned = spec.search_spaces()
     images = {**images, **spec.images.model_dump(exclude_none=True)}
@@ -262,10 +274,11 @@ def manifest_params(
         "trialParameters": [{"name": name, "reference": name} for name in tuned]
         + [{"name": TRIAL_NAME_PARAMETER, "reference": "${trialSpec.Name}"}],
         "trial": {
-            "kind": "PyTorchJob" if resources.num_workers > 1 else "Job",
+            "kind": kind,
+            "trainingRuntime": None if cluster is None else cluster.training_runtime,
             "numWorkers": resources.num_workers,
             "procsPerWorker": resources.procs_per_worker,
-            "command": _launcher(spec),
+            "command": _launcher(spec, kind),
             "args": _trainer_args(spec),
             "env": [_env_var(k, v) for k, v in spec.env_per_trial.items()],
             "resources": {"cpu": resources.cpu, "memory": resources.memory, "gpu": resources.gpus},

@@ -15,6 +15,9 @@ IMAGES_FILE = "images.yaml"
 IMAGE_ROLES = ("trainer", "storage_init", "results")
 # The cluster name of experiments that only run on one machine (`hpo tune --local`).
 LOCAL_CLUSTER = "local"
+# How a cluster runs trials: "Job" is the training operator's world (a batch Job, or a PyTorchJob
+# for several nodes); "TrainJob" is Kubeflow Trainer v2, on the cluster's training runtime.
+TRIAL_APIS = ("Job", "TrainJob")
 
 _IMAGE = re.compile(
     r"^(?P<repo>[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)"
@@ -55,6 +58,8 @@ class Cluster:
     results: ResultsTarget | None = None
     # The most GPU-hours one experiment may cost: its worst case, or else its budget.
     max_gpu_hours_per_experiment: float | None = None
+    trial_api: str = "Job"
+    training_runtime: str | None = None  # the ClusterTrainingRuntime TrainJob trials use
 
 
 @dataclass
@@ -98,6 +103,8 @@ def _load_clusters(root: Path, config: RepoConfig) -> None:
         name, quota = entry.get("name"), entry.get("gpu_quota")
         deadline = entry.get("default_trial_deadline_hours", 24)
         max_gpu_hours = entry.get("max_gpu_hours_per_experiment")
+        trial_api = entry.get("trial_api", "Job")
+        runtime = entry.get("training_runtime")
         if not isinstance(name, str) or not DNS1123_LABEL.match(name) or name == LOCAL_CLUSTER:
             config.problems.append(doc.problem(loc + ("name",), f"invalid cluster name {name!r}"))
             continue
@@ -126,12 +133,35 @@ def _load_clusters(root: Path, config: RepoConfig) -> None:
                 )
             )
             continue
+        if trial_api not in TRIAL_APIS:
+            config.problems.append(
+                doc.problem(
+                    loc + ("trial_api",),
+                    f"trial_api must be one of {', '.join(TRIAL_APIS)}, not {trial_api!r}",
+                )
+            )
+            continue
+        if (trial_api == "TrainJob") != (runtime is not None) or (
+            runtime is not None
+            and (not isinstance(runtime, str) or not DNS1123_LABEL.match(runtime))
+        ):
+            where = "training_runtime" if runtime is not None else "trial_api"
+            config.problems.append(
+                doc.problem(
+                    loc + (where,),
+                    "a TrainJob cluster names its ClusterTrainingRuntime in training_runtime "
+                    "(a DNS-1123 label, e.g. hpo-torch-distributed); other clusters set none",
+                )
+            )
+            continue
         config.clusters[name] = Cluster(
             name,
             quota,
             float(deadline),
             _results(doc, loc, entry, config),
             None if max_gpu_hours is None else float(max_gpu_hours),
+            trial_api,
+            runtime,
         )
 
 

@@ -11,17 +11,24 @@ from pathlib import Path
 
 from generator.validate.experiment_schema import EXPERIMENT_SCHEMA
 from generator.validate.pytorchjob import PYTORCHJOB_SCHEMA
+from generator.validate.trainer_v2 import schemas as trainer_v2_schemas
 
-SCHEMAS = {
-    "experiment-kubeflow-v1beta1.json": EXPERIMENT_SCHEMA,
-    "pytorchjob-kubeflow-v1.json": PYTORCHJOB_SCHEMA,
-}
+
+def all_schemas() -> dict[str, dict]:
+    """File name -> schema of every custom kind the project renders or ships."""
+    trainer = trainer_v2_schemas()
+    return {
+        "experiment-kubeflow-v1beta1.json": EXPERIMENT_SCHEMA,
+        "pytorchjob-kubeflow-v1.json": PYTORCHJOB_SCHEMA,
+        "trainjob-trainer-v1alpha1.json": trainer["TrainJob"],
+        "clustertrainingruntime-trainer-v1alpha1.json": trainer["ClusterTrainingRuntime"],
+    }
 
 
 def export_schemas(directory: Path) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, schema in SCHEMAS.items():
+    for name, schema in all_schemas().items():
         path = directory / name
         path.write_text(json.dumps(schema, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         written.append(path)

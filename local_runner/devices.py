@@ -22,6 +22,14 @@ class Slot:
     gpus: tuple[str, ...]  # device ids for CUDA_VISIBLE_DEVICES; empty: CPU only
     threads: int
 
+    def split(self, parts: int) -> list[Slot]:
+        """This slot's GPUs and threads shared among `parts` processes (a trial's nodes)."""
+        share = len(self.gpus) // parts
+        threads = max(1, self.threads // parts)
+        return [
+            Slot(self.index, self.gpus[i * share : (i + 1) * share], threads) for i in range(parts)
+        ]
+
     def env(self) -> dict[str, str]:
         threads = str(self.threads)
         return {

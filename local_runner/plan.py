@@ -67,6 +67,9 @@ class LocalPlan:
     gpus_per_trial: int = 0
     deadline_seconds: int | None = None
     metric_names: tuple[str, ...] = field(default=())
+    nodes: int = 1  # processes a trial runs as, one per node (Trainer v2 TrainJobs)
+    procs_per_node: int = 1  # what torchrun starts on each node (TrainJobs)
+    trial_api: str = "Job"  # the rendered trial's kind: Job or TrainJob
 
 
 def cpu_quantity(text: str | int | float) -> float:
@@ -111,16 +114,25 @@ def _early_stopping(spec: dict) -> EarlyStopping | None:
     return EarlyStopping(int(settings["min_trials_required"]), int(settings["start_step"]))
 
 
-def _trial_container(template: dict) -> dict:
+def _trial_container(template: dict) -> tuple[dict, int, int]:
+    """The container that trains, on how many nodes, with how many processes each."""
     trial_spec = template["trialSpec"]
+    if trial_spec["kind"] == "TrainJob":
+        # Trainer v2 sets its runtime's "node" container from the TrainJob's trainer.
+        trainer = trial_spec["spec"]["trainer"]
+        container = {key: trainer[key] for key in ("command", "args", "env") if key in trainer}
+        container["name"] = template.get("primaryContainerName") or "node"
+        container["resources"] = trainer.get("resourcesPerNode") or {}
+        return container, int(trainer.get("numNodes") or 1), int(trainer.get("numProcPerNode") or 1)
     if trial_spec["kind"] != "Job":
         raise UnsupportedLocallyError(
             f"trials run as a {trial_spec['kind']} across several nodes (num_workers > 1); "
-            "hpo tune --local runs one process group per trial: set num_workers to 1"
+            "hpo tune --local runs those only as Trainer v2 TrainJobs: set num_workers to 1, "
+            "or render the experiment for a cluster with trial_api: TrainJob"
         )
     containers = trial_spec["spec"]["template"]["spec"]["containers"]
     primary = template.get("primaryContainerName")
-    return next((c for c in containers if c["name"] == primary), containers[0])
+    return next((c for c in containers if c["name"] == primary), containers[0]), 1, 1
 
 
 def _placeholders(argv: tuple[str, ...]) -> set[str]:
@@ -134,7 +146,7 @@ def build_plan(experiment: dict, download_job: dict) -> LocalPlan:
     """The local plan of one rendered Experiment and its storage-init Job."""
     spec = experiment["spec"]
     template = spec["trialTemplate"]
-    container = _trial_container(template)
+    container, nodes, procs = _trial_container(template)
     trial = _command(container)
     limits = container.get("resources", {}).get("limits", {})
     pod = download_job["spec"]["template"]["spec"]
@@ -166,8 +178,12 @@ def build_plan(experiment: dict, download_job: dict) -> LocalPlan:
         parallel_trial_count=int(spec.get("parallelTrialCount") or 3),
         max_trial_count=spec.get("maxTrialCount"),
         max_failed_trial_count=spec.get("maxFailedTrialCount"),
-        cpus_per_trial=cpu_quantity(limits.get("cpu", "1")),
-        gpus_per_trial=int(limits.get("nvidia.com/gpu", 0)),
+        # A trial's nodes all run on this machine: its slot holds every node's share.
+        cpus_per_trial=cpu_quantity(limits.get("cpu", "1")) * nodes,
+        gpus_per_trial=int(limits.get("nvidia.com/gpu", 0)) * nodes,
+        nodes=nodes,
+        procs_per_node=procs,
+        trial_api=template["trialSpec"]["kind"],
         deadline_seconds=template["trialSpec"]["spec"].get("activeDeadlineSeconds"),
         metric_names=names,
     )

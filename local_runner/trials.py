@@ -16,6 +16,7 @@ from local_runner.environment import container_env, neutral_env
 from local_runner.errors import UnsupportedLocallyError
 from local_runner.medianstop import StoppingRule
 from local_runner.metrics import TrialMetrics
+from local_runner.nodes import NodeGroup, free_port, node_log, torch_node_env
 from local_runner.plan import TRIAL_NAME_REFERENCE, LocalPlan
 from local_runner.process import ChildProcess
 from local_runner.workspace import Workspace, local_argv
@@ -75,7 +76,7 @@ class RunningTrial:
     assignments: dict[str, str]
     slot: Slot
     metrics: TrialMetrics
-    process: ChildProcess
+    process: ChildProcess | NodeGroup
     rule: StoppingRule | None
     checked: int = 0  # objective reports already compared with the rule
     stopped_as: str | None = None  # the status to record when hpo ended it on purpose
@@ -92,11 +93,29 @@ def start_trial(
 ) -> RunningTrial:
     name = trial_name(plan.name, trial.number)
     metrics = TrialMetrics(plan.metric_names, plan.metric_strategies)
-    process = ChildProcess(
-        trial_command(plan, workspace, name, assignments),
-        trial_env(plan, workspace, slot),
-        workspace.root,
-        workspace.log_file(name),
-        on_line=metrics.feed,
-    )
-    return RunningTrial(trial, name, assignments, slot, metrics, process, rule)
+    argv = trial_command(plan, workspace, name, assignments)
+    log = workspace.log_file(name)
+    if plan.trial_api != "TrainJob":
+        process = ChildProcess(
+            argv, trial_env(plan, workspace, slot), workspace.root, log, on_line=metrics.feed
+        )
+        return RunningTrial(trial, name, assignments, slot, metrics, process, rule)
+    port, nodes = free_port(), []
+    try:
+        for rank, node_slot in enumerate(slot.split(plan.nodes)):
+            env = trial_env(plan, workspace, node_slot)
+            env.update(torch_node_env(plan.nodes, rank, plan.procs_per_node, port))
+            nodes.append(
+                ChildProcess(
+                    argv,
+                    env,
+                    workspace.root,
+                    node_log(log, rank),
+                    on_line=metrics.feed if rank == 0 else None,
+                )
+            )
+    except OSError:
+        for node in nodes:
+            node.stop()
+        raise
+    return RunningTrial(trial, name, assignments, slot, metrics, NodeGroup(nodes), rule)

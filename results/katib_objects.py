@@ -142,7 +142,10 @@ def _containers(node: Any) -> list[Mapping[str, Any]]:
 
 def trainer_image(experiment: Mapping[str, Any]) -> str | None:
     template = (experiment.get("spec") or {}).get("trialTemplate") or {}
-    containers = _containers(template.get("trialSpec"))
+    trial = template.get("trialSpec") or {}
+    if trial.get("kind") == "TrainJob":  # Trainer v2: the trainer names the runtime's image
+        return ((trial.get("spec") or {}).get("trainer") or {}).get("image")
+    containers = _containers(trial)
     primary = template.get("primaryContainerName")
     for container in containers:
         if container.get("name") == primary:

@@ -3,6 +3,7 @@
 local common = import 'common.libsonnet';
 local trialJob = import 'trial-job.libsonnet';
 local trialPyTorchJob = import 'trial-pytorchjob.libsonnet';
+local trialTrainJob = import 'trial-trainjob.libsonnet';
 
 local defaults = {
   name: error 'must provide name',
@@ -41,6 +42,23 @@ local trialKinds = {
     successCondition: 'status.conditions.#(type=="Succeeded")#|#(status=="True")#',
     failureCondition: 'status.conditions.#(type=="Failed")#|#(status=="True")#',
     primaryPodLabels: { 'training.kubeflow.org/job-role': 'master' },
+  },
+  // Trainer v2: metrics come from the first node's pod of the runtime's "node" job.
+  TrainJob: {
+    template: function(p) trialTrainJob({
+      pod: p.trialPod,
+      runtime: p.trial.trainingRuntime,
+      numNodes: p.trial.numWorkers,
+      procsPerNode: p.trial.procsPerWorker,
+      activeDeadlineSeconds: p.trial.activeDeadlineSeconds,
+    }),
+    primaryContainerName: 'node',
+    successCondition: 'status.conditions.#(type=="Complete")#|#(status=="True")#',
+    failureCondition: 'status.conditions.#(type=="Failed")#|#(status=="True")#',
+    primaryPodLabels: {
+      'jobset.sigs.k8s.io/replicatedjob-name': 'node',
+      'batch.kubernetes.io/job-completion-index': '0',
+    },
   },
 };
 

@@ -10,6 +10,10 @@ from generator.validate.kube_schema import has_schema, validate_core
 from generator.validate.pod_policy import policy_findings
 from generator.validate.pytorchjob import validate_pytorchjob
 from generator.validate.shell_safety import shell_findings
+from generator.validate.trainer_v2 import API_VERSION as TRAINER_API_VERSION
+from generator.validate.trainer_v2 import validate_trainer_v2
+
+TRAINER_KINDS = ("TrainJob", "ClusterTrainingRuntime")
 
 TRIAL_SPEC = ("spec", "trialTemplate", "trialSpec")
 
@@ -25,6 +29,8 @@ def validate_object(obj: object) -> list[Finding]:
         return _experiment(obj)
     if (api_version, kind) == ("kubeflow.org/v1", "PyTorchJob"):
         return validate_pytorchjob(obj) or policy_findings(obj)
+    if api_version == TRAINER_API_VERSION and kind in TRAINER_KINDS:
+        return validate_trainer_v2(obj) or policy_findings(obj)
     if has_schema(api_version, kind):
         return validate_core(obj) or policy_findings(obj)
     return [Finding(("kind",), f"{api_version} {kind} is not a kind this project can check")]
@@ -39,6 +45,8 @@ def _trial_spec_findings(obj: dict) -> list[Finding]:
         return validate_core(trial, TRIAL_SPEC)
     if kind == ("kubeflow.org/v1", "PyTorchJob"):
         return validate_pytorchjob(trial, TRIAL_SPEC)
+    if kind == (TRAINER_API_VERSION, "TrainJob"):
+        return validate_trainer_v2(trial, TRIAL_SPEC)
     return []
 
 

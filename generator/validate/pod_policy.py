@@ -40,6 +40,14 @@ def pod_specs(obj: dict) -> list[tuple[tuple, dict]]:
             )
             for role, replica in sorted((spec.get("pytorchReplicaSpecs") or {}).items())
         ]
+    if kind == "TrainJob":  # what its runtime patches add to the runtime's pods
+        return [
+            (("spec", "runtimePatches", i, "trainingRuntimeSpec") + path, pod)
+            for i, patch in enumerate(spec.get("runtimePatches") or [])
+            for path, pod in _jobset_pods((patch or {}).get("trainingRuntimeSpec") or {})
+        ]
+    if kind in ("ClusterTrainingRuntime", "TrainingRuntime"):
+        return [(("spec",) + path, pod) for path, pod in _jobset_pods(spec)]
     if kind == "Experiment":
         trial = (spec.get("trialTemplate") or {}).get("trialSpec")
         if isinstance(trial, dict):
@@ -48,13 +56,43 @@ def pod_specs(obj: dict) -> list[tuple[tuple, dict]]:
     return []
 
 
+def _jobset_pods(runtime_spec: dict) -> list[tuple[tuple, dict]]:
+    """The pod template of each replicated job of a (patched) JobSet template."""
+    jobs = (((runtime_spec.get("template") or {}).get("spec") or {}).get("replicatedJobs")) or []
+    return [
+        (
+            ("template", "spec", "replicatedJobs", i, "template", "spec", "template", "spec"),
+            (((job or {}).get("template") or {}).get("spec") or {}).get("template", {}).get("spec")
+            or {},
+        )
+        for i, job in enumerate(jobs)
+    ]
+
+
+def containers(obj: dict) -> list[tuple[tuple, dict]]:
+    """(path, container) of every container that runs a command: each pod's, and a TrainJob's
+    trainer, which sets the command, image and environment of its runtime's container."""
+    kind, spec = obj.get("kind"), obj.get("spec") or {}
+    if kind == "TrainJob":
+        return [(("spec", "trainer"), spec.get("trainer") or {})]
+    if kind == "Experiment":
+        trial = (spec.get("trialTemplate") or {}).get("trialSpec")
+        base = ("spec", "trialTemplate", "trialSpec")
+        return [(base + p, c) for p, c in containers(trial)] if isinstance(trial, dict) else []
+    return [
+        (path + (group, i), container)
+        for path, pod in pod_specs(obj)
+        for group in ("initContainers", "containers")
+        for i, container in enumerate(pod.get(group) or [])
+    ]
+
+
 def policy_findings(obj: dict) -> list[Finding]:
     findings: list[Finding] = []
     for path, pod in pod_specs(obj):
         findings += _restricted(path, pod)
-        for group in ("initContainers", "containers"):
-            for i, container in enumerate(pod.get(group) or []):
-                findings += _container(path + (group, i), container)
+    for path, container in containers(obj):
+        findings += _container(path, container)
     return findings
 
 

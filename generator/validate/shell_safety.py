@@ -12,7 +12,7 @@ import re
 
 from generator.validate import Finding
 from generator.validate.katib_admission import PLACEHOLDER
-from generator.validate.pod_policy import pod_specs
+from generator.validate.pod_policy import containers
 
 SHELL_INERT = re.compile(r"^[A-Za-z0-9_.,:/+=@%-]+$")
 WRAPPED_COLLECTORS = ("StdOut", "File", "TensorFlowEvent")
@@ -27,21 +27,18 @@ def shell_findings(experiment: dict) -> list[Finding]:
         return []
     findings = []
     base = ("spec", "trialTemplate", "trialSpec")
-    for path, pod in pod_specs(trial):
-        for i, container in enumerate(pod.get("containers") or []):
-            words = list(container.get("command") or []) + list(container.get("args") or [])
-            for j, word in enumerate(words):
-                # Katib substitutes trial parameters before the shell sees the text.
-                text = PLACEHOLDER.sub("1", str(word))
-                if not SHELL_INERT.match(text):
-                    field = "command" if j < len(container.get("command") or []) else "args"
-                    index = j if field == "command" else j - len(container.get("command") or [])
-                    findings.append(
-                        Finding(
-                            base + path + ("containers", i, field, index),
-                            f"{word!r} is changed by the shell Katib's metrics collector runs the "
-                            "trial through; use only letters, digits and _.,:/+=@%-",
-                            "policy",
-                        )
+    for path, container in containers(trial):
+        command = list(container.get("command") or [])
+        for j, word in enumerate(command + list(container.get("args") or [])):
+            # Katib substitutes trial parameters before the shell sees the text.
+            if not SHELL_INERT.match(PLACEHOLDER.sub("1", str(word))):
+                field, index = ("command", j) if j < len(command) else ("args", j - len(command))
+                findings.append(
+                    Finding(
+                        base + path + (field, index),
+                        f"{word!r} is changed by the shell Katib's metrics collector runs the "
+                        "trial through; use only letters, digits and _.,:/+=@%-",
+                        "policy",
                     )
+                )
     return findings

@@ -26,6 +26,7 @@ RENDERED_KINDS = {
 HEALTH_KEYS = {
     "resource.customizations.health.kubeflow.org_Experiment": "experiment.lua",
     "resource.customizations.health.kubeflow.org_PyTorchJob": "pytorchjob.lua",
+    "resource.customizations.health.trainer.kubeflow.org_TrainJob": "trainjob.lua",
 }
 
 
@@ -44,6 +45,7 @@ class TestArgoCdFolder:
             "appproject.yaml": ("argoproj.io/v1alpha1", "AppProject"),
             "applicationset.yaml": ("argoproj.io/v1alpha1", "ApplicationSet"),
             "argocd-cm-patch.yaml": ("v1", "ConfigMap"),
+            "training-runtime.yaml": ("trainer.kubeflow.org/v1alpha1", "ClusterTrainingRuntime"),
         } == found
 
     @pytest.mark.parametrize("name", ["appproject.yaml", "applicationset.yaml"])
@@ -63,8 +65,11 @@ class TestHealthPatch:
             patch["metadata"]["namespace"],
         )
 
-    def test_patch_holds_only_the_two_health_checks(self):
+    def test_patch_holds_only_the_three_health_checks(self):
         assert set(HEALTH_KEYS) == set(manifests.health_patch()["data"])
+
+    def test_every_script_in_the_health_folder_is_in_the_patch(self):
+        assert {path.name for path in HEALTH_DIR.glob("*.lua")} == set(HEALTH_KEYS.values())
 
     @pytest.mark.parametrize("key", sorted(HEALTH_KEYS))
     def test_embedded_script_equals_its_file(self, key):

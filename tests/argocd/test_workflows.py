@@ -137,7 +137,7 @@ class TestPullRequestChecks:
         assert "-strict" in run.split()
         assert "-schema-location default" in run
         assert "-schema-location 'schemas/{{.ResourceKind}}{{.KindSuffix}}.json'" in run
-        assert run.endswith(" rendered/")
+        assert run.endswith(" rendered/ argocd/training-runtime.yaml")
         export = step_named(workflow, "check", "Export schemas for the custom kinds")["run"]
         assert "hpo schemas export schemas/" == export
 

@@ -119,15 +119,15 @@ class TestClusterAndArguments:
     def test_cluster_defaults_to_the_first_in_clusters_yaml(self, repo_copy):
         clusters = repo_copy / "argocd/clusters.yaml"
         text = clusters.read_text(encoding="utf-8")
-        second = text[text.index("  - name: gpu-cluster-1") :].replace("gpu-cluster-1", "gpu-b")
-        clusters.write_text(text + second, encoding="utf-8")
+        another = "  - name: gpu-b\n    gpu_quota: 8\n    default_trial_deadline_hours: 6\n"
+        clusters.write_text(text + another, encoding="utf-8")
         assert "cluster: gpu-cluster-1\n" in _tune(repo_copy).text
         assert "cluster: gpu-b\n" in _tune(repo_copy, name="other", cluster="gpu-b").text
         assert (repo_copy / "rendered/gpu-b/other").is_dir()
 
     def test_unknown_cluster_is_a_located_problem(self, repo_copy):
         with pytest.raises(DefinitionInvalid) as raised:
-            _tune(repo_copy, cluster="gpu-cluster-2")
+            _tune(repo_copy, cluster="gpu-clustr-1")
         assert "experiments/llama-3-2-fine-tune/experiment.yaml:2:10: error: cluster " in str(
             raised.value
         )

@@ -35,7 +35,7 @@ CASES = [
     ),
     (
         "cluster-unknown",
-        _edit("gpu-cluster-1", "gpu-cluster-2"),
+        _edit("gpu-cluster-1", "gpu-clustr-1"),
         "cluster:",
         "did you mean 'gpu-cluster-1'?",
     ),

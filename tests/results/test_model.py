@@ -12,6 +12,7 @@ from results.katib_objects import (
     metric_strategies,
     observed_metrics,
     result_from_katib,
+    trainer_image,
     trial_status,
 )
 from results.model import Objective, Provenance, TrialResult, build_result
@@ -197,3 +198,19 @@ class TestResultFromKatib:
     def test_running_experiment_is_refused(self):
         with pytest.raises(ValueError, match="has not finished"):
             result_from_katib(katib.running_experiment(), [], space=SPACE)
+
+
+class TestTrainerImageOfATrainJob:
+    """Provenance names the trainer image whatever object runs the trials."""
+
+    def test_trainjob_trainer_image(self):
+        experiment = katib.succeeded_experiment()
+        experiment["spec"]["trialTemplate"]["trialSpec"] = {
+            "apiVersion": "trainer.kubeflow.org/v1alpha1",
+            "kind": "TrainJob",
+            "spec": {
+                "runtimeRef": {"name": "hpo-torch-distributed"},
+                "trainer": {"image": "ghcr.io/example/hpo-trainer:0.2.0"},
+            },
+        }
+        assert "ghcr.io/example/hpo-trainer:0.2.0" == trainer_image(experiment)
