@@ -30,9 +30,12 @@ demo: install
 	$(BIN)/python -m local_runner.demo_inputs
 	$(BIN)/hpo tune --local experiments/minilm-imdb-demo
 
+# The workflows too: GitHub's workflow schema, then zizmor's audit offline (no GitHub API).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(BIN)/zizmor --offline .github/workflows
 
 bench: install
 	$(BIN)/python benchmarks/render_definitions.py

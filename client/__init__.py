@@ -20,7 +20,6 @@ from client.params import (
     with_search,
 )
 from client.publish import PullRequestOutcome
-from client.results import OptimalHyperparameters
 
 __all__ = [
     "ClientError",
@@ -30,7 +29,6 @@ __all__ = [
     "HuggingFaceModelParams",
     "HuggingFaceTrainerParams",
     "KatibClient",
-    "OptimalHyperparameters",
     "PullRequestOutcome",
     "S3DatasetParams",
     "TuneResult",

@@ -53,6 +53,7 @@ KEY_ORDER: dict[tuple[str, ...], list[str]] = {
         "columns",
         "max_length",
         "save_adapter",
+        "exact_training_arguments",
     ],
     ("resources_per_trial",): ["gpu", "cpu", "memory", "num_workers", "num_procs_per_worker"],
 }

@@ -6,28 +6,31 @@
 parameter objects, transformers.TrainingArguments and peft.LoraConfig holding
 `katib.search.*` values) and writes `experiments/<name>/experiment.yaml` plus its rendered
 manifests, after the same checks `hpo check` runs. Nothing is created on a cluster: a pull
-request is how an experiment starts. `get_optimal_hyperparameters()` reads the results the
-results job committed; `wait_for_experiment_condition()` watches the Experiment on the cluster.
+request is how an experiment starts. `wait_for_experiment_condition()` follows it through the
+merge, Argo CD and Katib; `get_optimal_hyperparameters()` answers from the results the results
+Job proposes, or from the cluster while they are not there yet. The rest of Katib's read
+methods come from `client.cluster_methods`.
 """
 
 from __future__ import annotations
 
-import difflib
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from client.arguments import other_arguments, resources_section
+from client.cluster_methods import DEFAULT_TIMEOUT, ClusterMethods
+from client.counts_edit import count_arguments, with_counts
 from client.definition_yaml import dump_definition
 from client.errors import ClientError
 from client.params import (
-    plain,
     provider_section,
-    resources_section,
     trainer_section,
 )
 from client.publish import PullRequestOutcome, forge_settings, propose_experiment
-from client.results import OptimalHyperparameters, read_optimal_hyperparameters
+from client.results import read_optimal_trial
+from client.waiting import Stages, wait_for_condition
 from generator.errors import Problem
 from generator.files import write_atomically
 from generator.project import DEFINITION_FILE, EXPERIMENTS_DIR, check_definition_text, find_root
@@ -36,21 +39,9 @@ from generator.repo_config import load_repo_config
 from generator.spec import (
     DNS1123_LABEL,
     MAX_NAME_LENGTH,
-    UNSUPPORTED_TUNE_ARGUMENTS,
-    ExperimentSpec,
     suggest_name,
 )
-
-# tune() arguments read by a converter of their own rather than written as given.
-_CONVERTED = {
-    "name",
-    "cluster",
-    "namespace",
-    "model_provider_parameters",
-    "dataset_provider_parameters",
-    "trainer_parameters",
-    "resources_per_trial",
-}
+from generator.training_view import definition_comment, effective_training_arguments
 
 
 class DefinitionInvalid(ClientError):
@@ -78,7 +69,7 @@ class TuneResult:
     pull_request: PullRequestOutcome | None = None
 
 
-class KatibClient:
+class KatibClient(ClusterMethods):
     """The seed's client, GitOps-style: the repository is the API, the cluster only runs it."""
 
     def __init__(
@@ -91,8 +82,10 @@ class KatibClient:
     ):
         self.namespace = namespace  # written into definitions only when given
         self.root = find_root(Path(root) if root is not None else None)
-        self.config_file = config_file  # kubeconfig for wait_for_experiment_condition
+        self.config_file = config_file  # kubeconfig of the cluster the reads go to
         self.context = context
+        # The pull request tune() opened per experiment, which waiting names.
+        self._proposals: dict[str, PullRequestOutcome] = {}
 
     # --- tune --------------------------------------------------------------------------
 
@@ -132,9 +125,7 @@ class KatibClient:
         settings = None
         if open_pull_request:  # before anything is written: missing settings fail first
             settings = forge_settings(forge, forge_api_url, forge_repo, forge_token, base_branch)
-        repo = load_repo_config(self.root)
-        if repo.problems:
-            raise DefinitionInvalid("the repository configuration", repo.problems)
+        repo = self._repository()
         definition: dict[str, Any] = {"name": name, "cluster": cluster or _first_cluster(repo)}
         if namespace or self.namespace:
             definition["namespace"] = namespace or self.namespace
@@ -152,10 +143,28 @@ class KatibClient:
                 definition["trainer_parameters"] = trainer
         if resources_per_trial is not None:
             definition["resources_per_trial"] = resources_section(resources_per_trial)
-        definition.update(_other_arguments(arguments))
+        definition.update(other_arguments(arguments))
 
-        relative = f"{EXPERIMENTS_DIR}/{name}/{DEFINITION_FILE}"
+        trainer = definition.get("trainer_parameters", {})
+        chosen = effective_training_arguments(
+            trainer.get("training_parameters", {}), trainer.get("exact_training_arguments", False)
+        )
         text = dump_definition(definition)
+        if definition_comment(chosen):
+            text += "\n" + definition_comment(chosen)
+        return self._publish(repo, name, definition["cluster"], text, overwrite, settings)
+
+    def _repository(self) -> Any:
+        repo = load_repo_config(self.root)
+        if repo.problems:
+            raise DefinitionInvalid("the repository configuration", repo.problems)
+        return repo
+
+    def _publish(
+        self, repo: Any, name: str, cluster: str, text: str, overwrite: bool, settings: Any
+    ) -> TuneResult:
+        """Check the definition text, write it and its rendered files, open the PR if asked."""
+        relative = f"{EXPERIMENTS_DIR}/{name}/{DEFINITION_FILE}"
         rendered_files, found = self._check(text, relative, name, repo)
         path = self.root / relative
         existing = path.read_text(encoding="utf-8") if path.is_file() else None
@@ -166,15 +175,16 @@ class KatibClient:
                 f"overwrite=True for a definition that was never merged)"
             )
         for problem in found:
-            warnings.warn(str(problem), DefinitionWarning, stacklevel=2)
+            warnings.warn(str(problem), DefinitionWarning, stacklevel=3)
         if existing != text:
             write_atomically(path, text)
-        rendered = self._write_rendered(definition["cluster"], name, rendered_files)
+        rendered = self._write_rendered(cluster, name, rendered_files)
         proposed = None
         if settings is not None:
-            folder = f"{RENDERED_DIR}/{definition['cluster']}/{name}"
+            folder = f"{RENDERED_DIR}/{cluster}/{name}"
             files = {relative: text, **dict(sorted(rendered_files.items()))}
             proposed = propose_experiment(self.root, name, files, folder, settings)
+            self._proposals[name] = proposed
         return TuneResult(path, text, existing != text, rendered, found, proposed)
 
     def _check(
@@ -206,16 +216,50 @@ class KatibClient:
                     changed.append(relative)
         return changed
 
-    # --- results and status --------------------------------------------------------------
+    # --- the trial budget, changed through Git -------------------------------------------
 
-    def get_optimal_hyperparameters(
-        self, name: str, namespace: str | None = None, *, ref: str | None = None
-    ) -> OptimalHyperparameters | None:
-        """The best trial in experiments/<name>/results.yaml: of the working tree, or of the
-        git revision `ref` (e.g. 'origin/hpo-results/<name>' before its PR is merged).
-        None while no trial reported the objective. `namespace` is accepted for Katib's
-        signature and ignored: results live in the repository, not in a namespace."""
-        return read_optimal_hyperparameters(self.root, name, ref)
+    def edit_experiment_budget(
+        self,
+        name: str,
+        namespace: str | None = None,
+        max_trial_count: int | None = None,
+        parallel_trial_count: int | None = None,
+        max_failed_trial_count: int | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        *,
+        open_pull_request: bool = False,
+        forge: str | None = None,
+        forge_api_url: str | None = None,
+        forge_repo: str | None = None,
+        forge_token: str | None = None,
+        base_branch: str | None = None,
+    ) -> TuneResult:
+        """Change the trial counts in experiments/<name>/experiment.yaml, the only fields Katib
+        lets a created Experiment change, and render again; Argo CD applies the change once it
+        is merged. Every other byte of the file stays. With `open_pull_request=True` the change
+        goes to a pull request as tune()'s does. `namespace` and `timeout` are Katib's
+        arguments: nothing here reads the cluster."""
+        counts = count_arguments(
+            max_trial_count=max_trial_count,
+            parallel_trial_count=parallel_trial_count,
+            max_failed_trial_count=max_failed_trial_count,
+        )
+        _check_name(name)
+        settings = None
+        if open_pull_request:
+            settings = forge_settings(forge, forge_api_url, forge_repo, forge_token, base_branch)
+        relative = f"{EXPERIMENTS_DIR}/{name}/{DEFINITION_FILE}"
+        path = self.root / relative
+        if not path.is_file():
+            raise ClientError(
+                f"{relative} does not exist: an experiment's budget is edited in its definition, "
+                "which tune() writes"
+            )
+        text = with_counts(path.read_text(encoding="utf-8"), relative, counts)
+        cluster = _definition_cluster(text, relative)
+        return self._publish(self._repository(), name, cluster, text, True, settings)
+
+    # --- waiting and results ---------------------------------------------------------------
 
     def wait_for_experiment_condition(
         self,
@@ -225,53 +269,62 @@ class KatibClient:
         timeout: float = 600,
         polling_interval: float = 15,
         apiserver_timeout: float = 120,
-    ) -> dict:
-        """Watch the Experiment until `expected_condition` is True; returns the Experiment.
+    ) -> Any:
+        """The Experiment (V1beta1Experiment) once `expected_condition` is True.
 
-        Raises ClientError when it fails (unless Failed is expected) or on timeout.
-        `polling_interval` is accepted for the seed's signature: a watch needs no polling.
+        Until the Experiment exists this waits through the stages before it, saying once each
+        what it waits for: the merge of the definition (its pull request when tune() opened
+        one), then Argo CD creating the Experiment, then Katib. TimeoutError names the stage
+        reached; a Failed Experiment raises RuntimeError, as Katib's SDK does. Changes arrive
+        by a watch; `polling_interval` paces the checks before the Experiment exists.
         """
-        from results.errors import ExperimentNotFound, KubernetesError
-        from results.katib import KatibWatcher, kube_api
-        from results.katib_objects import true_condition
+        where = self._namespace_of(name, namespace)
+        stages = Stages(self.root, name, where, self._proposals.get(name))
+        return wait_for_condition(
+            self._cluster(),
+            stages,
+            expected_condition,
+            timeout=timeout,
+            polling_interval=polling_interval,
+            apiserver_timeout=apiserver_timeout,
+        )
 
-        namespace = namespace or self.namespace or ExperimentSpec.model_fields["namespace"].default
+    def get_optimal_hyperparameters(
+        self,
+        name: str,
+        namespace: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        *,
+        ref: str | None = None,
+    ) -> Any:
+        """The best trial as Katib's V1beta1OptimalTrial; None while no trial has reported.
 
-        def reached(experiment: dict) -> bool:
-            if true_condition(experiment, expected_condition):
-                return True
-            failed = true_condition(experiment, "Failed")
-            if failed:
-                reason = failed.get("message") or failed.get("reason") or "no reason given"
-                raise ClientError(f"experiment {name} failed: {reason}")
-            return False
+        Read from experiments/<name>/results.yaml as merged (origin's base branch, else the
+        working tree), else from the open results pull request's branch, else from the
+        Experiment's status.currentOptimalTrial on the cluster; the source is logged. `ref`
+        reads the file at that git revision alone."""
 
-        try:
-            api = kube_api(self.config_file, context=self.context, timeout_s=apiserver_timeout)
-            watcher = KatibWatcher(
-                api,
-                namespace,
-                # Each watch ends before the read timeout, so a quiet stream closes cleanly.
-                watch_timeout_s=apiserver_timeout * 0.75,
-                retry_s=0.5,
-                max_retry_s=30.0,
-            )
-            return watcher.wait(
-                name,
-                reached,
-                timeout,
-                goal=f"reach {expected_condition}",
-                wait_for_creation=False,
-            )
-        except ExperimentNotFound as e:
-            if "deleted" in str(e):
-                raise ClientError(f"experiment {name} was deleted while waiting") from None
-            raise ClientError(
-                f"experiment {name} is not in namespace {namespace} (yet): Argo CD creates it "
-                "once its definition is merged and synced"
-            ) from None
-        except KubernetesError as e:
-            raise ClientError(str(e)) from None
+        def read_cluster() -> dict:
+            try:
+                return self._raw_experiment(name, namespace, timeout)
+            except ClientError as e:
+                raise ClientError(
+                    f"no results for {name} yet: no {EXPERIMENTS_DIR}/{name}/results.yaml merged "
+                    f"or in the working tree, none on branch hpo-results/{name} (the results "
+                    f"Job pushes it to branch hpo-results/{name} when the Experiment finishes), "
+                    f"and the cluster cannot tell: {e}"
+                ) from None
+
+        return read_optimal_trial(self.root, name, read_cluster, ref)
+
+
+def _definition_cluster(text: str, relative: str) -> str:
+    from generator.definition import parse_definition
+
+    loaded = parse_definition(text, relative)
+    if loaded.spec is None:
+        raise DefinitionInvalid(relative, [p for p in loaded.problems if p.is_error])
+    return loaded.spec.cluster
 
 
 def _check_name(name: str) -> None:
@@ -289,23 +342,3 @@ def _first_cluster(repo: Any) -> str:
     if not repo.clusters:
         raise ClientError("argocd/clusters.yaml lists no cluster; pass cluster='NAME'")
     return next(iter(repo.clusters))
-
-
-def _other_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
-    known = [k for k in ExperimentSpec.model_fields if k not in _CONVERTED]
-    out: dict[str, Any] = {}
-    for key, value in arguments.items():
-        if key in UNSUPPORTED_TUNE_ARGUMENTS:
-            raise ClientError(f"{key}: not supported here: {UNSUPPORTED_TUNE_ARGUMENTS[key]}")
-        if key not in known:
-            close = difflib.get_close_matches(key, known, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            raise ClientError(f"tune() got an unknown argument '{key}'{hint}")
-        if value is None:
-            continue
-        if key == "metrics_collector_config" and "collector" in value:
-            value = value["collector"]  # the seed nests the collector's kind one level deeper
-        if key in ("storage_config", "metrics_collector_config") and isinstance(value, dict):
-            value = {k: v for k, v in value.items() if v is not None}
-        out[key] = plain(value)
-    return out

@@ -70,6 +70,10 @@ class HuggingFaceTrainerParams:
     columns: Mapping[str, str] | None = None
     max_length: int | None = None
     save_adapter: bool | None = None
+    exact_training_arguments: bool | None = None
+    # TrainingArguments fields written even when equal to the library's default (an explicit
+    # bf16=False looks like the default to the object, and the trainer would choose otherwise).
+    pinned_training_arguments: list[str] | None = None
 
 
 def with_search(cls: type, **values: Any) -> Any:
@@ -209,11 +213,13 @@ def trainer_section(obj: Any) -> dict[str, Any]:
             f.name: getattr(obj, f.name)
             for f in dataclasses.fields(obj)  # the SDK's class has only the first two
         }
+    pinned = values.pop("pinned_training_arguments", None) or []
     out: dict[str, Any] = {}
     for key, value in values.items():
         if key == "training_parameters":
             dropped = set() if isinstance(value, Mapping) else DROPPED_TRAINING_FIELDS
             section = _tunable_section(value, dropped)
+            section.update(_pinned(value, pinned, section))
         elif key == "lora_config":
             section = _tunable_section(value, set())
         else:
@@ -223,36 +229,22 @@ def trainer_section(obj: Any) -> dict[str, Any]:
     return out
 
 
-def resources_section(value: Any) -> dict[str, Any]:
-    """resources_per_trial from the seed's dict or Katib's TrainerResources (flattened)."""
-    if hasattr(value, "resources_per_worker"):  # kubeflow.katib.types.types.TrainerResources
-        flat = dict(value.resources_per_worker or {})
-        flat["num_workers"] = value.num_workers
-        flat["num_procs_per_worker"] = value.num_procs_per_worker
-        value = flat
-    if not isinstance(value, Mapping):
+def _pinned(arguments: Any, names: list[str], written: dict[str, Any]) -> dict[str, Any]:
+    """The pinned fields of a TrainingArguments object that `written` left out as defaults."""
+    if not names:
+        return {}
+    if arguments is None or isinstance(arguments, Mapping):
         raise ClientError(
-            "resources_per_trial: expected a dict such as {'gpu': 2, 'cpu': 4, 'memory': '10G'} "
-            f"or a TrainerResources, got {type(value).__name__}"
+            "pinned_training_arguments: only for a TrainingArguments object (a mapping writes "
+            "every key it holds)"
         )
-    out: dict[str, Any] = {}
-    for key, item in value.items():
-        if item is None:
-            continue
-        if key in ("gpu", "cpu", "num_workers", "num_procs_per_worker") and isinstance(item, str):
-            item = _number_text(item)
-        out[str(key)] = item
-    return out
-
-
-def _number_text(text: str) -> Any:
-    """Numbers as a person writes them ("4" -> 4); quantities such as "500m" stay strings."""
-    for convert in (int, float):
-        try:
-            return convert(text)
-        except ValueError:
-            pass
-    return text
+    fields = {f.name for f in dataclasses.fields(arguments)}
+    unknown = sorted(set(names) - fields)
+    if unknown:
+        raise ClientError(
+            f"pinned_training_arguments: TrainingArguments has no field {', '.join(unknown)}"
+        )
+    return {name: plain(getattr(arguments, name)) for name in names if name not in written}
 
 
 def tune_arguments(spec: Any, *, library_objects: bool = False) -> dict[str, Any]:

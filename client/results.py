@@ -1,81 +1,137 @@
-"""Read an experiment's best hyperparameters from `experiments/<name>/results.yaml` in Git.
+"""get_optimal_hyperparameters: the best trial, as Katib's V1beta1OptimalTrial, wherever it is.
 
-The results job commits that file on `hpo-results/<name>` and a PR merges it: Git, not the
-cluster, is where results are kept (a deleted Experiment takes its trials with it).
+Results reach the repository as experiments/<name>/results.yaml, first on the results pull
+request's branch, then, merged, on the base branch; while the Experiment runs, Katib keeps its
+current optimal trial in the Experiment's status. They are read in that order of authority: the
+merged file (on origin's base branch, else in the working tree, where `hpo tune --local` writes
+it), the open results pull request's branch, the cluster. The source that answered is logged.
 """
 
 from __future__ import annotations
 
-import subprocess
-from dataclasses import dataclass, field
+import logging
+import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from client.cluster import as_katib, katib_models
 from client.errors import ClientError
-from generator.project import EXPERIMENTS_DIR
 from generator.yamlload import YamlProblems, load_located
+
+log = logging.getLogger("client")
 
 RESULTS_FILE = "results.yaml"
 
 
-@dataclass(frozen=True)
-class OptimalHyperparameters:
-    """The best trial of a finished experiment, typed as its search spaces define."""
+def _katib_text(value: Any) -> str:
+    """A typed value as Katib writes assignments: its strings."""
+    from generator.manifest_params import format_number
 
-    experiment: str
-    status: str
-    trial_name: str
-    parameters: dict[str, Any] = field(default_factory=dict)
-    metrics: dict[str, Any] = field(default_factory=dict)
-    objective: dict[str, Any] = field(default_factory=dict)
+    if isinstance(value, bool | int | float):
+        return format_number(value)
+    return str(value)
 
 
-def _read_text(root: Path, relative: str, ref: str | None, name: str) -> str:
-    if ref is None:
-        path = root / relative
-        if not path.is_file():
-            raise ClientError(
-                f"{relative} does not exist yet: the results job pushes it to branch "
-                f"hpo-results/{name} and opens a pull request; merge it, or read it before "
-                f"the merge with ref='origin/hpo-results/{name}'"
-            )
-        return path.read_text(encoding="utf-8")
-    shown = subprocess.run(
-        ["git", "show", f"{ref}:{relative}"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if shown.returncode != 0:
-        reason = (shown.stderr.strip().splitlines() or ["git show failed"])[-1]
-        raise ClientError(f"cannot read {relative} at {ref}: {reason}")
-    return shown.stdout
+def _git_show(root: Path, revision: str, relative: str) -> str | None:
+    from results.errors import GitError
+    from results.git import Git
 
-
-def read_optimal_hyperparameters(
-    root: Path, name: str, ref: str | None = None
-) -> OptimalHyperparameters | None:
-    relative = f"{EXPERIMENTS_DIR}/{name}/{RESULTS_FILE}"
-    shown = relative if ref is None else f"{ref}:{relative}"
-    text = _read_text(root, relative, ref, name)
+    here = Git(root, env={"GIT_TERMINAL_PROMPT": "0"})
     try:
-        data = load_located(text, shown).data
+        prefix = here.output("rev-parse", "--show-prefix")
+    except GitError:
+        return None  # not a git checkout: no revision to read
+    shown = here.run("show", f"{revision}:{prefix}{relative}", check=False)
+    return shown.stdout if shown.returncode == 0 else None
+
+
+def _fetch(root: Path, branches: list[str]) -> None:
+    """Bring origin's branches up to date where they exist; a missing one is no error."""
+    from results.git import Git
+
+    here = Git(root, env={"GIT_TERMINAL_PROMPT": "0"})
+    for branch in branches:
+        here.run(
+            "fetch",
+            "--quiet",
+            "origin",
+            f"+refs/heads/{branch}:refs/remotes/origin/{branch}",
+            check=False,
+        )
+
+
+def optimal_trial_of(text: str, where: str) -> Any:
+    """results.yaml's best trial as a V1beta1OptimalTrial; None when no trial reported."""
+    _, models = katib_models()
+    try:
+        data = load_located(text, where).data
     except YamlProblems as e:
-        raise ClientError(f"{shown} is not valid YAML: {e.problems[0]}") from None
+        raise ClientError(f"{where} is not valid YAML: {e.problems[0]}") from None
     if not isinstance(data, dict) or "best_trial" not in data:
-        raise ClientError(f"{shown} has no best_trial: not a results file")
+        raise ClientError(f"{where} has no best_trial: not a results file")
     best = data["best_trial"]
     if best is None:
         return None
     try:
-        return OptimalHyperparameters(
-            experiment=data.get("experiment", name),
-            status=data.get("status", "Unknown"),
-            trial_name=best["name"],
-            parameters=dict(best.get("parameters") or {}),
-            metrics=dict(best.get("metrics") or {}),
-            objective=dict(data.get("objective") or {}),
+        parameters = best["parameters"]
+        observed = best.get("observation") or {
+            # Files written before observations were kept: the value by its strategy.
+            name: {"latest": value, "min": value, "max": value}
+            for name, value in best["metrics"].items()
+        }
+        return models.V1beta1OptimalTrial(
+            best_trial_name=best["name"],
+            parameter_assignments=[
+                models.V1beta1ParameterAssignment(name=name, value=_katib_text(parameters[name]))
+                for name in sorted(parameters)
+            ],
+            observation=models.V1beta1Observation(
+                metrics=[
+                    models.V1beta1Metric(
+                        name=name,
+                        latest=_katib_text(extremes["latest"]),
+                        min=_katib_text(extremes["min"]),
+                        max=_katib_text(extremes["max"]),
+                    )
+                    for name, extremes in sorted(observed.items())
+                ]
+            ),
         )
     except (KeyError, TypeError, AttributeError):
-        raise ClientError(f"{shown}: best_trial needs name, parameters and metrics") from None
+        raise ClientError(f"{where}: best_trial needs name, parameters and metrics") from None
+
+
+def read_optimal_trial(
+    root: Path, name: str, read_cluster: Callable[[], dict], ref: str | None = None
+) -> Any:
+    """The best trial from the first source that has results (see the module's order)."""
+    relative = f"experiments/{name}/{RESULTS_FILE}"
+    if ref is not None:  # a revision the caller chose: that alone
+        text = _git_show(root, ref, relative)
+        if text is None:
+            raise ClientError(f"cannot read {relative} at {ref}")
+        log.info("optimal hyperparameters of %s from %s:%s", name, ref, relative)
+        return optimal_trial_of(text, f"{ref}:{relative}")
+    base = os.environ.get("HPO_BASE_BRANCH") or "main"
+    _fetch(root, [base, f"hpo-results/{name}"])
+    for revision, source in (
+        (f"origin/{base}", f"the merged {relative} (origin/{base})"),
+        (None, f"{relative} in the working tree"),
+        (f"origin/hpo-results/{name}", f"the results pull request's branch hpo-results/{name}"),
+    ):
+        path = root / relative
+        text = (
+            _git_show(root, revision, relative)
+            if revision
+            else (path.read_text(encoding="utf-8") if path.is_file() else None)
+        )
+        if text is not None:
+            log.info("optimal hyperparameters of %s from %s", name, source)
+            return optimal_trial_of(text, f"{revision}:{relative}" if revision else relative)
+    optimal = ((read_cluster().get("status") or {}).get("currentOptimalTrial")) or {}
+    if not optimal.get("bestTrialName") or not (optimal.get("observation") or {}).get("metrics"):
+        log.info("no results for %s yet: no results file, and Katib has no optimal trial", name)
+        return None
+    log.info("optimal hyperparameters of %s from the Experiment's currentOptimalTrial", name)
+    return as_katib(optimal, "V1beta1OptimalTrial")

@@ -1,19 +1,19 @@
 """Katib's LLM tuning example, GitOps-style: the same program with only the client's import changed.
 
-Run it from the repository root. `tune()` writes experiments/llama-3-2-fine-tune/experiment.yaml
-and its rendered manifests; commit them and open a pull request, and Argo CD starts the
-experiment once it is merged. The program then waits for the Experiment on the cluster (your
-kubeconfig) and prints the best hyperparameters from experiments/<name>/results.yaml.
+Run it from the repository root with a kubeconfig for the cluster Argo CD deploys to:
 
-To only write the definition and read results already in Git, skip the wait explicitly:
+    python examples/seed_tune.py
 
-    HPO_EXAMPLE_SKIP_WAIT=1 python examples/seed_tune.py
+`tune()` writes experiments/llama-3-2-fine-tune/experiment.yaml and its rendered manifests.
+`wait_for_experiment_condition()` then says what it waits for, stage by stage: the commit and
+merge of that folder (or its pull request, with tune(..., open_pull_request=True)), Argo CD
+creating the Experiment, Katib running it. `get_optimal_hyperparameters()` prints Katib's
+V1beta1OptimalTrial, read from the merged results.yaml, the results pull request, or the
+Experiment itself, whichever has it first.
 
-Two lines differ from the seed besides the import: the seed's name `Llama-3.2-fine-tune` is not
-a valid Kubernetes name (tune() refuses it and suggests this one), and the wait can be skipped.
+One line differs from the seed besides the import: its name `Llama-3.2-fine-tune` is not a
+valid Kubernetes name, which Katib's webhook would refuse; tune() refuses it and suggests this one.
 """
-
-import os
 
 import kubeflow.katib as katib
 from kubeflow.storage_initializer.hugging_face import (
@@ -75,8 +75,7 @@ cl.tune(
     },
 )
 
-if os.environ.get("HPO_EXAMPLE_SKIP_WAIT") != "1":
-    cl.wait_for_experiment_condition(name=exp_name)
+cl.wait_for_experiment_condition(name=exp_name)
 
 # Get the best hyperparameters.
 print(cl.get_optimal_hyperparameters(exp_name))

@@ -12,8 +12,12 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from suggestion import settings as ours
+from suggestion.settings import float_where, int_at_least, one_of, refused
+from suggestion.space import grid_points
+
 # Katib's default katib-config suggestion entries.
-KNOWN_ALGORITHMS = (
+KATIB_ALGORITHMS = (
     "random",
     "tpe",
     "grid",
@@ -27,40 +31,14 @@ KNOWN_ALGORITHMS = (
     "pbt",
 )
 NAS_ALGORITHMS = ("enas", "darts")
+# What a cluster set up as docs/cluster-setup.md says knows: Katib's entries and ours, which
+# argocd/katib-config-patch.yaml registers.
+KNOWN_ALGORITHMS = KATIB_ALGORITHMS + tuple(ours.ALGORITHMS)
 
 
-def _int_at_least(low: int) -> Callable[[str], str | None]:
-    def check(value: str) -> str | None:
-        try:
-            number = int(value)
-        except ValueError:
-            return f"must be a whole number, got '{value}'"
-        return None if number >= low else f"must be >= {low}, got {number}"
-
-    return check
-
-
-def _float_where(test: Callable[[float], bool], wanted: str) -> Callable[[str], str | None]:
-    def check(value: str) -> str | None:
-        try:
-            number = float(value)
-        except ValueError:
-            return f"must be a number, got '{value}'"
-        if not math.isfinite(number):
-            return f"must be a finite number, got {value}"
-        return None if test(number) else f"must be {wanted}, got {value}"
-
-    return check
-
-
-def _one_of(*choices: str) -> Callable[[str], str | None]:
-    def check(value: str) -> str | None:
-        return None if value in choices else f"must be one of {', '.join(choices)}, got '{value}'"
-
-    return check
-
-
-_RANDOM_STATE = {"random_state": _int_at_least(0)}
+# numpy seeds its generators with 0 .. 2**32 - 1: hyperopt, optuna and skopt accept a larger
+# random_state when they validate it, then fail the Experiment when they first sample.
+_RANDOM_STATE = {"random_state": ours.SEED_RULE}
 
 # Per algorithm: setting name -> rule. Names outside the table are rejected, as the services do.
 SETTINGS: dict[str, dict[str, Callable[[str], str | None]]] = {
@@ -68,39 +46,46 @@ SETTINGS: dict[str, dict[str, Callable[[str], str | None]]] = {
     "grid": _RANDOM_STATE,
     # hyperopt's tpe and optuna's share the name; Katib's default config routes tpe to hyperopt.
     "tpe": {
-        "gamma": _float_where(lambda g: 0 < g < 1, "strictly between 0 and 1"),
-        "prior_weight": _float_where(lambda w: w > 0, "> 0"),
-        "n_EI_candidates": _int_at_least(1),
+        "gamma": float_where(lambda g: 0 < g < 1, "strictly between 0 and 1"),
+        "prior_weight": float_where(lambda w: w > 0, "> 0"),
+        "n_EI_candidates": int_at_least(1),
         **_RANDOM_STATE,
     },
     "multivariate-tpe": {
-        "n_startup_trials": _int_at_least(0),
-        "n_ei_candidates": _int_at_least(0),
+        "n_startup_trials": int_at_least(0),
+        "n_ei_candidates": int_at_least(0),
         **_RANDOM_STATE,
     },
-    # Katib routes cmaes to goptuna, which accepts restart strategies ipop, bipop and none.
+    # Katib routes cmaes to goptuna, which accepts restart strategies ipop, bipop and none and
+    # seeds Go's generator with a 64-bit integer.
     "cmaes": {
-        "restart_strategy": _one_of("ipop", "bipop", "none"),
-        "sigma": _float_where(lambda s: s >= 0, ">= 0"),
-        **_RANDOM_STATE,
+        "restart_strategy": one_of("ipop", "bipop", "none"),
+        "sigma": float_where(lambda s: s >= 0, ">= 0"),
+        "random_state": int_at_least(0, 2**63 - 1, " (a 64-bit seed)"),
     },
     "sobol": {},
     "bayesianoptimization": {
-        "base_estimator": _one_of("GP", "RF", "ET", "GBRT"),
-        "n_initial_points": _int_at_least(0),
-        "acq_func": _one_of("gp_hedge", "LCB", "EI", "PI", "EIps", "PIps"),
-        "acq_optimizer": _one_of("auto", "sampling", "lbfgs"),
+        "base_estimator": one_of("GP", "RF", "ET", "GBRT"),
+        "n_initial_points": int_at_least(0),
+        "acq_func": one_of("gp_hedge", "LCB", "EI", "PI", "EIps", "PIps"),
+        "acq_optimizer": one_of("auto", "sampling", "lbfgs"),
         **_RANDOM_STATE,
     },
     "hyperband": {
-        "r_l": _float_where(lambda r: r > 0, "> 0"),
-        "eta": _float_where(lambda e: int(e) >= 2, "a whole number >= 2"),
+        "r_l": float_where(lambda r: r > 0, "> 0"),
+        "eta": float_where(lambda e: int(e) >= 2, "a whole number >= 2"),
         "resource_name": lambda value: None,  # checked against the parameters below
     },
     "pbt": {
         "suggestion_trial_dir": lambda value: None,
-        "n_population": _int_at_least(5),
-        "truncation_threshold": _float_where(lambda t: 0 <= t <= 1, "between 0 and 1"),
+        "n_population": int_at_least(5),
+        "truncation_threshold": float_where(lambda t: 0 <= t <= 1, "between 0 and 1"),
+        # Katib's pbt service documents it, but its validation compares the setting's text with
+        # a number, raises, and so fails every Experiment that sets it.
+        "resample_probability": refused(
+            "cannot be set: Katib's pbt service fails validating it (it compares the text with "
+            "a number), which fails the Experiment; leave it out to perturb values by 0.8 or 1.2"
+        ),
     },
 }
 REQUIRED_SETTINGS = {
@@ -108,8 +93,8 @@ REQUIRED_SETTINGS = {
     "pbt": ("suggestion_trial_dir", "n_population", "truncation_threshold"),
 }
 EARLY_STOPPING_SETTINGS = {
-    "min_trials_required": _int_at_least(1),
-    "start_step": _int_at_least(1),
+    "min_trials_required": int_at_least(1),
+    "start_step": int_at_least(1),
 }
 
 
@@ -133,15 +118,15 @@ def setting_text(value: object) -> str:
     return str(value)
 
 
-def check_settings(settings: dict[str, str], rules: dict) -> list[tuple[str, str]]:
-    """(setting name, message) for each setting the rules refuse."""
+def check_settings(settings: dict[str, str], rules: dict, owner: str) -> list[tuple[str, str]]:
+    """(setting name, message) for each setting the rules of `owner` (an algorithm) refuse.
+    Each message starts with the setting's name."""
     problems = []
     for name, value in settings.items():
         rule = rules.get(name)
         if rule is None:
-            problems.append(
-                (name, f"unknown setting '{name}'; allowed: {', '.join(rules) or 'none'}")
-            )
+            allowed = ", ".join(r for r in rules if r != "resample_probability") or "none"
+            problems.append((name, f"{name} is not a setting of {owner} (it accepts: {allowed})"))
         elif (message := rule(value)) is not None:
             problems.append((name, f"{name} {message}"))
     return problems
@@ -153,8 +138,16 @@ def check_algorithm(
     parameters: list[SearchParameter],
     max_trial_count: int | None,
     parallel_trial_count: int,
+    objectives: int = 1,
 ) -> list[tuple[str | None, str]]:
-    """(setting name or None, message) for each way the suggestion service would fail."""
+    """(setting name or None, message) for each way the suggestion service would fail. A
+    message about a setting starts with its name; one about the algorithm names the fields.
+    `objectives` counts the objectives the experiment optimises."""
+    if algorithm in ours.ALGORITHMS:
+        return _check_ours(algorithm, settings, parameters, max_trial_count, objectives)
+    if objectives > 1:
+        several = ", ".join(n for n, a in ours.ALGORITHMS.items() if a.several_objectives)
+        return [(None, f"Katib's '{algorithm}' optimises one objective; for several use {several}")]
     if algorithm in NAS_ALGORITHMS:
         return [
             (
@@ -168,10 +161,13 @@ def check_algorithm(
             (
                 None,
                 f"unknown algorithm '{algorithm}'; Katib knows "
-                f"{', '.join(a for a in KNOWN_ALGORITHMS if a not in NAS_ALGORITHMS)}",
+                f"{', '.join(a for a in KATIB_ALGORITHMS if a not in NAS_ALGORITHMS)}, and "
+                f"this project's suggestion service {ours.names()}",
             )
         ]
-    problems: list[tuple[str | None, str]] = list(check_settings(settings, SETTINGS[algorithm]))
+    problems: list[tuple[str | None, str]] = list(
+        check_settings(settings, SETTINGS[algorithm], algorithm)
+    )
     for name in REQUIRED_SETTINGS.get(algorithm, ()):
         if name not in settings:
             problems.append((None, f"algorithm '{algorithm}' needs the setting '{name}'"))
@@ -186,8 +182,38 @@ def check_algorithm(
     return problems
 
 
-# Katib routes these to its optuna service, which samples only uniform and log-uniform spaces.
-OPTUNA_ROUTED = ("grid", "multivariate-tpe")
+def _check_ours(algorithm, settings, parameters, max_trial_count, objectives):
+    """The project's suggestion service (suggestion/): its own rules, and the two settings the
+    generator writes, which a definition must not."""
+    problems: list[tuple[str | None, str]] = [
+        (name, f"{name} is written by the generator (from {GENERATED[name]}); remove it")
+        for name in settings
+        if name in GENERATED
+    ]
+    given = {k: v for k, v in settings.items() if k not in GENERATED}
+    continuous = sum(p.kind in ("double", "int") for p in parameters)
+    problems += ours.setting_problems(algorithm, given, continuous, objectives)
+    for p in parameters:
+        if p.distribution in ("normal", "logNormal"):
+            problems.append(
+                (
+                    None,
+                    f"{algorithm} samples uniform and logUniform only; '{p.name}' uses "
+                    f"{p.distribution}",
+                )
+            )
+    if algorithm == "hpo-grid":
+        problems += _check_grid(parameters, max_trial_count)
+    return problems
+
+
+# What the generator writes into an hpo- algorithm's settings, and from which key.
+GENERATED = {ours.OBJECTIVES: "objectives", ours.WARM_START_TRIALS: "warm_start"}
+
+
+# Katib routes grid and multivariate-tpe to its optuna service and bayesianoptimization to skopt;
+# both sample only uniform and log-uniform spaces (skopt refuses the others when it starts).
+UNIFORM_ONLY = ("grid", "multivariate-tpe", "bayesianoptimization")
 INT64_MAX = 2**63 - 1
 
 
@@ -197,7 +223,7 @@ def _check_suggestion_space(algorithm: str, continuous: list[SearchParameter]):
     for p in continuous:
         if p.kind == "int" and max(abs(p.min), abs(p.max)) > INT64_MAX:
             problems.append((None, f"'{p.name}' bounds do not fit a 64-bit integer"))
-        if algorithm in OPTUNA_ROUTED and p.distribution in ("normal", "logNormal"):
+        if algorithm in UNIFORM_ONLY and p.distribution in ("normal", "logNormal"):
             problems.append(
                 (
                     None,
@@ -216,11 +242,6 @@ def _check_suggestion_space(algorithm: str, continuous: list[SearchParameter]):
         if algorithm == "pbt" and p.kind == "double" and p.step is None:
             problems.append((None, f"pbt needs a step for double parameter '{p.name}'"))
     return problems
-
-
-def grid_points(low: float, high: float, step: float) -> int:
-    """How many values Katib's grid takes from low to high inclusive, `step` apart."""
-    return int(math.floor((high - low) / step + 1e-9)) + 1
 
 
 def grid_size(parameters: list[SearchParameter]) -> int | None:

@@ -12,12 +12,14 @@ from generator.cost import budget_gpu_hours, budget_text, gpus_per_trial, worst_
 from generator.definition import LoadedDefinition
 from generator.errors import Problem
 from generator.repo_config import LOCAL_CLUSTER, Cluster, RepoConfig, image_pin_problem
+from generator.secrets_scan import document_problems
 from generator.source_checks import check_sources
 from generator.spec import (
     DEFAULT_PARALLEL_TRIAL_COUNT,
     ExperimentSpec,
 )
 from generator.trainer_checks import check_algorithm, check_search_spaces, check_trainer_fields
+from generator.validate import dotted
 from generator.validate.pod_policy import SECRET_LOOKING_NAME
 from trainer.catalog import metric_names
 
@@ -29,14 +31,23 @@ def check_definition(loaded: LoadedDefinition, folder_name: str | None, repo: Re
     under a broken key are dropped, since they would describe the stand-in, not the text.
     """
     spec, doc = loaded.spec or loaded.salvaged, loaded.document
-    if spec is None or doc is None:
+    if doc is None:
         return []
-    tainted = _tainted_keys(loaded.broken) if loaded.spec is None else set()
     problems: list[Problem] = []
-    for loc, message, severity in _findings(spec, folder_name, repo):
-        if loaded.spec is None and (severity != "error" or not loc or loc[0] in tainted):
-            continue
-        problems.append(doc.problem(loc, message, severity=severity))
+    if spec is not None:
+        tainted = _tainted_keys(loaded.broken) if loaded.spec is None else set()
+        for loc, message, severity in _findings(spec, folder_name, repo):
+            if loaded.spec is None and (severity != "error" or not loc or loc[0] in tainted):
+                continue
+            problems.append(doc.problem(loc, message, severity=severity))
+    # Credentials by what they look like, wherever they stand; one line per place, so a value
+    # a field or a name already refuses as a credential is not reported twice.
+    refused = {
+        (p.line, p.col)
+        for p in loaded.problems + problems
+        if p.is_error and "credential" in p.message
+    }
+    problems += [p for p in document_problems(doc) if (p.line, p.col) not in refused]
     return problems
 
 
@@ -96,7 +107,7 @@ def _findings(spec: ExperimentSpec, folder_name: str | None, repo: RepoConfig) -
     yield from _check_env(spec)
     for role, reference in spec.images.model_dump(exclude_none=True).items():
         if (why := image_pin_problem(reference)) is not None:
-            yield ("images", role), why, "error"
+            yield ("images", role), f"images.{role}: {why}", "error"
 
 
 def _check_cluster(spec: ExperimentSpec, repo: RepoConfig) -> Iterator[Finding]:
@@ -117,8 +128,7 @@ def _check_cluster(spec: ExperimentSpec, repo: RepoConfig) -> Iterator[Finding]:
         )
         return
     parallel = spec.effective_parallel_trial_count
-    resources = spec.resources_per_trial
-    demand = parallel * resources.gpus * resources.num_workers
+    demand = gpu_demand(spec)
     if spec.max_trial_count is None:
         yield (
             ("max_trial_count",),
@@ -128,16 +138,28 @@ def _check_cluster(spec: ExperimentSpec, repo: RepoConfig) -> Iterator[Finding]:
         )
     yield from _check_cost(spec, cluster)
     if demand > cluster.gpu_quota:
-        where = "parallel_trial_count" in spec.model_fields_set
+        loc = demand_location(spec)
         yield (
-            ("parallel_trial_count",) if where else ("resources_per_trial", "gpu"),
+            loc,
             (
-                f"{parallel} parallel trials x {resources.gpus * resources.num_workers} "
-                f"GPUs = {demand} "
-                f"GPUs, more than the {cluster.gpu_quota} GPUs cluster '{cluster.name}' allows"
+                f"{dotted(loc)}: {parallel} parallel trials x {gpus_per_trial(spec)} GPUs = "
+                f"{demand} GPUs, more than the {cluster.gpu_quota} GPUs cluster "
+                f"'{cluster.name}' allows (its gpu_quota)"
             ),
             "error",
         )
+
+
+def gpu_demand(spec: ExperimentSpec) -> int:
+    """The most GPUs the experiment holds at once: parallel trials x GPUs per node x nodes."""
+    return spec.effective_parallel_trial_count * gpus_per_trial(spec)
+
+
+def demand_location(spec: ExperimentSpec) -> tuple:
+    """Where a definition sets its GPU demand: parallel_trial_count if written, else the GPUs."""
+    if "parallel_trial_count" in spec.model_fields_set:
+        return ("parallel_trial_count",)
+    return ("resources_per_trial", "gpu")
 
 
 def _check_cost(spec: ExperimentSpec, cluster: Cluster) -> Iterator[Finding]:
@@ -183,7 +205,13 @@ def _check_objective(spec: ExperimentSpec) -> Iterator[Finding]:
     transformer = spec.model_provider_parameters.transformer_type
     known = metric_names(transformer, spec.has_eval_split())
     with_eval = metric_names(transformer, True)
-    for loc, name in [(("objective_metric_name",), spec.objective_metric_name)] + [
+    if spec.objectives is not None:
+        objective_locs = [
+            (("objectives", i, "metric"), o.metric) for i, o in enumerate(spec.objectives)
+        ]
+    else:
+        objective_locs = [(("objective_metric_name",), spec.objective_metric_name)]
+    for loc, name in objective_locs + [
         (("additional_metric_names", i), n) for i, n in enumerate(spec.additional_metric_names)
     ]:
         if name in known:
@@ -200,19 +228,34 @@ def _check_objective(spec: ExperimentSpec) -> Iterator[Finding]:
                 f"'{name}' is not a metric the trainer reports "
                 f"(it reports {', '.join(known)}){hint}"
             )
-        yield loc, why, "error"
-    named = {spec.objective_metric_name, *spec.additional_metric_names}
+        yield loc, f"{dotted(loc)}: {why}", "error"
+    objectives = [o.metric for o in spec.all_objectives]
+    named = {*objectives, *spec.additional_metric_names}
     for metric in spec.metric_strategies:
         if metric not in named:
             yield (
                 ("metric_strategies", metric),
-                f"'{metric}' is neither objective_metric_name nor in additional_metric_names",
+                f"metric_strategies.{metric}: '{metric}' is neither an objective nor in "
+                "additional_metric_names",
                 "error",
             )
-    if spec.objective_metric_name in spec.additional_metric_names:
-        yield ("additional_metric_names",), "must not repeat objective_metric_name", "error"
+    if set(objectives) & set(spec.additional_metric_names):
+        yield (
+            ("additional_metric_names",),
+            "additional_metric_names must not repeat an objective's metric",
+            "error",
+        )
+    if len(set(objectives)) != len(objectives):
+        yield ("objectives",), "objectives: a metric is listed twice", "error"
+    if spec.objectives is not None and spec.objective_goal is not None:
+        yield (
+            ("objective_goal",),
+            "objective_goal ends an experiment when one metric reaches it; with several "
+            "objectives there is no single goal: remove it",
+            "error",
+        )
     if len(set(spec.additional_metric_names)) != len(spec.additional_metric_names):
-        yield ("additional_metric_names",), "names repeat", "error"
+        yield ("additional_metric_names",), "additional_metric_names: names repeat", "error"
 
 
 def _check_counts(spec: ExperimentSpec) -> Iterator[Finding]:
@@ -229,7 +272,11 @@ def _check_counts(spec: ExperimentSpec) -> Iterator[Finding]:
         yield ("max_failed_trial_count",), "max_failed_trial_count must not be negative", "error"
     if max_trials is not None and max_trials > 0:
         if failed is not None and failed > max_trials:
-            yield ("max_failed_trial_count",), "must not exceed max_trial_count", "error"
+            yield (
+                ("max_failed_trial_count",),
+                f"max_failed_trial_count ({failed}) must not exceed max_trial_count ({max_trials})",
+                "error",
+            )
         if parallel is None and max_trials < DEFAULT_PARALLEL_TRIAL_COUNT:
             yield (
                 ("max_trial_count",),
@@ -241,7 +288,11 @@ def _check_counts(spec: ExperimentSpec) -> Iterator[Finding]:
                 "error",
             )
         elif parallel is not None and parallel > max_trials:
-            yield ("parallel_trial_count",), "must not exceed max_trial_count", "error"
+            yield (
+                ("parallel_trial_count",),
+                f"parallel_trial_count ({parallel}) must not exceed max_trial_count ({max_trials})",
+                "error",
+            )
 
 
 def _check_resources(spec: ExperimentSpec) -> Iterator[Finding]:
@@ -253,7 +304,10 @@ def _check_resources(spec: ExperimentSpec) -> Iterator[Finding]:
     ):
         yield (
             ("resources_per_trial", "num_procs_per_worker"),
-            ("more processes per worker than GPUs per worker"),
+            (
+                f"resources_per_trial.num_procs_per_worker ({resources.num_procs_per_worker}) "
+                f"is more than the GPUs per worker (resources_per_trial.gpu: {resources.gpus})"
+            ),
             "error",
         )
     # Every trial writes its output to the volume, so read-only modes do not help.
@@ -261,14 +315,16 @@ def _check_resources(spec: ExperimentSpec) -> Iterator[Finding]:
         if resources.num_workers > 1:
             yield (
                 ("resources_per_trial", "num_workers"),
-                f"{resources.num_workers} workers on different nodes share the experiment "
+                f"resources_per_trial.num_workers: {resources.num_workers} workers on different "
+                "nodes share the experiment "
                 "volume: storage_config.access_modes needs ReadWriteMany",
                 "error",
             )
         elif spec.effective_parallel_trial_count > 1 and spec.cluster != LOCAL_CLUSTER:
             yield (
                 ("storage_config", "access_modes"),
-                "parallel trials scheduled on different nodes cannot share a volume without "
+                "storage_config.access_modes: parallel trials scheduled on different nodes "
+                "cannot share a volume without "
                 "ReadWriteMany; they will wait for each other (fine on a one-node cluster)",
                 "warning",
             )
@@ -280,9 +336,8 @@ def _check_env(spec: ExperimentSpec) -> Iterator[Finding]:
             yield (
                 ("env_per_trial", name),
                 (
-                    f"{name} looks like a credential: reference a Secret as {{secret: NAME, "
-                    f"key: KEY}} "
-                    "instead of writing its value"
+                    f"env_per_trial.{name} looks like a credential by its name: reference a "
+                    "Secret as {secret: NAME, key: KEY} instead of writing its value"
                 ),
                 "error",
             )

@@ -29,6 +29,13 @@ def _command(name: str):
     return run
 
 
+def _pin(args: argparse.Namespace) -> int:
+    """`hpo pin`, imported when it runs, like the other subcommands."""
+    from generator import pin
+
+    return pin.run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hpo", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -56,6 +63,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="write nothing; exit 1 when rendered/ is stale or edited by hand",
     )
     render.set_defaults(func=_command("render"))
+
+    pin = commands.add_parser(
+        "pin",
+        help="write the Hub commits that the model's and dataset's revisions point at",
+        description="Resolve revision: main (or none) of an hf:// model and a Hub dataset to "
+        "commit shas through the Hub API (HF_ENDPOINT, HF_TOKEN) and write them into the "
+        "definition, keeping its comments and formatting; the result is checked like hpo check.",
+    )
+    pin.add_argument("path", help="an experiment folder or its experiment.yaml")
+    pin.set_defaults(func=_pin)
+
+    from generator import katib_config
+
+    katib_config.register(commands)
 
     schemas = commands.add_parser("schemas", help="JSON schemas of the custom kinds")
     schemas_commands = schemas.add_subparsers(dest="schemas_command", required=True)

@@ -4,27 +4,35 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from generator.cost import budget_text, worst_case
-from generator.errors import ExitCode, Problem
+from generator.definition import load_definition, parse_definition
+from generator.errors import ExitCode, HpoError, Problem
 from generator.manifest_check import check_manifest_text, is_manifest
 from generator.project import (
     DEFINITION_FILE,
     check_definitions,
+    check_loaded,
     definition_paths,
     display,
     find_root,
+    find_root_or_none,
+    folder_name_of,
 )
-from generator.repo_config import load_repo_config
-from generator.yamlload import YamlProblems, load_located
+from generator.quota import shared_quota
+from generator.repo_config import RepoConfig, load_repo_config
+from generator.secrets_scan import redact
+from generator.training_view import check_lines, effective_training_arguments
+from generator.yamlload import YamlProblems, load_located_all
 
 
 def _print_problems(problems: list[Problem]) -> tuple[int, int]:
     errors = sorted({p for p in problems if p.is_error})
     warnings = sorted({p for p in problems if not p.is_error})
     for problem in errors + warnings:
-        print(problem, file=sys.stderr)
+        print(redact(str(problem)), file=sys.stderr)
     return len(errors), len(warnings)
 
 
@@ -33,53 +41,127 @@ def _summary_line(errors: int, warnings: int, checked: int, what: str) -> str:
     return f"hpo {what}: {status}: {checked} file(s), {errors} error(s), {warnings} warning(s)"
 
 
-def _classify(path: Path) -> str:
-    """'definition' or 'manifest' for a file given on the command line, by what it holds: a
-    Kubernetes object is a manifest whatever the file is called."""
-    named_like_a_definition = path.name == DEFINITION_FILE
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+OUTSIDE = (
+    "checked without the hpo repository (no templates/ and images.yaml above the current "
+    "folder): skipped the cluster checks (argocd/clusters.yaml: the cluster's name, GPU quota "
+    "and GPU-hour limit), the folder name, and rendering with templates/ and validating what it "
+    "renders; run hpo check inside the repository for those"
+)
+
+
+class CheckUsageError(HpoError):
+    exit_code = ExitCode.USAGE
+
+
+@dataclass
+class Input:
+    """A file given to hpo check (or standard input): what it says, or why it cannot be read."""
+
+    shown: str  # as printed in problems
+    path: Path | None  # None for standard input
+    text: str | None = None
+    problem: Problem | None = None
+
+
+def _classify(text: str, shown: str) -> str:
+    """'definition' or 'manifest', by what the text holds: a Kubernetes object is a manifest
+    whatever the file is called; a definition is one document (in a file named experiment.yaml,
+    or holding model_provider_parameters)."""
+    named_like_a_definition = Path(shown).name == DEFINITION_FILE
     try:
-        data = load_located(path.read_text(encoding="utf-8"), str(path)).data
-    except (OSError, UnicodeDecodeError, YamlProblems):
-        # Whichever check runs reports the read or syntax error with its position.
+        documents = load_located_all(text, shown)
+    except YamlProblems:
+        # Whichever check runs reports the syntax error with its position.
         return "definition" if named_like_a_definition else "manifest"
-    if is_manifest(data):
+    if any(is_manifest(doc.data) for doc in documents):
         return "manifest"
-    if named_like_a_definition or isinstance(data, dict) and "model_provider_parameters" in data:
+    data = documents[0].data
+    if (
+        named_like_a_definition
+        or len(documents) == 1
+        and isinstance(data, dict)
+        and ("model_provider_parameters" in data)
+    ):
         return "definition"
     return "manifest"
 
 
-def _expand(paths: list[str], root: Path) -> list[Path]:
+def _read(given: Path, shown: str) -> Input:
+    if not given.exists():
+        return Input(shown, given, problem=Problem(shown, 1, 1, "no such file or directory"))
+    try:
+        return Input(shown, given, given.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as e:
+        return Input(shown, given, problem=Problem(shown, 1, 1, f"cannot read: {e}"))
+
+
+def _inputs(paths: list[str], root: Path | None) -> list[Input]:
     if not paths:
-        return definition_paths(root)
-    expanded = []
+        return [_read(p, display(p, root)) for p in definition_paths(root)]
+    inputs = []
     for given in paths:
+        if given == STDIN:
+            inputs.append(Input(STDIN_NAME, None, sys.stdin.read()))
+            continue
         path = Path(given)
         if path.is_dir():
-            if (path / DEFINITION_FILE).is_file():
-                expanded.append(path / DEFINITION_FILE)
-            else:
-                expanded.extend(sorted(path.glob(f"*/{DEFINITION_FILE}")))
+            found = [path / DEFINITION_FILE] if (path / DEFINITION_FILE).is_file() else []
+            found = found or sorted(path.glob(f"*/{DEFINITION_FILE}"))
+            inputs += [_read(p, display(p, root)) for p in found]
         else:
-            expanded.append(path)
-    return expanded
+            inputs.append(_read(path, display(path, root)))
+    return inputs
+
+
+def _root_for(paths: list[str]) -> Path | None:
+    """The repository around the current folder, else the one around every file given."""
+    root = find_root_or_none()
+    if root is not None or not paths:
+        return root
+    roots = {
+        find_root_or_none(Path(p).resolve().parent)
+        for p in paths
+        if p != STDIN and Path(p).exists()
+    }
+    return roots.pop() if len(roots) == 1 else None
 
 
 def check(args: argparse.Namespace) -> int:
-    root = find_root()
-    repo = load_repo_config(root)
+    root = _root_for(args.paths)
+    if root is None and not args.paths:
+        raise CheckUsageError(
+            "hpo check without files checks the repository's experiments/, and there is no "
+            "hpo repository here (no templates/ and images.yaml above the current folder): "
+            "name the files to check (FILE..., or - for standard input)"
+        )
+    if root is None and args.base:
+        raise CheckUsageError("--base compares with the repository's history: run it inside it")
+    repo = load_repo_config(root) if root is not None else RepoConfig()
     problems = list(repo.problems)
-    files = _expand(args.paths, root)
+    inputs = _inputs(args.paths, root)
     definitions = []
-    for path in files:
-        if not path.exists():
-            problems.append(Problem(str(path), 1, 1, "no such file or directory"))
-        elif _classify(path) == "manifest":
-            text = path.read_text(encoding="utf-8", errors="replace")
-            problems += check_manifest_text(text, display(path, root))
+    for item in inputs:
+        if item.problem is not None:
+            problems.append(item.problem)
+        elif _classify(item.text, item.shown) == "manifest":
+            problems += check_manifest_text(item.text, item.shown)
         else:
-            definitions.append(path)
-    reports = check_definitions(definitions, root, repo)
+            loaded = parse_definition(item.text, item.shown)
+            folder = folder_name_of(item.path, root) if item.path is not None else None
+            definitions.append((loaded, folder))
+            if root is None:
+                problems.append(Problem(item.shown, 1, 1, OUTSIDE, "warning"))
+    reports = check_loaded(definitions, root, repo)
+    if root is not None and reports:
+        checked = {i.path.resolve() for i in inputs if i.path is not None and i.path.exists()}
+        others = [
+            load_definition(p, display(p, root))
+            for p in definition_paths(root)
+            if p.resolve() not in checked
+        ]
+        shared_quota(reports, others, repo)
     for report in reports:
         if args.base and not report.failed:
             from generator.immutability import immutability_problems
@@ -97,12 +179,23 @@ def check(args: argparse.Namespace) -> int:
                 f"{worst.gpus_per_trial} GPU(s) x {worst.hours_per_trial:g} h = "
                 f"{worst.gpu_hours:g} GPU-hours; {budget_text(spec)}"
             )
+            if report.generated.note:
+                print(f"{report.loaded.path}: warm start: {report.generated.note}")
+            trainer = spec.trainer_parameters
+            arguments = effective_training_arguments(
+                trainer.training_parameters, trainer.exact_training_arguments
+            )
+            print(
+                f"{report.loaded.path}: training arguments (set by the definition, searched, "
+                "or chosen by the trainer; pin a choice by setting it):"
+            )
+            print("\n".join(check_lines(arguments)))
     if args.summary_md:
         from generator.summary import write_summary
 
         write_summary(Path(args.summary_md), reports, repo, root, args.base)
     errors, warnings = _print_problems(problems)
-    print(_summary_line(errors, warnings, len(files), "check"), file=sys.stderr)
+    print(_summary_line(errors, warnings, len(inputs), "check"), file=sys.stderr)
     return ExitCode.PROBLEMS if errors else ExitCode.OK
 
 
@@ -113,6 +206,7 @@ def render(args: argparse.Namespace) -> int:
     repo = load_repo_config(root)
     problems = list(repo.problems)
     reports = check_definitions(definition_paths(root), root, repo)
+    shared_quota(reports, [], repo)
     for report in reports:
         problems += report.problems
     errors, warnings = _print_problems(problems)

@@ -116,6 +116,8 @@ def _trainer_args(spec: ExperimentSpec) -> list[str]:
         args += ["--max-length", str(trainer.max_length)]
     if trainer.save_adapter:
         args.append("--save-adapter")
+    if trainer.exact_training_arguments:
+        args.append("--exact-training-arguments")
     for role, column in trainer.columns.items():
         args += ["--column", f"{role}={column}"]
     for flag, values in (
@@ -195,7 +197,8 @@ def _fetch_container(kind: str, source: Source, location, token_env: str) -> dic
     }
 
 
-def _katib_parameter(name: str, space) -> dict:
+def katib_parameter(name: str, space) -> dict:
+    """One Experiment parameter: its type and feasible space, as Katib's strings."""
     if isinstance(space, DoubleSearch | IntSearch):
         feasible = {
             "min": format_number(space.min),
@@ -214,10 +217,28 @@ def _katib_parameter(name: str, space) -> dict:
     }
 
 
+def _results_volume(storage: dict, name: str) -> dict | None:
+    """The claim the download Job writes, as the results Job mounts it; None for a claim only one
+    pod may mount (ReadWriteOncePod), which the results Job must not take from the trials."""
+    if storage["existingClaim"] is None and storage["accessModes"] == ["ReadWriteOncePod"]:
+        return None
+    return {
+        "claimName": storage["existingClaim"] or name,
+        "mountPath": storage["mountPath"],
+        "cacheDir": CACHE_DIR,
+    }
+
+
 def manifest_params(
-    definition: DefinitionRecord, images: dict[str, str], cluster: Cluster | None
+    definition: DefinitionRecord,
+    images: dict[str, str],
+    cluster: Cluster | None,
+    generated_settings: dict[str, str] | None = None,
 ) -> dict:
-    """The top-level argument of templates/experiment.jsonnet."""
+    """The top-level argument of templates/experiment.jsonnet. `generated_settings` are the
+    algorithm settings the generator writes for the project's suggestion service (several
+    objectives, warm start: generator.warm_start)."""
+    generated_settings = generated_settings or {}
     spec = definition.spec
     kind = trial_kind(spec, cluster)
     resources = spec.resources_per_trial
@@ -245,17 +266,18 @@ def manifest_params(
             ],
         },
         "objective": {
-            "type": spec.objective_type,
+            "type": spec.primary_type,
             "goal": spec.objective_goal,
-            "metricName": spec.objective_metric_name,
-            "additionalMetricNames": spec.additional_metric_names,
+            "metricName": spec.primary_metric,
+            "additionalMetricNames": spec.katib_additional_metrics,
             "metricStrategies": spec.effective_metric_strategies,
         },
         "algorithm": {
             "name": spec.algorithm_name,
             "settings": [
                 {"name": k, "value": setting_text(v)} for k, v in spec.algorithm_settings.items()
-            ],
+            ]
+            + [{"name": k, "value": v} for k, v in generated_settings.items()],
         },
         "earlyStopping": None
         if spec.early_stopping is None
@@ -270,7 +292,7 @@ def manifest_params(
         "parallelTrialCount": spec.effective_parallel_trial_count,
         "maxFailedTrialCount": spec.max_failed_trial_count,
         "resumePolicy": spec.resume_policy,
-        "parameters": [_katib_parameter(name, space) for name, (_, space) in tuned.items()],
+        "parameters": [katib_parameter(name, space) for name, (_, space) in tuned.items()],
         "trialParameters": [{"name": name, "reference": name} for name in tuned]
         + [{"name": TRIAL_NAME_PARAMETER, "reference": "${trialSpec.Name}"}],
         "trial": {
@@ -294,6 +316,8 @@ def manifest_params(
             "namespace": spec.namespace,
             "image": images["results"],
             "storageInitImage": images["storage_init"],
+            # Read-only, for the download's completion markers: what the inputs resolved to.
+            "volume": _results_volume(params["storage"], spec.name),
             # What the results Job types Katib's values and records provenance with.
             "definition": definition.to_json(),
             "enforcesBudget": spec.budget is not None,

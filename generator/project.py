@@ -10,6 +10,8 @@ from generator.definition import LoadedDefinition, load_definition, parse_defini
 from generator.errors import HpoError, Problem
 from generator.render import RenderedExperiment, render_experiments
 from generator.repo_config import RepoConfig
+from generator.secrets_scan import redact_problem
+from generator.warm_start import Generated, generated_settings
 
 EXPERIMENTS_DIR = "experiments"
 DEFINITION_FILE = "experiment.yaml"
@@ -32,7 +34,17 @@ def definition_paths(root: Path) -> list[Path]:
     return sorted((root / EXPERIMENTS_DIR).glob(f"*/{DEFINITION_FILE}"))
 
 
-def display(path: Path, root: Path) -> str:
+def find_root_or_none(start: Path | None = None) -> Path | None:
+    """find_root, or None outside the repository (`hpo check FILE` works anywhere)."""
+    try:
+        return find_root(start)
+    except HpoError:
+        return None
+
+
+def display(path: Path, root: Path | None) -> str:
+    if root is None:
+        return str(path)
     try:
         return path.resolve().relative_to(root).as_posix()
     except ValueError:
@@ -44,14 +56,19 @@ class DefinitionReport:
     loaded: LoadedDefinition
     rendered: RenderedExperiment | None = None
     problems: list[Problem] = field(default_factory=list)
+    # The algorithm settings written for the project's suggestion service (several objectives,
+    # warm start), and what the warm start took.
+    generated: Generated = field(default_factory=Generated)
 
     @property
     def failed(self) -> bool:
         return any(p.is_error for p in self.problems)
 
 
-def folder_name_of(path: Path, root: Path) -> str | None:
+def folder_name_of(path: Path, root: Path | None) -> str | None:
     """The experiment folder's name when the file is experiments/<name>/experiment.yaml."""
+    if root is None:
+        return None
     resolved = path.resolve()
     if (
         resolved.name == DEFINITION_FILE
@@ -62,25 +79,39 @@ def folder_name_of(path: Path, root: Path) -> str | None:
 
 
 def check_loaded(
-    definitions: list[tuple[LoadedDefinition, str | None]], root: Path, repo: RepoConfig
+    definitions: list[tuple[LoadedDefinition, str | None]], root: Path | None, repo: RepoConfig
 ) -> list[DefinitionReport]:
-    """Check each (definition, folder name), then render the valid ones and validate them."""
+    """Check each (definition, folder name), then render the valid ones and validate them.
+    Without a repository (root None) nothing is rendered: the templates live in it."""
     reports = []
     for loaded, folder_name in definitions:
         report = DefinitionReport(loaded, problems=list(loaded.problems))
         report.problems += check_definition(loaded, folder_name, repo)
         reports.append(report)
-    # Rendering broken input would only repeat the same mistakes.
-    valid = [r for r in reports if r.loaded.spec is not None and not r.failed]
-    for report, rendered in zip(
-        valid, render_experiments([r.loaded.record for r in valid], root, repo), strict=True
-    ):
-        report.rendered = rendered
-        report.problems += rendered.problems
+    if root is not None:
+        for report in reports:
+            if report.loaded.spec is not None and not report.failed:
+                report.generated = generated_settings(
+                    report.loaded.spec, root, report.loaded.document
+                )
+                report.problems += report.generated.problems
+        # Rendering broken input would only repeat the same mistakes.
+        valid = [r for r in reports if r.loaded.spec is not None and not r.failed]
+        records = [r.loaded.record for r in valid]
+        settings = [r.generated.settings for r in valid]
+        for report, rendered in zip(
+            valid, render_experiments(records, root, repo, settings), strict=True
+        ):
+            report.rendered = rendered
+            report.problems += rendered.problems
+    for report in reports:  # whoever prints them: hpo check, hpo render, KatibClient.tune()
+        report.problems = [redact_problem(p) for p in report.problems]
     return reports
 
 
-def check_definitions(paths: list[Path], root: Path, repo: RepoConfig) -> list[DefinitionReport]:
+def check_definitions(
+    paths: list[Path], root: Path | None, repo: RepoConfig
+) -> list[DefinitionReport]:
     """Load and check definition files (all rendered in one batch)."""
     loaded = [(load_definition(p, display(p, root)), folder_name_of(p, root)) for p in paths]
     return check_loaded(loaded, root, repo)

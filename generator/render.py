@@ -139,13 +139,21 @@ def output_path(cluster: str, experiment: str, obj: dict) -> str:
 
 
 def render_experiments(
-    definitions: list[DefinitionRecord], root: Path, repo: RepoConfig
+    definitions: list[DefinitionRecord],
+    root: Path,
+    repo: RepoConfig,
+    generated: list[dict[str, str]] | None = None,
 ) -> list[RenderedExperiment]:
-    """Render and validate experiments; files are filled even for local-only experiments."""
+    """Render and validate experiments; files are filled even for local-only experiments.
+    `generated` holds each one's generated algorithm settings (generator.warm_start)."""
     if not definitions:
         return []
     clusters = repo.clusters
-    params = [manifest_params(d, repo.images, clusters.get(d.spec.cluster)) for d in definitions]
+    generated = generated or [{} for _ in definitions]
+    params = [
+        manifest_params(d, repo.images, clusters.get(d.spec.cluster), settings)
+        for d, settings in zip(definitions, generated, strict=True)
+    ]
     rendered = []
     evaluated = evaluate_templates(root / "templates", params)
     for definition, objects in zip(definitions, evaluated, strict=True):

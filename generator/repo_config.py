@@ -12,7 +12,7 @@ from generator.yamlload import YamlProblems, load_located
 
 CLUSTERS_FILE = "argocd/clusters.yaml"
 IMAGES_FILE = "images.yaml"
-IMAGE_ROLES = ("trainer", "storage_init", "results")
+IMAGE_ROLES = ("trainer", "storage_init", "results", "suggestion")
 # The cluster name of experiments that only run on one machine (`hpo tune --local`).
 LOCAL_CLUSTER = "local"
 # How a cluster runs trials: "Job" is the training operator's world (a batch Job, or a PyTorchJob
@@ -98,7 +98,7 @@ def _load_clusters(root: Path, config: RepoConfig) -> None:
     for i, entry in enumerate(entries):
         loc = ("clusters", i)
         if not isinstance(entry, dict):
-            config.problems.append(doc.problem(loc, "each cluster is a mapping"))
+            config.problems.append(doc.problem(loc, "clusters: each cluster is a mapping"))
             continue
         name, quota = entry.get("name"), entry.get("gpu_quota")
         deadline = entry.get("default_trial_deadline_hours", 24)
@@ -106,7 +106,9 @@ def _load_clusters(root: Path, config: RepoConfig) -> None:
         trial_api = entry.get("trial_api", "Job")
         runtime = entry.get("training_runtime")
         if not isinstance(name, str) or not DNS1123_LABEL.match(name) or name == LOCAL_CLUSTER:
-            config.problems.append(doc.problem(loc + ("name",), f"invalid cluster name {name!r}"))
+            config.problems.append(
+                doc.problem(loc + ("name",), f"name: invalid cluster name {name!r}")
+            )
             continue
         if name in config.clusters:
             config.problems.append(doc.problem(loc + ("name",), f"cluster '{name}' listed twice"))
@@ -118,7 +120,10 @@ def _load_clusters(root: Path, config: RepoConfig) -> None:
             continue
         if not isinstance(deadline, int | float) or deadline <= 0:
             config.problems.append(
-                doc.problem(loc + ("default_trial_deadline_hours",), "must be a positive number")
+                doc.problem(
+                    loc + ("default_trial_deadline_hours",),
+                    "default_trial_deadline_hours must be a positive number",
+                )
             )
             continue
         if max_gpu_hours is not None and (

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from generator.validate.experiment_schema import EXPERIMENT_SCHEMA
-from generator.validate.pytorchjob import PYTORCHJOB_SCHEMA
+from generator.validate.pytorchjob import pytorchjob_schema
 from generator.validate.trainer_v2 import schemas as trainer_v2_schemas
 
 
@@ -19,7 +19,7 @@ def all_schemas() -> dict[str, dict]:
     trainer = trainer_v2_schemas()
     return {
         "experiment-kubeflow-v1beta1.json": EXPERIMENT_SCHEMA,
-        "pytorchjob-kubeflow-v1.json": PYTORCHJOB_SCHEMA,
+        "pytorchjob-kubeflow-v1.json": pytorchjob_schema(),
         "trainjob-trainer-v1alpha1.json": trainer["TrainJob"],
         "clustertrainingruntime-trainer-v1alpha1.json": trainer["ClusterTrainingRuntime"],
     }

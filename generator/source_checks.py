@@ -31,14 +31,19 @@ def check_sources(spec: ExperimentSpec) -> Iterator[Finding]:
             yield (
                 mloc + ("model_uri",),
                 (
-                    f"local path '{uri}' cannot be read by a cluster; use hf:// or s3://, or set "
+                    f"model_uri: local path '{uri}' cannot be read by a cluster; use hf:// or "
+                    "s3://, or set "
                     f"cluster: {LOCAL_CLUSTER} to run only with hpo tune --local"
                 ),
                 "error",
             )
     elif uri.startswith("s3://"):
         if not S3_URI.match(uri):
-            yield mloc + ("model_uri",), f"'{uri}' is not a valid s3://BUCKET/PREFIX URI", "error"
+            yield (
+                mloc + ("model_uri",),
+                f"model_uri '{uri}' is not a valid s3://BUCKET/PREFIX URI",
+                "error",
+            )
     elif not HF_MODEL.match(uri):
         hint = f"; did you mean 'hf://{uri}'?" if HF_DATASET.match(uri) else ""
         yield (
@@ -101,9 +106,8 @@ def check_sources(spec: ExperimentSpec) -> Iterator[Finding]:
             yield (
                 dloc + ("repo_id",),
                 (
-                    f"local path '{dataset.repo_id}' cannot be read by a cluster; use a Hub "
-                    f"dataset "
-                    f"or S3, or set cluster: {LOCAL_CLUSTER}"
+                    f"repo_id: local path '{dataset.repo_id}' cannot be read by a cluster; use a "
+                    f"Hub dataset or S3, or set cluster: {LOCAL_CLUSTER}"
                 ),
                 "error",
             )
@@ -122,7 +126,8 @@ def check_sources(spec: ExperimentSpec) -> Iterator[Finding]:
         if split is not None and not re.match(r"^[\w.-]+(\[[-\d%:]*\])?$", split):
             yield (
                 dloc + (key,),
-                (f"'{split}' is not a split expression such as train, train[:1000] or test[:10%]"),
+                f"{key} '{split}' is not a split expression such as train, train[:1000] or "
+                "test[:10%]",
                 "error",
             )
     if dataset.eval_split is not None and dataset.eval_split == dataset.split:

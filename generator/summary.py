@@ -8,9 +8,10 @@ from generator.cost import budget_gpu_hours, budget_text, worst_case
 from generator.immutability import git_show
 from generator.project import DefinitionReport
 from generator.repo_config import RepoConfig
+from generator.training_view import effective_training_arguments, summary_details
 
 
-def _change(report: DefinitionReport, root: Path, base: str | None) -> str:
+def _change(report: DefinitionReport, root: Path | None, base: str | None) -> str:
     """How the definition differs from the base: new, changed, or unchanged."""
     if base is None:
         return "—"
@@ -21,7 +22,11 @@ def _change(report: DefinitionReport, root: Path, base: str | None) -> str:
 
 
 def write_summary(
-    path: Path, reports: list[DefinitionReport], repo: RepoConfig, root: Path, base: str | None
+    path: Path,
+    reports: list[DefinitionReport],
+    repo: RepoConfig,
+    root: Path | None,
+    base: str | None,
 ) -> None:
     lines = [
         "## Experiments in this change",
@@ -31,6 +36,7 @@ def write_summary(
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     total = 0.0
+    details: list[str] = []
     for report in reports:
         spec = report.loaded.spec
         change = _change(report, root, base)
@@ -43,6 +49,12 @@ def write_summary(
         bound = min(worst.gpu_hours, budget_gpu_hours(spec) or worst.gpu_hours)
         if change != "unchanged":
             total += bound
+        if change != "unchanged":
+            trainer = spec.trainer_parameters
+            arguments = effective_training_arguments(
+                trainer.training_parameters, trainer.exact_training_arguments
+            )
+            details += summary_details(spec.name, arguments)
         status = "invalid" if report.failed else "valid"
         lines.append(
             f"| `{spec.name}` | {change} | {spec.cluster} | {spec.algorithm_name} "
@@ -52,4 +64,6 @@ def write_summary(
         )
     scope = f"new or changed since `{base}`" if base else "all experiments checked"
     lines += ["", f"At most, {scope}: **{total:g} GPU-hours** (worst case or budget)", ""]
+    if details:
+        lines += ["### Training arguments", "", *details]
     path.write_text("\n".join(lines), encoding="utf-8")

@@ -17,6 +17,7 @@ from generator.spec import (
     IntSearch,
     is_search,
 )
+from generator.validate import dotted
 from generator.validate.shell_safety import SHELL_INERT
 from trainer.catalog import TASKS
 
@@ -48,8 +49,9 @@ def check_trainer_fields(spec: ExperimentSpec) -> Iterator[Finding]:
             yield (
                 ("trainer_parameters", "columns", role),
                 (
-                    f"column name '{column}' must use only letters, digits and _.,:/+=@%- "
-                    "(Katib runs the trial command through a shell); rename the column"
+                    f"trainer_parameters.columns.{role}: column name '{column}' must use only "
+                    "letters, digits and _.,:/+=@%- (Katib runs the trial command through a "
+                    "shell); rename the column"
                 ),
                 "error",
             )
@@ -59,7 +61,7 @@ def check_trainer_fields(spec: ExperimentSpec) -> Iterator[Finding]:
             yield (
                 ("trainer_parameters", "columns", role),
                 (
-                    f"'{role}' is not a column role of "
+                    f"trainer_parameters.columns: '{role}' is not a column role of "
                     f"{spec.model_provider_parameters.transformer_type} "
                     f"(roles: {', '.join(task.columns)}){hint}"
                 ),
@@ -152,8 +154,8 @@ def check_search_spaces(spec: ExperimentSpec) -> Iterator[Finding]:
         yield (
             ("trainer_parameters",),
             (
-                "nothing is tuned: give at least one training_parameters or lora_config value "
-                "as {search: double|int|categorical|discrete, ...}"
+                "trainer_parameters: nothing is tuned: give at least one training_parameters or "
+                "lora_config value as {search: double|int|categorical|discrete, ...}"
             ),
             "error",
         )
@@ -166,7 +168,9 @@ def check_search_spaces(spec: ExperimentSpec) -> Iterator[Finding]:
             if key in seen:
                 yield loc, f"'{key}' is tuned in both {seen[key]} and {section}", "error"
             seen[key] = section
-            yield from ((loc + sub, message, "error") for sub, message in _space_problems(value))
+            where = dotted(loc)
+            for sub, message in _space_problems(value):
+                yield loc + sub, f"{where}: {message}", "error"
 
 
 def _space_problems(space) -> Iterator[tuple[tuple, str]]:
@@ -224,13 +228,26 @@ def check_algorithm(spec: ExperimentSpec) -> Iterator[Finding]:
         search_parameters(spec),
         spec.max_trial_count,
         spec.effective_parallel_trial_count,
+        objectives=len(spec.all_objectives),
     )
+    if spec.warm_start is not None and spec.algorithm_name not in algorithms.ours.ALGORITHMS:
+        problems.append(
+            (
+                None,
+                f"warm_start needs this project's suggestion service: use one of "
+                f"{algorithms.ours.names()} instead of Katib's '{spec.algorithm_name}'",
+            )
+        )
     for setting, message in problems:
-        loc = ("algorithm_settings", setting) if setting else ("algorithm_name",)
-        yield loc, message, "error"
+        # A setting's message starts with its name; an algorithm's names the fields it is about.
+        if setting:
+            yield ("algorithm_settings", setting), f"algorithm_settings.{message}", "error"
+        else:
+            yield ("algorithm_name",), f"algorithm_name: {message}", "error"
     if spec.early_stopping is not None:
         early = {k: str(v) for k, v in spec.early_stopping.algorithm_settings.items()}
         for setting, message in algorithms.check_settings(
-            early, algorithms.EARLY_STOPPING_SETTINGS
+            early, algorithms.EARLY_STOPPING_SETTINGS, spec.early_stopping.algorithm_name
         ):
-            yield ("early_stopping", "algorithm_settings", setting), message, "error"
+            loc = ("early_stopping", "algorithm_settings", setting)
+            yield loc, f"early_stopping.algorithm_settings.{message}", "error"

@@ -17,13 +17,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /opt/hpo
 # The results Job reads the validated definition with the generator's spec models, which read
-# the trainer's task table; those import the standard-library-only parts of trainer and
-# storage_init. Only the results extra is installed: no jsonnet, schema validators or torch.
+# the trainer's task table and the suggestion service's setting formats; those import the
+# standard-library-only parts of trainer, suggestion and storage_init. Only the results extra is
+# installed: no jsonnet, schema validators, Optuna or torch.
 COPY pyproject.toml README.md ./
 COPY generator ./generator
 COPY results ./results
 COPY trainer ./trainer
 COPY storage_init ./storage_init
+COPY suggestion ./suggestion
 # The Markdown templates live in templates/, next to the packages: an editable install keeps
 # them where results.render looks for them.
 COPY templates ./templates

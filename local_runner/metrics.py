@@ -69,6 +69,14 @@ class TrialMetrics:
                 for name, values in sorted(self._series.items())
             }
 
+    def extremes(self) -> dict[str, list[float]]:
+        """[latest, min, max] of each reported metric, as Katib's observation keeps them."""
+        with self._lock:
+            return {
+                name: [values[-1], min(values), max(values)]
+                for name, values in sorted(self._series.items())
+            }
+
     def latest(self, name: str) -> float | None:
         series = self.series(name)
         return series[-1] if series else None

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from local_runner.errors import UnsupportedLocallyError
 from results.katib_objects import metric_strategies
+from suggestion.space import Parameter
 
 TRIAL_NAME_REFERENCE = "${trialSpec.Name}"
 # Katib's medianstop defaults (pkg/earlystopping/v1beta1/medianstop).
@@ -25,19 +26,6 @@ class Command:
     name: str
     argv: tuple[str, ...]
     env: tuple[dict, ...] = ()
-
-
-@dataclass(frozen=True)
-class Parameter:
-    """One Katib parameter; values stay the strings Katib stores."""
-
-    name: str
-    kind: str  # double | int | categorical | discrete
-    min: str | None = None
-    max: str | None = None
-    step: str | None = None
-    distribution: str = "uniform"
-    values: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

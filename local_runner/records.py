@@ -6,7 +6,7 @@ local_runner.study); this module reads them back, so a resumed run starts from w
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from local_runner import study as keys
@@ -23,6 +23,7 @@ class FinishedTrial:
     seconds: float
     interrupted: bool = False
     completed_at: str | None = None  # RFC 3339, UTC
+    extremes: dict[str, list[float]] = field(default_factory=dict)  # [latest, min, max]
 
 
 def rfc3339(moment: datetime | None) -> str | None:
@@ -50,6 +51,7 @@ def finished_from_study(study) -> list[FinishedTrial]:
                 seconds=float(t.user_attrs.get(keys.SECONDS, 0.0)),
                 interrupted=bool(t.user_attrs.get(keys.INTERRUPTED, False)),
                 completed_at=rfc3339(t.datetime_complete),
+                extremes=dict(t.user_attrs.get(keys.EXTREMES, {})),
             )
         )
     return done

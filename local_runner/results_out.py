@@ -22,10 +22,13 @@ def experiment_result(
     definition: DefinitionRecord,
     *,
     budget_ended: bool = False,
+    cache_dir: Path | None = None,
 ):
+    """The run's result; provenance reads what the inputs resolved to from the markers under
+    `cache_dir`, the cache the local download step fetched into."""
     from results.budget import BudgetRule, TrialTime, account, outcome
-    from results.definition import provenance, search_space
-    from results.model import Objective, TrialResult, build_result
+    from results.definition import objectives, provenance, search_space, warm_start_record
+    from results.model import MetricObservation, Objective, TrialResult, build_result
     from results.params import typed_parameters
 
     space = search_space(definition.spec)
@@ -36,6 +39,7 @@ def experiment_result(
             parameters=typed_parameters(t.assignments, space),
             metrics=dict(t.metrics),
             completed_at=t.completed_at,
+            observation={name: MetricObservation(*values) for name, values in t.extremes.items()},
         )
         for t in finished
         if not t.interrupted
@@ -51,8 +55,10 @@ def experiment_result(
         reason=reason if status == "Failed" else None,
         objective=Objective(plan.objective_metric, plan.objective_type, plan.goal),
         trials=trials,
-        provenance=provenance(definition.spec),
+        provenance=provenance(definition.spec, cache_dir=cache_dir),
         budget=budget,
+        objectives=objectives(definition.spec),
+        warm_start=warm_start_record(definition.spec, plan.algorithm_settings),
     )
 
 

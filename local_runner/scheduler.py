@@ -14,7 +14,6 @@ are queued again with the same parameters, so `--resume` runs them first.
 
 from __future__ import annotations
 
-import itertools
 import signal
 import time
 from dataclasses import dataclass, field
@@ -26,11 +25,12 @@ from local_runner.medianstop import current_rule
 from local_runner.plan import LocalPlan
 from local_runner.process import GRACE_SECONDS
 from local_runner.records import FinishedTrial, finished_from_study, rfc3339
-from local_runner.space import grid_values, suggest
+from local_runner.suggest import history, next_point
 from local_runner.trials import RunningTrial, start_trial, trial_name
 from local_runner.workspace import Workspace
 from results.budget import BudgetRule, BudgetState, TrialTime, account
 from results.model import Objective, best_trial
+from suggestion.space import distribution, internal, katib_text
 
 COMPLETED = ("Succeeded", "Failed", "Killed", "EarlyStopped", "MetricsUnavailable")
 POLL_SECONDS = 0.2
@@ -66,7 +66,7 @@ class Scheduler:
         self.free = list(slots)
         self.progress = progress
         self.running: list[RunningTrial] = []
-        self.grid = plan.algorithm == "grid"
+        self.distributions = {p.name: distribution(p) for p in plan.parameters}
         self.minimize = plan.objective_type == "minimize"
         self.objective = Objective(plan.objective_metric, plan.objective_type, plan.goal)
         self.interrupts = 0
@@ -221,10 +221,12 @@ class Scheduler:
             completed = sum(t.status in COMPLETED for t in self.counted())
             if limit is not None and completed + len(self.running) >= limit:
                 return False
-            if self.grid and not self._enqueue_grid_point():
+            trial = self._next_trial()
+            if trial is None:
                 return True
-            trial = self.study.ask()
-            assignments = {p.name: suggest(trial, p, self.grid) for p in self.plan.parameters}
+            assignments = {
+                p.name: katib_text(p.kind, trial.params[p.name]) for p in self.plan.parameters
+            }
             trial.set_user_attr(keys.NAME, trial_name(self.plan.name, trial.number))
             trial.set_user_attr(keys.ASSIGNMENTS, assignments)
             rule = current_rule(
@@ -249,25 +251,22 @@ class Scheduler:
             self.progress.started(running)
         return False
 
-    def _enqueue_grid_point(self) -> bool:
-        """Queue the next unvisited grid point unless a trial is already waiting."""
+    def _next_trial(self):
+        """A trial queued again after an interrupt, else the shared sampler's next point as a
+        new trial; None when the search has no point left (a finished grid)."""
         from optuna.trial import TrialState
 
         trials = self.study.get_trials(deepcopy=False)
-        if any(t.state == TrialState.WAITING for t in trials):
-            return True
-        taken = {
-            tuple(sorted(t.user_attrs.get(keys.ASSIGNMENTS, {}).items()))
-            for t in trials
-            if not t.user_attrs.get(keys.INTERRUPTED)
-        }
-        names = [p.name for p in self.plan.parameters]
-        for values in itertools.product(*(grid_values(p) for p in self.plan.parameters)):
-            point = dict(zip(names, values, strict=True))
-            if tuple(sorted(point.items())) not in taken:
-                self.study.enqueue_trial(point, user_attrs={keys.ASSIGNMENTS: point})
-                return True
-        return False
+        if not any(t.state == TrialState.WAITING for t in trials):
+            seen = history(trials, (r.assignments for r in self.running))
+            point = next_point(self.plan, seen)
+            if point is None:
+                return None
+            self.study.enqueue_trial(
+                {p.name: internal(p, point[p.name]) for p in self.plan.parameters},
+                user_attrs={keys.ASSIGNMENTS: point},
+            )
+        return self.study.ask(fixed_distributions=self.distributions)
 
     def _requeue_stale(self) -> None:
         """Trials left running by a run that was killed: count them as interrupted, queue again."""
@@ -321,9 +320,12 @@ class Scheduler:
                 series,
                 running.process.seconds,
                 note="; ".join(running.notes),
+                extremes=running.metrics.extremes(),
             )
 
-    def _record(self, trial, name, assignments, status, observed, series, seconds, note=""):
+    def _record(
+        self, trial, name, assignments, status, observed, series, seconds, note="", extremes=None
+    ):
         from optuna.trial import TrialState
 
         interrupted = status == "interrupted"
@@ -332,6 +334,7 @@ class Scheduler:
             trial.report(value, step)
         trial.set_user_attr(keys.STATUS, katib_status)
         trial.set_user_attr(keys.METRICS, observed)
+        trial.set_user_attr(keys.EXTREMES, extremes or {})
         trial.set_user_attr(keys.SECONDS, round(seconds, 3))
         if interrupted:
             trial.set_user_attr(keys.INTERRUPTED, True)
@@ -353,6 +356,7 @@ class Scheduler:
             seconds,
             interrupted,
             rfc3339(datetime.now()),
+            extremes or {},
         )
         self.finished.append(record)
         self.progress.finished(record, note, self.best())

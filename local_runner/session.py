@@ -14,10 +14,9 @@ from local_runner.environment import container_env
 from local_runner.plan import LocalPlan, build_plan
 from local_runner.progress import make_progress
 from local_runner.results_out import experiment_result, write
-from local_runner.samplers import make_sampler
 from local_runner.scheduler import Scheduler
-from local_runner.space import check_parameters
 from local_runner.study import fingerprint, open_study
+from local_runner.suggest import check_search
 from local_runner.trials import check_references
 from local_runner.workspace import Workspace
 from results.budget import BudgetRule
@@ -43,9 +42,8 @@ class Session:
         experiment = rendered.object_of_kind("Experiment")
         job = download_job(rendered.objects)
         plan = build_plan(experiment, job)
-        check_parameters(plan.parameters)
+        check_search(plan)
         check_references(plan)
-        make_sampler(plan.algorithm, plan.algorithm_settings, plan.parameters)
         workspace = Workspace(root, workdir, plan.name)
         for command in plan.downloads:
             prepared(command, workspace)  # a missing secret fails here, not after a download
@@ -70,11 +68,6 @@ class Session:
         if opened.archived:
             say(f"the previous run was moved to {opened.archived}")
         done = len(study.trials)
-        settings = dict(plan.algorithm_settings)
-        if "random_state" in settings and done:
-            # A resumed run must not replay the points the saved one already drew.
-            settings["random_state"] = str(int(settings["random_state"]) + done)
-        study.sampler = make_sampler(plan.algorithm, settings, plan.parameters)
         say(self._summary(opened.resumed, done))
         run_downloads(plan.downloads, workspace, say)
         progress = make_progress(plan.objective_metric, plan.name)
@@ -99,6 +92,7 @@ class Session:
             outcome.finished,
             self.definition,
             budget_ended=scheduler.budget_ended,
+            cache_dir=workspace.cache,
         )
         paths = write(self.folder, result, self.definition)
         self._print_best(result)

@@ -1,5 +1,8 @@
 """The run's state: an Optuna study in SQLite under the work folder, one per experiment.
 
+The study records; it does not choose: each trial is queued with the point the shared sampler
+(suggestion.sampling, through local_runner.suggest) chose from this history.
+
 Each Optuna trial carries what results.yaml needs as user attributes: its Katib-style name, the
 strings the command received, its Katib status and its observed metrics; the objective's
 reports are its intermediate values (the median stopping rule reads them back on resume). The
@@ -27,6 +30,7 @@ NAME = "name"
 ASSIGNMENTS = "assignments"
 STATUS = "status"
 METRICS = "metrics"
+EXTREMES = "extremes"  # metric -> [latest, min, max]
 SECONDS = "seconds"
 INTERRUPTED = "interrupted"
 RERUN_OF = "rerun_of"
@@ -65,9 +69,13 @@ def open_study(workspace: Workspace, expected: str, direction: str, resume: bool
         exists = False
     workspace.experiment_dir.mkdir(parents=True, exist_ok=True)
     storage = optuna.storages.RDBStorage(workspace.storage_url)
+    # Every trial is queued with the point suggestion.sampling chose: this sampler never draws.
+    sampler = optuna.samplers.RandomSampler(seed=0)
     if exists:
         try:
-            study = optuna.load_study(study_name=workspace.experiment, storage=storage)
+            study = optuna.load_study(
+                study_name=workspace.experiment, storage=storage, sampler=sampler
+            )
         except KeyError as e:
             raise StudyStateError(
                 f"{workspace.study_file} holds no run of {workspace.experiment}: delete "
@@ -81,7 +89,7 @@ def open_study(workspace: Workspace, expected: str, direction: str, resume: bool
             )
         return OpenedStudy(study, resumed=True, archived=None)
     study = optuna.create_study(
-        study_name=workspace.experiment, storage=storage, direction=direction
+        study_name=workspace.experiment, storage=storage, direction=direction, sampler=sampler
     )
     study.set_user_attr("fingerprint", expected)
     return OpenedStudy(study, resumed=False, archived=archived)

@@ -1,4 +1,5 @@
-"""The results chart: objective per trial with the best so far, and each parameter against it.
+"""The results chart: objective per trial with the best so far, the Pareto front of the first two
+objectives when there are several, and each parameter against the objective.
 
 Byte-for-byte deterministic for the same result and matplotlib version (fixed size and dpi,
 default style, no software or date metadata), so an unchanged experiment produces no git diff.
@@ -108,13 +109,35 @@ def _plot_parameter(ax, result: ExperimentResult, name: str) -> None:
         ax.legend(loc="best")
 
 
+def _plot_front(ax, result: ExperimentResult) -> None:
+    """Every trial on the first two objectives, the Pareto front joined and marked."""
+    first, second = result.objectives[0], result.objectives[1]
+    points = [
+        (a, b)
+        for t in result.trials
+        if (a := objective_value(t, first)) is not None
+        and (b := objective_value(t, second)) is not None
+    ]
+    ax.set_title(f"{first.metric} vs {second.metric}: the Pareto front")
+    ax.set_xlabel(f"{first.metric} ({first.type})")
+    ax.set_ylabel(f"{second.metric} ({second.type})")
+    if not points:
+        ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
+        return
+    ax.scatter(*zip(*points, strict=True), color="tab:blue", label="trial")
+    front = [(objective_value(t, first), objective_value(t, second)) for t in result.pareto_front]
+    ax.plot(*zip(*front, strict=True), "-*", color="tab:red", markersize=12, label="Pareto front")
+    ax.legend(loc="best")
+
+
 def render_chart(result: ExperimentResult) -> bytes:
     """PNG bytes of the chart for `result`."""
     import matplotlib.style
     from matplotlib.figure import Figure
 
     names = sorted({n for t in result.trials for n in t.parameters})
-    panels = 1 + len(names)
+    front = 1 if result.objectives and result.pareto_front else 0
+    panels = 1 + front + len(names)
     columns = 1 if panels == 1 else 2
     rows = math.ceil(panels / columns)
     with matplotlib.style.context("default"):
@@ -122,7 +145,9 @@ def render_chart(result: ExperimentResult) -> bytes:
         figure = Figure(figsize=(FIGURE_WIDTH_IN, PANEL_HEIGHT_IN * rows), dpi=DPI)
         axes = figure.subplots(rows, columns, squeeze=False).flatten()
         _plot_progress(axes[0], result)
-        for ax, name in zip(axes[1:], names, strict=False):
+        if front:
+            _plot_front(axes[1], result)
+        for ax, name in zip(axes[1 + front :], names, strict=False):
             _plot_parameter(ax, result, name)
         for ax in axes[panels:]:
             ax.set_visible(False)

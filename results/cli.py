@@ -71,6 +71,11 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "validated definition and its sha256",
     )
     add("--storage-init-image", help="recorded in provenance (HPO_STORAGE_INIT_IMAGE)")
+    add(
+        "--cache-dir",
+        help="the download's cache, mounted read-only (HPO_CACHE_DIR): what the inputs resolved "
+        "to is read from its completion markers into provenance",
+    )
     add("--watch-seconds", type=int, default=300, help=argparse.SUPPRESS)
     parser.set_defaults(func=run)
     return parser
@@ -96,6 +101,7 @@ class Settings:
     labels: tuple[str, ...]
     storage_init_image: str | None
     watch_seconds: int
+    cache_dir: str | None = None
 
 
 def _setting(args: argparse.Namespace, attr: str, env: str, default: str | None = None):
@@ -143,6 +149,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         labels=tuple(label.strip() for label in labels.split(",") if label.strip()),
         storage_init_image=_setting(args, "storage_init_image", "HPO_STORAGE_INIT_IMAGE"),
         watch_seconds=args.watch_seconds,
+        cache_dir=_setting(args, "cache_dir", "HPO_CACHE_DIR"),
     )
 
 
@@ -165,10 +172,10 @@ def _write_back(
     workdir: Path,
 ) -> str:
     from results.budget import BudgetRule, cluster_outcome
-    from results.definition import provenance, search_space
+    from results.definition import objectives, provenance, search_space, warm_start_record
     from results.forge import make_forge
     from results.git import Git, Identity, auth_environment
-    from results.katib_objects import result_from_katib
+    from results.katib_objects import algorithm_settings, result_from_katib
     from results.publish import publish
 
     env = auth_environment(
@@ -191,10 +198,14 @@ def _write_back(
         experiment,
         trials,
         space=search_space(spec),
-        provenance=provenance(spec, storage_init_image=settings.storage_init_image),
+        provenance=provenance(
+            spec, storage_init_image=settings.storage_init_image, cache_dir=settings.cache_dir
+        ),
         budget=None
         if rule is None
         else cluster_outcome(rule, experiment, trials, spec.max_trial_count),
+        objectives=objectives(spec),
+        warm_start=warm_start_record(spec, algorithm_settings(experiment)),
     )
     forge = make_forge(settings.forge, settings.forge_api_url, settings.repo, settings.token)
     outcome = publish(

@@ -3,14 +3,24 @@
 The definition arrives checked, as a `generator.definition.DefinitionRecord`: in memory from the
 local runner, and as JSON from the ConfigMap rendered beside the results Job. Nothing here reads
 experiment.yaml; the URIs are the spec's own (`source_uri`), the ones the download Job fetched.
+What they resolved to (a commit, ETags, a content digest) comes from the download's completion
+markers, found in the cache the way the generator names the folders in the trial command.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from generator.manifest_params import dataset_source, model_source
 from generator.spec import CategoricalSearch, DiscreteSearch, ExperimentSpec
-from results.model import Provenance, Scalar
+from results.model import Fetched, Objective, Provenance, Scalar, WarmStartRecord
+from storage_init.cache import Source, cache_folder, verified
+from storage_init.exits import HpoError
+from suggestion.history import warm_start_of
+
+NO_CACHE = "the download's cache was not given to the results writer (--cache-dir, HPO_CACHE_DIR)"
 
 
 @dataclass(frozen=True)
@@ -28,7 +38,14 @@ def search_space(spec: ExperimentSpec) -> SearchSpace:
     return space
 
 
-def provenance(spec: ExperimentSpec, *, storage_init_image: str | None = None) -> Provenance:
+def provenance(
+    spec: ExperimentSpec,
+    *,
+    storage_init_image: str | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+) -> Provenance:
+    """The inputs as the definition states them and, from the markers under `cache_dir`, what
+    the download fetched for them."""
     model = spec.model_provider_parameters
     dataset = spec.dataset_provider_parameters
     return Provenance(
@@ -38,4 +55,36 @@ def provenance(spec: ExperimentSpec, *, storage_init_image: str | None = None) -
         dataset_revision=dataset.revision,
         dataset_split=dataset.split,
         storage_init_image=storage_init_image,
+        model_fetched=fetched(cache_dir, "model", model_source(spec)),
+        dataset_fetched=fetched(cache_dir, "dataset", dataset_source(spec)),
     )
+
+
+def fetched(cache_dir: str | os.PathLike[str] | None, kind: str, source: Source) -> Fetched:
+    """The identity and fetch time in the marker of the copy the reference folder points at;
+    what went wrong instead when it cannot be read (the results are written all the same)."""
+    if cache_dir is None:
+        return Fetched(unread=NO_CACHE)
+    folder = cache_folder(Path(cache_dir), kind, source)
+    try:
+        _, marker = verified(folder)
+    except (HpoError, OSError) as error:
+        return Fetched(unread=str(error))
+    resolved, fetched_at = marker.get("resolved_revision"), marker.get("fetched_at")
+    return Fetched(
+        resolved=resolved if isinstance(resolved, str) else None,
+        fetched_at=fetched_at if isinstance(fetched_at, str) else None,
+    )
+
+
+def objectives(spec: ExperimentSpec) -> tuple[Objective, ...]:
+    """Every objective, the Experiment's own first."""
+    return tuple(Objective(o.metric, o.type) for o in spec.all_objectives)
+
+
+def warm_start_record(spec: ExperimentSpec, settings: dict[str, str]) -> WarmStartRecord | None:
+    """What the search was seeded with: the definition's sources, and the trials the generator
+    rendered into the algorithm `settings` (those that fit the search space)."""
+    if spec.warm_start is None:
+        return None
+    return WarmStartRecord(tuple(spec.warm_start.from_), len(warm_start_of(settings)))

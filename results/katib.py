@@ -18,13 +18,9 @@ create the results Job before the Experiment, and a person may wait before the m
 
 from __future__ import annotations
 
-import functools
-import json
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from results.errors import (
@@ -33,91 +29,22 @@ from results.errors import (
     KubernetesAuthError,
     KubernetesError,
 )
-from results.katib_objects import EXPERIMENT_LABEL, experiment_outcome
+from results.katib_objects import experiment_outcome
+from results.kube import (
+    FIELD_MANAGER,
+    GONE,
+    PERMISSION_HINT,
+    KatibObjects,
+    is_transient,
+    katib_kind,
+    kube_api,
+    read_timed_out,
+    status_code,
+)
+
+__all__ = ["FIELD_MANAGER", "KatibObjects", "KatibWatcher", "kube_api"]
 
 log = logging.getLogger(__name__)
-
-KATIB_API_VERSION = "kubeflow.org/v1beta1"
-GONE = 410
-PERMISSION_HINT = (
-    "the ServiceAccount or kubeconfig user needs get/list/watch on experiments and trials, and "
-    "patch on experiments to enforce a budget"
-)
-# Who the results Job's changes to an Experiment are recorded as (metadata.managedFields).
-FIELD_MANAGER = "hpo-results"
-
-
-@functools.cache
-def katib_kinds() -> tuple[type, type]:
-    """pykube classes for Experiment and Trial (built on first use: pykube is imported late)."""
-    from pykube.objects import NamespacedAPIObject
-
-    class Experiment(NamespacedAPIObject):
-        version = KATIB_API_VERSION
-        endpoint = "experiments"
-        kind = "Experiment"
-
-    class Trial(NamespacedAPIObject):
-        version = KATIB_API_VERSION
-        endpoint = "trials"
-        kind = "Trial"
-
-    return Experiment, Trial
-
-
-def kube_api(
-    kubeconfig: str | None = None, *, context: str | None = None, timeout_s: float = 330.0
-) -> Any:
-    """An HTTPClient from `kubeconfig` or KUBECONFIG, else the pod's ServiceAccount, else
-    ~/.kube/config. `timeout_s` is the read timeout, which every watch must end before."""
-    import pykube
-
-    path = kubeconfig or os.environ.get("KUBECONFIG")
-    try:
-        if path:
-            config = pykube.KubeConfig.from_file(path)
-        else:
-            try:
-                config = pykube.KubeConfig.from_service_account()
-            except (FileNotFoundError, KeyError):
-                config = pykube.KubeConfig.from_file(str(Path("~/.kube/config").expanduser()))
-        if context:
-            config.set_current_context(context)
-    except (pykube.exceptions.PyKubeError, OSError, ValueError, KeyError) as e:
-        message = f"no usable Kubernetes configuration (in-cluster or KUBECONFIG): {e}"
-        raise KubernetesError(message) from e
-    return pykube.HTTPClient(config, timeout=timeout_s)
-
-
-def _status_code(error: BaseException) -> int | None:
-    code = getattr(error, "code", None)
-    if isinstance(code, int):
-        return code
-    response = getattr(error, "response", None)
-    return getattr(response, "status_code", None)
-
-
-def _read_timed_out(error: BaseException) -> bool:
-    """requests reports a read timeout inside a stream as a ConnectionError wrapping urllib3's."""
-    import requests
-    from urllib3.exceptions import ReadTimeoutError
-
-    if isinstance(error, requests.Timeout):
-        return True
-    return isinstance(error, requests.ConnectionError) and any(
-        isinstance(arg, ReadTimeoutError) for arg in error.args
-    )
-
-
-def _is_transient(error: BaseException) -> bool:
-    import requests
-
-    if isinstance(error, requests.ConnectionError | requests.Timeout):
-        return True
-    if isinstance(error, requests.exceptions.ChunkedEncodingError | json.JSONDecodeError):
-        return True  # a stream cut in the middle of a chunk or a line
-    code = _status_code(error)
-    return code is not None and (code >= 500 or code == 429)
 
 
 class _ReadAgain(Exception):
@@ -128,6 +55,14 @@ class _Unproductive(Exception):
     """A watch that brought nothing and should not be repeated at once."""
 
 
+class _GaveUp(Exception):
+    """The caller's `until` raised: its error ends the wait as it is, whatever it is."""
+
+    def __init__(self, error: BaseException):
+        super().__init__(str(error))
+        self.error = error
+
+
 @dataclass
 class _Progress:
     current: dict[str, Any] | None = None
@@ -136,51 +71,8 @@ class _Progress:
     missing: bool = False
 
 
-class KatibWatcher:
-    """Reads and watches one namespace's Katib objects; every pause goes through `sleep`."""
-
-    def __init__(
-        self,
-        api: Any,
-        namespace: str,
-        *,
-        watch_timeout_s: float = 300,
-        retry_s: float = 2.0,
-        max_retry_s: float = 60.0,
-        clock: Callable[[], float] | None = None,
-        sleep: Callable[[float], None] | None = None,
-    ) -> None:
-        import time
-
-        self.api = api
-        self.namespace = namespace
-        self.watch_timeout_s = watch_timeout_s
-        self.retry_s = retry_s
-        self.max_retry_s = max_retry_s
-        self.clock = clock or time.monotonic
-        self.sleep = sleep or time.sleep
-
-    def _where(self, name: str) -> str:
-        return f"Experiment {self.namespace}/{name}"
-
-    def _fail(self, what: str, error: BaseException) -> KubernetesError:
-        code = _status_code(error)
-        if code in (401, 403):
-            return KubernetesAuthError(f"{what}: HTTP {code} forbidden ({PERMISSION_HINT})")
-        return KubernetesError(f"{what}: {type(error).__name__}: {error}")
-
-    def experiment(self, name: str) -> dict[str, Any]:
-        """The Experiment as the API server returns it; ExperimentNotFound when there is none."""
-        from pykube.exceptions import ObjectDoesNotExist
-
-        experiment_kind, _ = katib_kinds()
-        try:
-            found = experiment_kind.objects(self.api, namespace=self.namespace).get_by_name(name)
-        except ObjectDoesNotExist as e:
-            raise ExperimentNotFound(f"{self._where(name)} does not exist") from e
-        except Exception as e:
-            raise self._fail(f"reading {self._where(name)}", e) from e
-        return found.obj
+class KatibWatcher(KatibObjects):
+    """Waits for one namespace's Experiments to reach a condition, reading as KatibObjects."""
 
     def wait(
         self,
@@ -198,6 +90,18 @@ class KatibWatcher:
         ExperimentNotFound when the Experiment does not exist: at once, or, with
         `wait_for_creation`, when it never appeared; `on_missing` runs before each wait for it.
         """
+        try:
+            return self._wait(name, until, timeout_s, goal, wait_for_creation, on_missing)
+        except _GaveUp as gave_up:
+            raise gave_up.error from None
+
+    def _wait(self, name, until, timeout_s, goal, wait_for_creation, on_missing):
+        def reached(experiment: dict[str, Any]) -> bool:
+            try:
+                return until(experiment)
+            except Exception as e:
+                raise _GaveUp(e) from e
+
         deadline = self.clock() + timeout_s
         state = _Progress()
         while True:
@@ -209,7 +113,7 @@ class KatibWatcher:
                     continue
                 state.version = state.current["metadata"].get("resourceVersion")
                 self._log_progress(name, state.current)
-            if until(state.current):
+            if reached(state.current):
                 return state.current
             remaining = deadline - self.clock()
             if remaining <= 0:
@@ -218,7 +122,7 @@ class KatibWatcher:
                 )
             seconds = max(1, int(min(self.watch_timeout_s, remaining)))
             try:
-                if self._watch_once(name, state, seconds, until):
+                if self._watch_once(name, state, seconds, reached):
                     return state.current
                 state.failures = 0
             except _ReadAgain:
@@ -226,14 +130,14 @@ class KatibWatcher:
                 state.current = None
             except _Unproductive as e:
                 self._back_off(state, deadline, f"watch of {name}: {e}; retrying")
-            except KubernetesError:
+            except (KubernetesError, _GaveUp):
                 raise
             except Exception as e:
-                if _status_code(e) == GONE:
+                if status_code(e) == GONE:
                     state.current = None
-                elif _read_timed_out(e):
+                elif read_timed_out(e):
                     pass  # a quiet stream outlasted the read timeout: watch again at once
-                elif _is_transient(e):
+                elif is_transient(e):
                     self._back_off(state, deadline, f"watch of {name} interrupted ({e}); again")
                 else:
                     raise self._fail(f"watching {self._where(name)}", e) from e
@@ -260,7 +164,7 @@ class KatibWatcher:
             self._back_off(state, deadline, f"{self._where(name)} does not exist yet")
             return None
         except KubernetesError as e:
-            if isinstance(e, KubernetesAuthError) or not _is_transient(e.__cause__ or e):
+            if isinstance(e, KubernetesAuthError) or not is_transient(e.__cause__ or e):
                 raise
             self._back_off(state, deadline, f"reading {name} failed ({e}); again")
             return None
@@ -269,9 +173,10 @@ class KatibWatcher:
 
     def _watch_once(self, name: str, state: _Progress, seconds: int, until) -> bool:
         """Follow one watch stream; True once `until` holds, False when the stream ended."""
-        experiment_kind, _ = katib_kinds()
-        query = experiment_kind.objects(self.api, namespace=self.namespace).filter(
-            field_selector={"metadata.name": name}
+        query = (
+            katib_kind("experiments")
+            .objects(self.api, namespace=self.namespace)
+            .filter(field_selector={"metadata.name": name})
         )
         started = self.clock()
         events = 0
@@ -312,37 +217,3 @@ class KatibWatcher:
             status.get("trials", 0),
             status.get("trialsSucceeded", 0),
         )
-
-    def patch_trial_counts(self, name: str, counts: dict[str, int]) -> dict[str, Any]:
-        """Set some of the Experiment's trial counts (the only spec fields Katib lets change) as
-        FIELD_MANAGER, whose fields Argo CD leaves alone (argocd/applicationset.yaml)."""
-        experiment_kind, _ = katib_kinds()
-        obj = experiment_kind(self.api, {"metadata": {"name": name, "namespace": self.namespace}})
-        try:
-            answer = self.api.patch(
-                **obj.api_kwargs(
-                    params={"fieldManager": FIELD_MANAGER},
-                    headers={"Content-Type": "application/merge-patch+json"},
-                    data=json.dumps({"spec": counts}, sort_keys=True),
-                )
-            )
-            self.api.raise_for_status(answer)
-        except Exception as e:
-            raise self._fail(f"patching {self._where(name)}", e) from e
-        return answer.json()
-
-    def trials(self, name: str, attempts: int = 5) -> list[dict[str, Any]]:
-        """Every Trial of the Experiment, by Katib's experiment label, sorted by name."""
-        _, trial_kind = katib_kinds()
-        query = trial_kind.objects(self.api, namespace=self.namespace).filter(
-            selector={EXPERIMENT_LABEL: name}
-        )
-        for attempt in range(attempts):
-            try:
-                found = [t.obj for t in query.iterator()]
-                return sorted(found, key=lambda t: t["metadata"]["name"])
-            except Exception as e:
-                if not _is_transient(e) or attempt + 1 == attempts:
-                    raise self._fail(f"listing Trials of {self.namespace}/{name}", e) from e
-                self.sleep(min(self.max_retry_s, self.retry_s * 2**attempt))
-        raise AssertionError("unreachable")

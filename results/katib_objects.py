@@ -14,9 +14,11 @@ from results.definition import SearchSpace
 from results.model import (
     BudgetOutcome,
     ExperimentResult,
+    MetricObservation,
     Objective,
     Provenance,
     TrialResult,
+    WarmStartRecord,
     build_result,
 )
 from results.params import typed_parameters
@@ -64,6 +66,12 @@ def trial_status(trial: Mapping[str, Any]) -> str:
     return "Running"  # Created (or no conditions yet): not finished
 
 
+def algorithm_settings(experiment: Mapping[str, Any]) -> dict[str, str]:
+    """The Experiment's algorithm settings, name -> Katib's string."""
+    algorithm = (experiment.get("spec") or {}).get("algorithm") or {}
+    return {s["name"]: str(s.get("value", "")) for s in algorithm.get("algorithmSettings") or []}
+
+
 def objective_of(experiment: Mapping[str, Any]) -> Objective:
     spec = (experiment.get("spec") or {}).get("objective") or {}
     goal = spec.get("goal")
@@ -108,6 +116,16 @@ def observed_metrics(
     return metrics
 
 
+def observation_extremes(observation: Mapping[str, Any] | None) -> dict[str, MetricObservation]:
+    """latest, min and max of each metric Katib observed (a metric missing any is left out)."""
+    found = {}
+    for metric in (observation or {}).get("metrics") or []:
+        values = [_to_float(metric.get(key)) for key in ("latest", "min", "max")]
+        if None not in values:
+            found[metric["name"]] = MetricObservation(*values)
+    return found
+
+
 def _assignments(items: Sequence[Mapping[str, Any]] | None) -> dict[str, str]:
     return {a["name"]: str(a["value"]) for a in items or []}
 
@@ -124,6 +142,7 @@ def trial_result(
         ),
         metrics=observed_metrics(status.get("observation"), strategies),
         completed_at=status.get("completionTime"),
+        observation=observation_extremes(status.get("observation")),
     )
 
 
@@ -160,6 +179,8 @@ def result_from_katib(
     space: SearchSpace,
     provenance: Provenance | None = None,
     budget: BudgetOutcome | None = None,
+    objectives: tuple[Objective, ...] = (),
+    warm_start: WarmStartRecord | None = None,
 ) -> ExperimentResult:
     """The model of a finished Experiment, its values typed by the definition's search `space`;
     `provenance` gains the uid and the trainer image."""
@@ -176,6 +197,7 @@ def result_from_katib(
             status="Succeeded",
             parameters=typed_parameters(_assignments(optimal.get("parameterAssignments")), space),
             metrics=observed_metrics(optimal.get("observation"), strategies),
+            observation=observation_extremes(optimal.get("observation")),
         )
     base = provenance or Provenance()
     filled = replace(
@@ -192,4 +214,6 @@ def result_from_katib(
         provenance=filled,
         fallback_best=fallback,
         budget=budget,
+        objectives=objectives,
+        warm_start=warm_start,
     )

@@ -33,14 +33,26 @@ class Objective:
 
 
 @dataclass(frozen=True)
+class MetricObservation:
+    """Every report of one metric by one trial, summed up as Katib's observation keeps it."""
+
+    latest: float
+    min: float
+    max: float
+
+
+@dataclass(frozen=True)
 class TrialResult:
     name: str
     status: str
     parameters: Mapping[str, Scalar]
-    metrics: Mapping[str, float]
+    metrics: Mapping[str, float]  # each metric's value by its strategy
     # RFC 3339 completion time; orders the chart, deliberately not written to results.yaml so
     # that the file depends only on what the trials found.
     completed_at: str | None = None
+    # latest, min and max of each metric: results.yaml keeps them for the best trial, which
+    # KatibClient.get_optimal_hyperparameters returns as Katib's V1beta1OptimalTrial.
+    observation: Mapping[str, MetricObservation] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.status not in TRIAL_STATUSES:
@@ -48,15 +60,26 @@ class TrialResult:
 
 
 @dataclass(frozen=True)
+class Fetched:
+    """What the download resolved an input to, read from its completion marker."""
+
+    resolved: str | None = None  # Hub commit, `etags:sha256:…` (S3), `sha256:…` (local files)
+    fetched_at: str | None = None  # RFC 3339, UTC
+    unread: str | None = None  # why the marker could not be read; None when it was
+
+
+@dataclass(frozen=True)
 class Provenance:
     model_uri: str | None = None
-    model_revision: str | None = None
+    model_revision: str | None = None  # as the definition states it
     dataset_uri: str | None = None
     dataset_revision: str | None = None
     dataset_split: str | None = None
     trainer_image: str | None = None
     storage_init_image: str | None = None
     experiment_uid: str | None = None  # the Katib Experiment's uid; None when run locally
+    model_fetched: Fetched = field(default_factory=Fetched)  # what the download fetched
+    dataset_fetched: Fetched = field(default_factory=Fetched)
 
 
 @dataclass(frozen=True)
@@ -70,6 +93,14 @@ class BudgetOutcome:
 
 
 @dataclass(frozen=True)
+class WarmStartRecord:
+    """What a warm-started search was seeded with: the earlier experiments, how many trials."""
+
+    sources: tuple[str, ...]
+    trials: int
+
+
+@dataclass(frozen=True)
 class ExperimentResult:
     experiment: str
     status: str
@@ -80,6 +111,10 @@ class ExperimentResult:
     counts: Mapping[str, int]
     provenance: Provenance = field(default_factory=Provenance)
     budget: BudgetOutcome | None = None  # only when the definition sets one
+    # Several objectives: all of them (`objective` is the first) and the trials none beats.
+    objectives: tuple[Objective, ...] = ()
+    pareto_front: tuple[TrialResult, ...] = ()
+    warm_start: WarmStartRecord | None = None
 
     @property
     def failed(self) -> bool:
@@ -123,6 +158,32 @@ def best_trial(trials: Iterable[ScoredTrial], objective: Objective) -> ScoredTri
     return min(candidates, key=lambda t: _rank_key(t, objective), default=None)
 
 
+def pareto_front(trials: Iterable[ScoredTrial], objectives: tuple[Objective, ...]):
+    """The trials no other trial beats on every objective at once (Succeeded or EarlyStopped,
+    every objective finite), by the first objective, then name."""
+    scored = [
+        (t, [_signed(t, o) for o in objectives])
+        for t in trials
+        if t.status in BEST_TRIAL_STATUSES
+        and all(objective_value(t, o) is not None for o in objectives)
+    ]
+
+    def beaten(values: list[float]) -> bool:
+        return any(
+            all(o <= v for o, v in zip(other, values, strict=True)) and other != values
+            for _, other in scored
+        )
+
+    front = [t for t, values in scored if not beaten(values)]
+    return tuple(sorted(front, key=lambda t: (_signed(t, objectives[0]), t.name)))
+
+
+def _signed(trial: Scored, objective: Objective) -> float:
+    """The objective's value, negated when it is maximised: smaller is always better."""
+    value = objective_value(trial, objective)
+    return value if objective.type == "minimize" else -value
+
+
 def build_result(
     *,
     experiment: str,
@@ -133,8 +194,11 @@ def build_result(
     provenance: Provenance | None = None,
     fallback_best: TrialResult | None = None,
     budget: BudgetOutcome | None = None,
+    objectives: tuple[Objective, ...] = (),
+    warm_start: WarmStartRecord | None = None,
 ) -> ExperimentResult:
-    """Sort the trials (by objective, best first, then name), pick the best, count statuses.
+    """Sort the trials (by objective, best first, then name), pick the best, count statuses;
+    with several `objectives` (the first is `objective`), find the Pareto front.
 
     `fallback_best` is used only when no listed trial reported the objective, e.g. when Katib
     still names an optimal trial whose Trial object is gone.
@@ -159,6 +223,9 @@ def build_result(
         counts=counts,
         provenance=provenance or Provenance(),
         budget=budget,
+        objectives=objectives if len(objectives) > 1 else (),
+        pareto_front=pareto_front(ordered, objectives) if len(objectives) > 1 else (),
+        warm_start=warm_start,
     )
 
 
@@ -168,7 +235,18 @@ def _trial_document(trial: TrialResult, with_status: bool) -> dict[str, Any]:
         document["status"] = trial.status
     document["parameters"] = {k: trial.parameters[k] for k in sorted(trial.parameters)}
     document["metrics"] = {k: trial.metrics[k] for k in sorted(trial.metrics)}
+    if not with_status and trial.observation:  # the best trial: every metric's reports
+        document["observation"] = {
+            name: {"latest": o.latest, "min": o.min, "max": o.max}
+            for name, o in sorted(trial.observation.items())
+        }
     return document
+
+
+def _fetched_document(fetched: Fetched) -> dict[str, Any]:
+    """`resolved` and `fetched_at` always; `unread` only when the marker could not be read."""
+    document = {"resolved": fetched.resolved, "fetched_at": fetched.fetched_at}
+    return document | ({"unread": fetched.unread} if fetched.unread else {})
 
 
 def to_document(result: ExperimentResult, definition_sha256: str) -> dict[str, Any]:
@@ -185,16 +263,26 @@ def to_document(result: ExperimentResult, definition_sha256: str) -> dict[str, A
             "goal": result.objective.goal,
         },
         "best_trial": None if best is None else _trial_document(best, with_status=False),
+    }
+    if result.objectives:
+        document["objectives"] = [{"metric": o.metric, "type": o.type} for o in result.objectives]
+        document["pareto_front"] = [
+            {"name": t.name, "metrics": {o.metric: t.metrics[o.metric] for o in result.objectives}}
+            for t in result.pareto_front
+        ]
+    document |= {
         "trials": [_trial_document(t, with_status=True) for t in result.trials],
         "counts": dict(result.counts),
         "provenance": {
             "definition_sha256": definition_sha256,
-            "model": {"uri": p.model_uri, "revision": p.model_revision},
+            "model": {"uri": p.model_uri, "revision": p.model_revision}
+            | _fetched_document(p.model_fetched),
             "dataset": {
                 "uri": p.dataset_uri,
                 "revision": p.dataset_revision,
                 "split": p.dataset_split,
-            },
+            }
+            | _fetched_document(p.dataset_fetched),
             "images": {"trainer": p.trainer_image, "storage_init": p.storage_init_image},
             "experiment_uid": p.experiment_uid,
         },
@@ -205,5 +293,10 @@ def to_document(result: ExperimentResult, definition_sha256: str) -> dict[str, A
             "limit": result.budget.limit,
             "spent": result.budget.spent,
             "ended_experiment": result.budget.ended_experiment,
+        }
+    if result.warm_start is not None:
+        document["warm_start"] = {
+            "from": list(result.warm_start.sources),
+            "trials": result.warm_start.trials,
         }
     return document

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from results.model import ExperimentResult, Scalar, objective_value, to_document
+from results.model import ExperimentResult, Fetched, Scalar, objective_value, to_document
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 REPORT_TEMPLATE = "report.md.j2"
@@ -78,15 +78,36 @@ def view_model(result: ExperimentResult, definition_sha256: str) -> dict[str, An
         "dataset_uri": format_value(p.dataset_uri),
         "dataset_revision": format_value(p.dataset_revision),
         "dataset_split": format_value(p.dataset_split),
+        "model_fetched": fetched_text(p.model_fetched),
+        "dataset_fetched": fetched_text(p.dataset_fetched),
         "trainer_image": format_value(p.trainer_image),
         "storage_init_image": format_value(p.storage_init_image),
         "experiment_uid": format_value(p.experiment_uid),
         "definition_sha256": definition_sha256,
         "chart": CHART_FILE,
         "budget": budget_line(result),
+        "objectives": [{"metric": o.metric, "type": o.type} for o in result.objectives],
+        "pareto_front": [
+            {
+                "name": t.name,
+                "cells": [format_value(t.metrics[o.metric]) for o in result.objectives],
+            }
+            for t in result.pareto_front
+        ],
+        "warm_start": ""
+        if result.warm_start is None
+        else f"{result.warm_start.trials} trials from "
+        + ", ".join(f"`{s}`" for s in result.warm_start.sources),
         "results_path": f"experiments/{result.experiment}/results.yaml",
         "report_path": f"experiments/{result.experiment}/report.md",
     }
+
+
+def fetched_text(fetched: Fetched) -> str:
+    """The identity in backquotes and the fetch time, or why the marker could not be read."""
+    if fetched.resolved is None:
+        return format_value(f"not recorded: {fetched.unread}" if fetched.unread else None)
+    return f"`{fetched.resolved}` at {format_value(fetched.fetched_at)}"
 
 
 def budget_line(result: ExperimentResult) -> str:

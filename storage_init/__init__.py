@@ -5,7 +5,7 @@ runner; `storage_init.cache` (standard library only) is what the generator and t
 SDKs (huggingface_hub, datasets, boto3) are imported only inside the functions that use them.
 """
 
-from .cache import MARKER_NAME, Source, cache_folder, cache_key, verify
+from .cache import MARKER_NAME, Source, cache_folder, cache_key, current_folder, verified, verify
 from .errors import StorageError
 from .fetch import fetch
 from .retry import RetryPolicy
@@ -17,6 +17,8 @@ __all__ = [
     "StorageError",
     "cache_folder",
     "cache_key",
+    "current_folder",
     "fetch",
+    "verified",
     "verify",
 ]

@@ -25,9 +25,19 @@ def is_saved_dataset(path: Path) -> bool:
 
 
 def build_dataset_dict(
-    raw: Path, split: str, eval_split: str | None, uri: str, work_dir: Path
+    raw: Path,
+    split: str,
+    eval_split: str | None,
+    uri: str,
+    work_dir: Path,
+    *,
+    partial: bool = False,
 ) -> Any:
-    """Read `raw` and return DatasetDict({"train": ..., "eval": ...}) (eval only when asked)."""
+    """Read `raw` and return DatasetDict({"train": ..., "eval": ...}) (eval only when asked).
+
+    `partial`: `raw` holds only some shards of a Hub dataset (storage_init.hub_slices), so the
+    split sizes its card states are not checked against them.
+    """
     import datasets
 
     if not sys.stderr.isatty():
@@ -36,7 +46,7 @@ def build_dataset_dict(
     chosen = {}
     for name, expression in splits.items():
         try:
-            chosen[name] = _read_split(raw, expression, work_dir)
+            chosen[name] = _read_split(raw, expression, work_dir, partial)
         except StorageError:
             raise
         except Exception as error:
@@ -45,7 +55,7 @@ def build_dataset_dict(
     return datasets.DatasetDict(chosen)
 
 
-def _read_split(raw: Path, expression: str, work_dir: Path) -> Any:
+def _read_split(raw: Path, expression: str, work_dir: Path, partial: bool = False) -> Any:
     import datasets
 
     cache_dir = str(work_dir / "datasets-cache")
@@ -59,7 +69,8 @@ def _read_split(raw: Path, expression: str, work_dir: Path) -> Any:
         return datasets.load_dataset(
             builder, data_files=str(raw), split=expression, cache_dir=cache_dir
         )
-    return datasets.load_dataset(str(raw), split=expression, cache_dir=cache_dir)
+    checks = {"verification_mode": "no_checks"} if partial else {}
+    return datasets.load_dataset(str(raw), split=expression, cache_dir=cache_dir, **checks)
 
 
 def _slice_saved(saved: Any, expression: str) -> Any:

@@ -1,9 +1,14 @@
-"""Fetch one model or dataset into its content-addressed cache folder, exactly once.
+"""Fetch one model or dataset into its cache folder: once per identity, and safe when run twice.
 
-The order matters: check the marker (no network when it is there), take the per-key lock, check
-again (another process may have finished while we waited), download into a temporary sibling,
-write the marker last, then rename the folder into place. A reader therefore sees either no folder
-or a complete one, and a failed download leaves only temporary folders that the next run removes.
+The order matters: resolve what the source is now (one small request, or hashing local files),
+and stop when the content folder for that identity is complete (pointing at it if needed). Else
+take the reference's lock, check again (another process may have finished while we waited),
+download into a temporary sibling, write the marker last, rename the folder into place, then
+switch the pointer. A reader therefore sees the old copy or the new one, never a partial one,
+and a failed download leaves only temporary folders that the next run removes.
+
+When the source cannot be reached (connection errors, 5xx after the retries), a complete copy
+of the same reference is used, with a warning that says what could not be verified.
 """
 
 from __future__ import annotations
@@ -18,12 +23,27 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from . import hub, local, s3
-from .cache import KINDS, Source, cache_folder, verify, write_marker
-from .datasets_io import build_dataset_dict
-from .errors import CacheIncompleteError, InvalidSourceError, StorageError, from_os_error
+from .cache import (
+    KINDS,
+    Source,
+    cache_folder,
+    content_key,
+    read_pointer,
+    verified,
+    verify,
+    write_marker,
+    write_pointer,
+)
+from .errors import (
+    CacheIncompleteError,
+    InvalidSourceError,
+    StorageError,
+    TransientError,
+    from_os_error,
+)
+from .plans import Plan, make_plan
 from .retry import RetryPolicy
-from .sources import HubRepo, LocalPath, Location, S3Location, parse_uri
+from .sources import HubRepo, Location, S3Location, parse_uri
 
 log = logging.getLogger("storage_init")
 TEMPORARY_MARKS = (".tmp-", ".work-", ".stale-")
@@ -37,45 +57,47 @@ def fetch(
     region: str | None = None,
     retry: RetryPolicy | None = None,
 ) -> Path:
-    """Make `<cache_dir>/<kind>s/<key>` a complete copy of `source` and return it."""
+    """Make `<cache_dir>/<kind>s/<key>` point at a complete copy of `source`; return it."""
     location = check_source(kind, source)
     policy = retry or RetryPolicy.from_env()
-    folder = cache_folder(cache_dir, kind, source)
-    # A local source has no revision to pin, so its content decides whether the copy is current.
-    local_revision = None
-    if isinstance(location, LocalPath):
-        local_revision = local.fingerprint(kind, location.path)
-    if _is_current(folder, local_revision):
-        log.info("%s %s is already cached in %s", kind, source.uri, folder)
-        return folder
+    reference = cache_folder(cache_dir, kind, source)
+    plan = make_plan(kind, location, source, Path(cache_dir), region, policy)
     try:
-        folder.parent.mkdir(parents=True, exist_ok=True)
+        identity = plan.resolve()
+    except TransientError as error:
+        return _cached_copy(reference, source, error, "could not be verified")
+    if identity is not None and _is_current(reference, content_key(reference.name, identity)):
+        log.info("%s %s is already cached in %s", kind, source.uri, reference)
+        return reference
+    try:
+        reference.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise from_os_error(error, str(folder.parent)) from error
-    with _exclusive(folder.parent / f".{folder.name}.lock", folder.name):
-        if _is_current(folder, local_revision):
-            log.info("%s %s was fetched by another process into %s", kind, source.uri, folder)
-            return folder
-        _remove_leftovers(folder)
-        log.info("fetching %s %s into %s", kind, source.uri, folder)
-        staging = work = None
+        raise from_os_error(error, str(reference.parent)) from error
+    with _exclusive(reference.parent / f".{reference.name}.lock", reference.name):
+        if identity is not None:
+            name = content_key(reference.name, identity)
+            if _is_complete(reference / name):
+                if read_pointer(reference) == name:
+                    log.info(
+                        "%s %s was fetched by another process into %s", kind, source.uri, reference
+                    )
+                else:
+                    log.info(
+                        "%s %s is now %s, cached before; switching to it",
+                        kind,
+                        source.uri,
+                        identity,
+                    )
+                    _point(reference, name)
+                return reference
+        _remove_leftovers(reference)
         try:
-            staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
-            work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.work-", dir=folder.parent))
-            resolved = _fetch_into(
-                kind, location, source, staging, work, Path(cache_dir), region, policy
-            )
-            write_marker(staging, kind, source, local_revision or resolved)
-            staging.chmod(0o755)  # mkdtemp makes it private; trials may run as another user
-            _publish(staging, folder)
-        except OSError as error:
-            raise from_os_error(error, str(folder)) from error
-        finally:
-            for leftover in (staging, work):
-                if leftover is not None and leftover.exists():
-                    shutil.rmtree(leftover, ignore_errors=True)
-    log.info("fetched %s %s into %s", kind, source.uri, folder)
-    return folder
+            name = _download(plan, kind, source, reference)
+        except TransientError as error:
+            return _cached_copy(reference, source, error, "changed but could not be fetched")
+        _point(reference, name)
+    log.info("fetched %s %s into %s", kind, source.uri, reference / name)
+    return reference
 
 
 def check_source(kind: str, source: Source) -> Location:
@@ -102,52 +124,66 @@ def check_source(kind: str, source: Source) -> Location:
     return location
 
 
-def _fetch_into(
-    kind: str,
-    location: Location,
-    source: Source,
-    staging: Path,
-    work: Path,
-    cache_dir: Path,
-    region: str | None,
-    policy: RetryPolicy,
-) -> str:
-    """Put the model files, or the built DatasetDict, into `staging`; return the revision."""
-    if isinstance(location, HubRepo):
-        hub_cache = hub.hub_cache_dir(cache_dir)
-        if kind == "model":
-            return hub.fetch_model(location.repo_id, source.revision, staging, hub_cache, policy)
-        raw, resolved = hub.fetch_dataset(location.repo_id, source.revision, hub_cache, policy)
-    elif isinstance(location, S3Location):
-        try:
-            client = s3.make_client(source.endpoint_url, region)
-        except Exception as error:
-            raise InvalidSourceError(f"cannot create an S3 client: {error}") from error
-        if kind == "model":
-            return s3.fetch_model(location, staging, client, policy)
-        raw, resolved = s3.fetch_dataset(location, work, client, policy)
-    else:
-        if kind == "model":
-            local.copy_model(location.path, staging)
-            return ""  # replaced by the fingerprint computed before the fetch
-        raw, resolved = local.dataset_path(location.path), ""
-    assert source.split is not None  # check_source guarantees it for datasets
-    dataset_dict = build_dataset_dict(raw, source.split, source.eval_split, source.uri, work)
-    dataset_dict.save_to_disk(str(staging))
-    return resolved
-
-
-def _is_current(folder: Path, local_revision: str | None) -> bool:
+def _download(plan: Plan, kind: str, source: Source, reference: Path) -> str:
+    """Fetch into a temporary folder, write the marker, rename it to its content folder."""
+    log.info("fetching %s %s into %s", kind, source.uri, reference)
+    staging = work = None
     try:
-        marker = verify(folder)
+        staging = Path(tempfile.mkdtemp(prefix=f".{reference.name}.tmp-", dir=reference.parent))
+        work = Path(tempfile.mkdtemp(prefix=f".{reference.name}.work-", dir=reference.parent))
+        resolved = plan.fetch_into(staging, work)
+        name = content_key(reference.name, resolved.revision)
+        write_marker(staging, kind, source, resolved.revision, resolved=resolved.details)
+        staging.chmod(0o755)  # mkdtemp makes it private; trials may run as another user
+        _publish(staging, reference / name)
+        return name
+    except OSError as error:
+        raise from_os_error(error, str(reference)) from error
+    finally:
+        for leftover in (staging, work):
+            if leftover is not None and leftover.exists():
+                shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _point(reference: Path, name: str) -> None:
+    """Make `<reference>/<name>` the current copy (the pointer is written last, atomically)."""
+    try:
+        write_pointer(reference, name)
+    except OSError as error:
+        raise from_os_error(error, str(reference)) from error
+
+
+def _cached_copy(reference: Path, source: Source, error: StorageError, what: str) -> Path:
+    """The current copy of the same reference when the source cannot be reached, else `error`."""
+    try:
+        folder, marker = verified(reference)
+    except CacheIncompleteError:
+        raise error from None
+    log.warning(
+        "warning: %s %s: %s; using the copy cached in %s: %s, fetched at %s",
+        source.describe(),
+        what,
+        error,
+        folder,
+        marker.get("resolved_revision"),
+        marker.get("fetched_at", "an unknown time"),
+    )
+    return reference
+
+
+def _is_complete(folder: Path) -> bool:
+    try:
+        verify(folder)
     except CacheIncompleteError as error:
         if folder.exists():
             log.warning("%s; fetching again", error)
         return False
-    if local_revision is not None and marker.get("resolved_revision") != local_revision:
-        log.info("the local source of %s changed since it was cached; fetching again", folder)
-        return False
     return True
+
+
+def _is_current(reference: Path, name: str) -> bool:
+    """The pointer names `name` and that folder is complete."""
+    return read_pointer(reference) == name and _is_complete(reference / name)
 
 
 @contextmanager
@@ -168,19 +204,23 @@ def _exclusive(lock_path: Path, key: str) -> Iterator[None]:
         os.close(descriptor)  # closing releases the lock, also when the process dies
 
 
-def _remove_leftovers(folder: Path) -> None:
-    """Temporary folders of this key left by a crashed run (safe: we hold the key's lock)."""
-    for entry in folder.parent.glob(f".{folder.name}.*"):
+def _remove_leftovers(reference: Path) -> None:
+    """Temporary folders left by a crashed run (safe: we hold the reference's lock)."""
+    for entry in reference.parent.glob(f".{reference.name}.*"):
         if entry.is_dir() and any(mark in entry.name for mark in TEMPORARY_MARKS):
             shutil.rmtree(entry, ignore_errors=True)
 
 
 def _publish(staging: Path, folder: Path) -> None:
-    """Rename `staging` to `folder`, moving a stale or damaged folder out of the way first."""
+    """Rename `staging` to `folder`; a complete folder of that name stays (a trial may be reading
+    it), a damaged one is moved out of the way first."""
+    folder.parent.mkdir(exist_ok=True)  # the reference folder appears with its first copy
     if not folder.exists():
         os.rename(staging, folder)
         return
-    stale = folder.with_name(f".{folder.name}.stale-{os.getpid()}")
+    if _is_complete(folder):
+        return
+    stale = folder.parent.parent / f".{folder.parent.name}.stale-{os.getpid()}"
     os.rename(folder, stale)
     os.rename(staging, folder)
     shutil.rmtree(stale, ignore_errors=True)

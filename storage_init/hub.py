@@ -4,6 +4,9 @@ Files land in the hub cache first (resumable, shared between fetches, and the on
 HF_HUB_OFFLINE can read from), then the chosen files are hard-linked into the cache folder, so a
 model costs its size once on the volume. The snapshot folder's name is the commit that `revision`
 resolved to, which the marker records.
+
+`resolve_commit` asks the Hub what a revision points at before anything is downloaded, so an
+unchanged revision costs one small request and a moved branch is fetched again.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -30,6 +34,40 @@ log = logging.getLogger("storage_init")
 HUB_CACHE_FOLDER = ".hf-hub"
 # Loading scripts are refused by datasets >= 4; without them the data files are read directly.
 DATASET_IGNORE_PATTERNS = ["*.py", ".gitattributes"]
+COMMIT = re.compile(r"^[0-9a-f]{40}$")
+
+
+def repo_folder(hub_cache: Path, repo_id: str, repo_type: str) -> Path:
+    prefix = "datasets" if repo_type == "dataset" else "models"
+    return hub_cache / f"{prefix}--{repo_id.replace('/', '--')}"
+
+
+def resolve_commit(
+    repo_id: str, repo_type: str, revision: str | None, hub_cache: Path, policy: RetryPolicy
+) -> str | None:
+    """The commit `revision` (default: main) points at now.
+
+    A full commit sha is its own answer and costs no request. With HF_HUB_OFFLINE the hub
+    cache's refs answer, as they do for huggingface_hub itself; None when they cannot, and the
+    download then reports what is missing.
+    """
+    if revision is not None and COMMIT.match(revision):
+        return revision
+    from huggingface_hub import HfApi, constants
+
+    if constants.HF_HUB_OFFLINE:
+        ref = repo_folder(hub_cache, repo_id, repo_type) / "refs" / (revision or "main")
+        return ref.read_text(encoding="utf-8").strip() if ref.is_file() else None
+
+    def attempt() -> str:
+        try:
+            info = HfApi().repo_info(repo_id, repo_type=repo_type, revision=revision or "main")
+            return str(info.sha)
+        except Exception as error:
+            raise from_hub(error, repo_id, repo_type, revision) from error
+
+    at = f"hf://{repo_id}@{revision or 'main'}"
+    return with_retries(policy, f"resolving {at}", attempt)
 
 
 def hub_cache_dir(cache_dir: Path) -> Path:
@@ -58,8 +96,7 @@ def snapshot(
     from huggingface_hub.utils import disable_progress_bars
 
     disable_progress_bars()  # our own Progress reports bytes and rate instead
-    prefix = "datasets" if repo_type == "dataset" else "models"
-    blobs = hub_cache / f"{prefix}--{repo_id.replace('/', '--')}" / "blobs"
+    blobs = repo_folder(hub_cache, repo_id, repo_type) / "blobs"
     baseline = folder_size(blobs)
 
     def attempt() -> Path:
@@ -124,7 +161,7 @@ def fetch_model(
 def fetch_dataset(
     repo_id: str, revision: str | None, hub_cache: Path, policy: RetryPolicy
 ) -> tuple[Path, str]:
-    """Fetch the dataset repo's files; returns (snapshot folder to read, resolved commit)."""
+    """Fetch the whole dataset repo; returns (snapshot folder to read, resolved commit)."""
     folder = snapshot(
         repo_id, "dataset", revision, hub_cache, policy, None, DATASET_IGNORE_PATTERNS
     )

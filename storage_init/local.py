@@ -7,12 +7,10 @@ cache when the files changed, so `hpo tune --local` never trains on stale data.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import shutil
 from pathlib import Path
 
-from .cache import sha256_of
+from .cache import listing_digest, sha256_of
 from .errors import InvalidSourceError, NotFoundError, from_os_error
 from .sources import DATA_FILE_SUFFIXES, has_weights, select_model_files
 
@@ -53,8 +51,7 @@ def fingerprint(kind: str, path: Path) -> str:
     """`sha256:<hex>` over the relative path, size and sha256 of every used file."""
     root, files = used_files(kind, path)
     listing = [[name, (root / name).stat().st_size, sha256_of(root / name)] for name in files]
-    digest = hashlib.sha256(json.dumps(listing, separators=(",", ":")).encode("utf-8"))
-    return "sha256:" + digest.hexdigest()
+    return "sha256:" + listing_digest(listing)
 
 
 def copy_model(path: Path, destination: Path) -> None:

@@ -7,14 +7,13 @@ attempt, including those of a listing that fails halfway.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .errors import InvalidSourceError, NotFoundError, from_s3
+from .cache import listing_digest
+from .errors import InvalidSourceError, NotFoundError, StorageError, from_s3
 from .progress import Progress
 from .retry import RetryPolicy, with_retries
 from .sources import S3Location, has_weights, select_model_files
@@ -83,20 +82,48 @@ def list_objects(client: Any, location: S3Location, policy: RetryPolicy) -> list
     return objects
 
 
+def pinned_version(client: Any, bucket: str, item: S3Object, policy: RetryPolicy) -> str | None:
+    """The object's VersionId (None when the bucket is not versioned), checking that the object
+    is still the one listed: its ETag would differ had it been overwritten since."""
+
+    def head() -> dict:
+        try:
+            return client.head_object(Bucket=bucket, Key=item.key)
+        except Exception as error:
+            raise from_s3(error, bucket, item.key) from error
+
+    answer = with_retries(policy, f"reading s3://{bucket}/{item.key}", head)
+    etag = str(answer.get("ETag", "")).strip('"')
+    if etag and etag != item.etag:
+        raise StorageError(
+            f"s3://{bucket}/{item.key} changed while it was being fetched (ETag {item.etag} "
+            f"listed, {etag} now); run the download again"
+        )
+    version = answer.get("VersionId")
+    return None if version in (None, "", "null") else str(version)
+
+
 def download(
     client: Any, bucket: str, objects: list[S3Object], destination: Path, policy: RetryPolicy
-) -> None:
-    """Download `objects` below `destination`, keeping their relative paths."""
+) -> list[dict[str, Any]]:
+    """Download `objects` below `destination`, keeping their relative paths; returns what was
+    fetched of each: key, size, ETag and, in a versioned bucket, the VersionId read."""
     from boto3.s3.transfer import TransferConfig
 
     transfer = TransferConfig(multipart_threshold=64 << 20, max_concurrency=8)
     total = sum(item.size for item in objects)
+    fetched = []
     with Progress(f"s3://{bucket}: {len(objects)} files", total) as progress:
         for item in objects:
             target = destination / item.relative
             target.parent.mkdir(parents=True, exist_ok=True)
+            version = pinned_version(client, bucket, item, policy)
+            # Pinned to the version read, so an overwrite during the download cannot mix in.
+            extra = {"VersionId": version} if version else None
 
-            def one_object(item: S3Object = item, target: Path = target) -> None:
+            def one_object(
+                item: S3Object = item, target: Path = target, extra: dict | None = extra
+            ) -> None:
                 received = 0
 
                 def count(chunk: int) -> None:
@@ -106,7 +133,12 @@ def download(
 
                 try:
                     client.download_file(
-                        bucket, item.key, str(target), Callback=count, Config=transfer
+                        bucket,
+                        item.key,
+                        str(target),
+                        ExtraArgs=extra,
+                        Callback=count,
+                        Config=transfer,
                     )
                 except Exception as error:
                     progress.add(-received)  # the retry downloads these bytes again
@@ -114,33 +146,31 @@ def download(
                     raise from_s3(error, bucket, item.key) from error
 
             with_retries(policy, f"downloading s3://{bucket}/{item.key}", one_object)
+            fetched.append(
+                {"key": item.key, "size": item.size, "etag": item.etag, "version_id": version}
+            )
+    return fetched
 
 
 def revision_of(objects: list[S3Object]) -> str:
     """`etags:sha256:<hex>` over key, size and ETag: changes whenever any object changes."""
-    listing = sorted([item.key, item.size, item.etag] for item in objects)
-    digest = hashlib.sha256(json.dumps(listing, separators=(",", ":")).encode("utf-8"))
-    return "etags:sha256:" + digest.hexdigest()
+    return "etags:sha256:" + listing_digest(
+        sorted([item.key, item.size, item.etag] for item in objects)
+    )
 
 
-def fetch_model(location: S3Location, destination: Path, client: Any, policy: RetryPolicy) -> str:
+def model_objects(location: S3Location, client: Any, policy: RetryPolicy) -> list[S3Object]:
+    """The objects of a model prefix that from_pretrained needs."""
     listed = list_objects(client, location, policy)
     wanted = set(select_model_files([item.relative for item in listed]))
-    chosen = [item for item in listed if item.relative in wanted]
     if not has_weights(sorted(wanted)):
         raise InvalidSourceError(
             f"s3://{location.bucket}/{location.prefix} has no model weights "
             "(*.safetensors or pytorch_model*.bin) at its top level"
         )
-    download(client, location.bucket, chosen, destination, policy)
-    return revision_of(chosen)
+    return [item for item in listed if item.relative in wanted]
 
 
-def fetch_dataset(
-    location: S3Location, raw_dir: Path, client: Any, policy: RetryPolicy
-) -> tuple[Path, str]:
-    """Download the data and return (path to read it from, resolved revision)."""
-    objects = list_objects(client, location, policy)
-    download(client, location.bucket, objects, raw_dir, policy)
-    raw = raw_dir / objects[0].relative if location.is_data_file else raw_dir
-    return raw, revision_of(objects)
+def dataset_path(location: S3Location, raw_dir: Path, objects: list[S3Object]) -> Path:
+    """Where the downloaded data is read from: the object itself, or the prefix's folder."""
+    return raw_dir / objects[0].relative if location.is_data_file else raw_dir

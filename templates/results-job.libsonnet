@@ -10,6 +10,9 @@
 // Its Role may only read experiments and trials in its own namespace, and patch its Experiment's
 // trial counts when the definition sets a budget (the Job lowers them once it is spent); the forge
 // token reaches the container only through a secretKeyRef.
+//
+// With `volume`, the experiment's volume is mounted read-only, so the results can record what the
+// download fetched (its completion markers under HPO_CACHE_DIR) beside what the definition states.
 
 local common = import 'common.libsonnet';
 
@@ -35,6 +38,8 @@ local defaults = {
   enforcesBudget: false,  // true: the Job may patch the Experiment's trial counts
   // For an SSH git URL: { key: {secret, key}, knownHosts: {secret, key} }, mounted read-only.
   sshSecrets: null,
+  // The experiment's volume, as the download Job mounts it: { claimName, mountPath, cacheDir }.
+  volume: null,
   labels: {},
   backoffLimit: 2,
   resources: {
@@ -68,6 +73,7 @@ function(params)
   assert std.isNumber(p.syncWave) || std.isString(p.syncWave) : 'syncWave must be a number or a string';
   assert std.isString(p.definition) : 'definition must be the record as JSON text';
   assert std.isBoolean(p.enforcesBudget) : 'enforcesBudget must be a boolean';
+  assert p.volume == null || std.isString(p.volume.claimName) : 'volume.claimName must be a string';
 
   {
     definition: {
@@ -141,6 +147,7 @@ function(params)
                 { name: 'MPLCONFIGDIR', value: '/tmp/matplotlib' },
               ] + optionalEnv('HPO_FORGE_API_URL', p.git.forgeApiUrl)
               + optionalEnv('HPO_STORAGE_INIT_IMAGE', p.storageInitImage)
+              + (if p.volume == null then [] else [{ name: 'HPO_CACHE_DIR', value: p.volume.cacheDir }])
               + (if p.sshSecrets == null then [] else [
                    { name: 'HPO_GIT_SSH_KEY', value: sshDir + '/id_key' },
                    { name: 'HPO_GIT_SSH_KNOWN_HOSTS', value: sshDir + '/known_hosts' },
@@ -156,12 +163,20 @@ function(params)
               ] + (
                 if p.sshSecrets == null then []
                 else [{ name: 'git-ssh', mountPath: sshDir, readOnly: true }]
+              ) + (
+                if p.volume == null then []
+                else [common.workspaceMount(p.volume.mountPath) { readOnly: true }]
               ),
             }],
             volumes: [
               { name: 'tmp', emptyDir: { sizeLimit: '2Gi' } },
               { name: 'definition', configMap: { name: fullName } },
             ] + (
+              if p.volume == null then []
+              else [common.workspaceVolume(p.volume.claimName) {
+                persistentVolumeClaim+: { readOnly: true },
+              }]
+            ) + (
               if p.sshSecrets == null then [] else [{
                 name: 'git-ssh',
                 projected: {

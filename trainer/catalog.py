@@ -54,10 +54,17 @@ TASKS: dict[str, TaskInfo] = {
 TRAIN_METRICS = ("train_loss", "epoch", "step")
 EVAL_LOSS = "eval_loss"
 
+# What a trial cost, reported by every task once, after training (and after the final
+# evaluation), so an experiment can weigh quality against them. trainable_params is known before
+# training and is printed at its start too: a trial stopped early still reports it.
+TRAINABLE_PARAMS = "trainable_params"  # parameters the optimizer updates: LoRA, new heads
+PEAK_MEMORY_MB = "peak_memory_mb"  # MiB: peak allocated on the GPU, peak resident set on a CPU
+COST_METRICS = (TRAINABLE_PARAMS, PEAK_MEMORY_MB, "train_samples_per_second", "train_runtime")
+
 
 def metric_names(transformer_type: str, has_eval_split: bool) -> tuple[str, ...]:
     """Every metric name a trial of this task prints, in a stable order."""
     names = TRAIN_METRICS
     if has_eval_split:
         names = names + (EVAL_LOSS,) + TASKS[transformer_type].eval_metrics
-    return names
+    return names + COST_METRICS

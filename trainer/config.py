@@ -38,6 +38,8 @@ class TrialConfig:
     num_labels: int | None
     max_length: int | None
     save_adapter: bool
+    # Train exactly as the TrainingArguments say: the trainer fills in none of its choices.
+    exact_training_arguments: bool
     columns: dict[str, str | None]  # every role of the task -> column name (None: not used)
     training: dict[str, Any]  # transformers.TrainingArguments fields
     lora: dict[str, Any]  # peft.LoraConfig fields
@@ -130,6 +132,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--num-labels", type=int)
     parser.add_argument("--max-length", type=int, help="longest sequence in tokens")
     parser.add_argument("--save-adapter", action="store_true")
+    parser.add_argument(
+        "--exact-training-arguments",
+        action="store_true",
+        help="use TrainingArguments' own defaults, not the trainer's choices",
+    )
     multi = {"action": "append", "default": []}
     parser.add_argument("--column", metavar="ROLE=NAME", **multi)
     parser.add_argument("--training", metavar="NAME:TYPE=VALUE", **multi)
@@ -157,6 +164,7 @@ def parse_args(argv: Sequence[str]) -> TrialConfig:
         num_labels=args.num_labels,
         max_length=args.max_length,
         save_adapter=args.save_adapter,
+        exact_training_arguments=args.exact_training_arguments,
         columns=parse_columns(args.transformer_type, args.column),
         training=training,
         lora=parse_typed_list("--lora", args.lora),

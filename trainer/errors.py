@@ -21,6 +21,25 @@ class InputError(TrainingError):
     exit_code = ExitCode.PROBLEMS
 
 
+class NothingToMaskError(InputError):
+    """A masked-LM batch holds no token masking may hide: each one is special or unknown.
+
+    Its labels would be empty and its loss NaN; what went wrong is the text or the tokenizer,
+    not the trial's hyperparameters.
+    """
+
+    MESSAGE = (
+        "no token of the batch could be masked: every token is special or unknown, so the "
+        "tokenizer does not fit this text (or its rows are empty); check that the tokenizer is "
+        "the model's own and that the text column (--column text=NAME) holds the text"
+    )
+
+    def __init__(self, *_: object) -> None:
+        # Raised in a DataLoader worker (GPU trials), it reaches the trial's process as
+        # NothingToMaskError(<the worker's traceback>): the fixed message keeps it one line.
+        super().__init__(self.MESSAGE)
+
+
 class NonFiniteLossError(TrainingError):
     """The loss became NaN or infinite: the trial's hyperparameters diverge."""
 

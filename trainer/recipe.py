@@ -20,12 +20,19 @@ import torch
 from peft import LoraConfig, get_peft_model
 from transformers import AutoConfig, PrinterCallback, Trainer, TrainingArguments, set_seed
 
-from storage_init.cache import verify
+from storage_init.cache import verified
 from storage_init.errors import StorageError
 from trainer import distributed
+from trainer.catalog import TRAINABLE_PARAMS
 from trainer.config import TrialConfig
 from trainer.errors import InputError, OutOfMemoryError, TrialConfigError
-from trainer.report import KatibMetrics, StopOnNonFiniteLoss
+from trainer.report import (
+    KatibMetrics,
+    StopOnNonFiniteLoss,
+    cost_metrics,
+    reset_peak_memory,
+    trainable_params,
+)
 from trainer.speed import (
     Hardware,
     bucket_lengths,
@@ -45,7 +52,9 @@ def run(config: TrialConfig, stdout: IO[str] | None = None) -> dict[str, float]:
     """Train one trial and return the last value printed for each metric."""
     # Check the inputs first: a trial that starts before the download Job has finished, or with
     # a column that does not exist, must fail in seconds rather than after loading the model.
-    verify_inputs(config)
+    # The folders named on the command line point at the copy that is current now; this trial
+    # reads that copy to the end, even when a later download moves the pointer.
+    config = verify_inputs(config)
     check_fields("--training", TrainingArguments, config.training)
     check_fields("--lora", LoraConfig, config.lora)
     task = TASKS[config.transformer_type](config.columns, config.task_options)
@@ -90,23 +99,34 @@ def run(config: TrialConfig, stdout: IO[str] | None = None) -> dict[str, float]:
     # Katib parses stdout: only `name=value` lines belong there, not the Trainer's log dicts.
     trainer.remove_callback(PrinterCallback)
 
+    # What the trial costs, printed once by the first process like every other metric. The
+    # parameter count is known now, so a trial stopped early has reported it too.
+    first_process = trainer.is_world_process_zero()
+    if first_process:
+        reporter.emit({TRAINABLE_PARAMS: trainable_params(model)})
+    reset_peak_memory(args.device)
     with name_out_of_memory(args, max_length):
-        trainer.train()
+        trained = trainer.train()
         # The last scheduled evaluation may fall before the last step; report the final model.
         if eval_set is not None and last_evaluated_step(trainer) != trainer.state.global_step:
             trainer.evaluate()
+    if first_process:
+        reporter.emit(cost_metrics(model, args.device, trained.metrics))
 
     if config.save_adapter:
         save_adapter(trainer, config.output_dir / ADAPTER_DIR)
     return reporter.printed
 
 
-def verify_inputs(config: TrialConfig) -> None:
+def verify_inputs(config: TrialConfig) -> TrialConfig:
+    """The config with each input folder replaced by the verified copy it points at."""
+    folders = {}
     for kind, folder in (("model", config.model_dir), ("dataset", config.dataset_dir)):
         try:
-            verify(folder)
+            folders[f"{kind}_dir"] = verified(folder)[0]
         except StorageError as e:
             raise InputError(f"{kind} folder: {e}") from e
+    return dataclasses.replace(config, **folders)
 
 
 def check_fields(flag: str, cls: type, values: Mapping[str, Any]) -> None:
@@ -165,8 +185,15 @@ def training_arguments(
         setting["num_train_epochs"],
         setting["max_steps"],
     )
+    chosen = (
+        {}
+        if config.exact_training_arguments
+        else training_defaults(hardware, total_steps, has_eval, task.group_by_length, user)
+    )
     values = {
-        **training_defaults(hardware, total_steps, has_eval, task.group_by_length, user),
+        **chosen,
+        # Not choices: the Trainer cannot find a PEFT model's labels, and a task's overrides are
+        # what its data needs (documented per task in docs/trainer.md).
         "label_names": list(task.label_names),
         **user,
         **task.training_overrides,

@@ -3,19 +3,27 @@
 Katib reads `name=value` lines from the trial's stdout. Each line is flushed at once, so a trial
 that is killed or stopped early has already reported everything up to that moment, and only the
 first process of a distributed run prints, so each point is counted once.
+
+Besides the quality metrics, a trial reports what it cost (`COST_METRICS` in the catalog): the
+trainable parameters, peak memory, throughput and runtime, so an experiment can weigh one
+against the other.
 """
 
 from __future__ import annotations
 
 import math
+import resource
 import sys
 from collections.abc import Callable, Mapping
 from typing import IO, Any
 
+import torch
 from transformers import TrainerCallback
 
-from trainer.catalog import EVAL_LOSS
+from trainer.catalog import COST_METRICS, EVAL_LOSS, PEAK_MEMORY_MB, TRAINABLE_PARAMS
 from trainer.errors import NonFiniteLossError
+
+MIB = 2**20
 
 
 def format_metric(name: str, value: Any) -> str | None:
@@ -73,6 +81,38 @@ class KatibMetrics(TrainerCallback):
         wanted = (EVAL_LOSS, *self.task_metrics)
         report = {name: found[name] for name in wanted if name in found}
         self.emit({**report, "epoch": state.epoch or 0.0, "step": state.global_step})
+
+
+def trainable_params(model: torch.nn.Module) -> int:
+    """Parameters the optimizer updates (LoRA weights, new heads), a shared one counted once."""
+    return sum(parameter.numel() for parameter in model.parameters() if parameter.requires_grad)
+
+
+def reset_peak_memory(device: torch.device) -> None:
+    """Measure a GPU's peak from here on; a process's peak resident set cannot be reset."""
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+
+
+def peak_memory_mb(device: torch.device) -> float:
+    """Peak memory in MiB: allocated on this process's GPU, or this process's resident set."""
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / MIB
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak * (1 if sys.platform == "darwin" else 1024) / MIB  # Linux counts KiB, macOS bytes
+
+
+def cost_metrics(
+    model: torch.nn.Module, device: torch.device, train_metrics: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The catalog's cost metrics, in its order; throughput and runtime from the metrics of
+    `Trainer.train()`'s output, as the Trainer measured them."""
+    found = {
+        **train_metrics,
+        TRAINABLE_PARAMS: trainable_params(model),
+        PEAK_MEMORY_MB: peak_memory_mb(device),
+    }
+    return {name: found[name] for name in COST_METRICS if name in found}
 
 
 class StopOnNonFiniteLoss(TrainerCallback):

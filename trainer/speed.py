@@ -168,6 +168,49 @@ def training_defaults(
     return {name: value for name, value in defaults.items() if name not in user}
 
 
+# Why the trainer picks each value training_defaults() may fill in: what hpo check, the pull
+# request summary and the definitions tune() writes show reviewers. One entry per key of
+# training_defaults() (tests/trainer/test_speed.py holds the two together).
+CHOICES: dict[str, str] = {
+    "bf16": "true on GPUs that compute bfloat16 natively (compute capability 8.0+), else false",
+    "torch_compile": (
+        f"true on GPUs with a C compiler for trials of {COMPILE_MIN_STEPS}+ optimizer steps"
+    ),
+    "dataloader_drop_last": "as torch_compile (a last, smaller batch is one more shape)",
+    "dataloader_num_workers": (
+        f"0 on CPUs; on GPUs the CPUs per process minus one, at most {MAX_DATALOADER_WORKERS}"
+    ),
+    "dataloader_persistent_workers": "true when dataloader_num_workers is above 0",
+    "dataloader_pin_memory": "true on GPUs",
+    "use_cpu": "true for trials of several processes without GPUs",
+    "train_sampling_strategy": "group_by_length for text tasks, else random",
+    "optim": "adamw_torch_fused on GPUs, else adamw_torch",
+    "save_strategy": "no (checkpoints would fill the shared volume; save_adapter saves the LoRA)",
+    "report_to": "none (metrics go to Katib through the log)",
+    "disable_tqdm": "true",
+    "average_tokens_across_devices": "false (a classification loss would grow with the GPUs)",
+    "ddp_find_unused_parameters": "false (every LoRA weight takes part in each step)",
+    "logging_nan_inf_filter": "false (a NaN loss is reported, not averaged away)",
+    "logging_steps": f"the trial's optimizer steps / {REPORTS_PER_TRIAL}, at least 1",
+    "eval_strategy": "steps when there is an eval split",
+    "eval_steps": f"the trial's optimizer steps / {EVALUATIONS_PER_TRIAL}, at least 1",
+}
+
+
+def trainer_choices(user: Mapping[str, Any], exact: bool) -> dict[str, str]:
+    """The TrainingArguments fields the trainer will choose for a definition that sets `user`
+    (searched fields included), each with its rule; none with `exact` (train exactly as the
+    TrainingArguments say)."""
+    if exact:
+        return {}
+    skipped = set(user)
+    if {"fp16", "bf16"} & skipped:
+        skipped.add("bf16")
+    if "eval_strategy" in skipped:
+        skipped.add("eval_steps")
+    return {name: rule for name, rule in CHOICES.items() if name not in skipped}
+
+
 def load_dtype(training: Mapping[str, Any]) -> str:
     """Frozen base weights in bf16 when training in bf16 halves memory and bandwidth."""
     return "bfloat16" if training.get("bf16") else "float32"

@@ -22,6 +22,7 @@ from generator.spec.experiment import (
     TrainerParams,
     suggest_name,
 )
+from generator.spec.objectives import ObjectiveSpec, WarmStart
 from generator.spec.search import (
     CategoricalSearch,
     DiscreteSearch,
@@ -47,6 +48,8 @@ __all__ = [
     "MAX_NAME_LENGTH",
     "UNSUPPORTED_TUNE_ARGUMENTS",
     "Budget",
+    "ObjectiveSpec",
+    "WarmStart",
     "CategoricalSearch",
     "DatasetParams",
     "DiscreteSearch",

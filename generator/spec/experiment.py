@@ -37,6 +37,7 @@ from generator.spec.base import (
     Strict,
     positive_quantity,
 )
+from generator.spec.objectives import ObjectiveSpec, WarmStart
 from generator.spec.search import TunableValue, is_search
 from generator.spec.sources import DatasetParams, ModelParams
 
@@ -49,6 +50,9 @@ class TrainerParams(Strict):
     columns: dict[str, StrictStr] = Field(default_factory=dict)
     max_length: StrictInt | None = Field(default=None, ge=8)
     save_adapter: StrictBool = False
+    # Train exactly as training_parameters say, TrainingArguments' defaults for the rest: the
+    # trainer then fills in none of its own choices (trainer.speed.CHOICES).
+    exact_training_arguments: StrictBool = False
 
 
 # --- the rest of tune() --------------------------------------------------------------------
@@ -216,10 +220,14 @@ class ExperimentSpec(Strict):
     model_provider_parameters: ModelParams
     dataset_provider_parameters: DatasetParams
     trainer_parameters: TrainerParams = Field(default_factory=TrainerParams)
-    objective_metric_name: StrictStr
+    objective_metric_name: StrictStr | None = None
     additional_metric_names: list[StrictStr] = Field(default_factory=list)
     objective_type: Literal["minimize", "maximize"] = "maximize"
     objective_goal: FiniteFloat | StrictInt | None = None
+    # Several objectives in place of objective_metric_name and objective_type; the first is the
+    # Experiment's objective, the others its additional metrics (docs/definition.md).
+    objectives: list[ObjectiveSpec] | None = Field(default=None, min_length=2)
+    warm_start: WarmStart | None = None
     # Which report of a metric counts: min, max or latest. Katib would give every metric the
     # objective's direction; here other metrics default to their latest value, since a metric
     # such as accuracy under a minimised loss would otherwise keep its worst value.
@@ -241,6 +249,20 @@ class ExperimentSpec(Strict):
     resume_policy: Literal["Never", "LongRunning", "FromVolume"] = "Never"
     images: Images = Field(default_factory=Images)
     budget: Budget | None = None
+
+    @model_validator(mode="after")
+    def _one_objective_form(self) -> ExperimentSpec:
+        if self.objectives is None and self.objective_metric_name is None:
+            raise ValueError(
+                "objective_metric_name is required (or objectives: [{metric, type}, ...] to "
+                "optimise several)"
+            )
+        both = {"objective_metric_name", "objective_type"} & self.model_fields_set
+        if self.objectives is not None and both:
+            raise ValueError(
+                f"objectives replaces {' and '.join(sorted(both))}: set one form, not both"
+            )
+        return self
 
     @field_validator("name")
     @classmethod
@@ -287,10 +309,34 @@ class ExperimentSpec(Strict):
         return tuned
 
     @property
+    def all_objectives(self) -> list[ObjectiveSpec]:
+        """The objectives, first the Experiment's own: one unless `objectives` lists several."""
+        if self.objectives is not None:
+            return list(self.objectives)
+        return [ObjectiveSpec(metric=self.objective_metric_name, type=self.objective_type)]
+
+    @property
+    def primary_metric(self) -> str:
+        return self.all_objectives[0].metric
+
+    @property
+    def primary_type(self) -> str:
+        return self.all_objectives[0].type
+
+    @property
+    def katib_additional_metrics(self) -> list[str]:
+        """What the Experiment lists besides its objective: the other objectives, then the
+        additional metrics."""
+        others = [o.metric for o in self.all_objectives[1:]]
+        return others + [m for m in self.additional_metric_names if m not in others]
+
+    @property
     def effective_metric_strategies(self) -> dict[str, str]:
-        objective = "min" if self.objective_type == "minimize" else "max"
-        strategies = {self.objective_metric_name: objective}
-        strategies.update(dict.fromkeys(self.additional_metric_names, "latest"))
+        strategies = {
+            o.metric: "min" if o.type == "minimize" else "max" for o in self.all_objectives
+        }
+        for name in self.additional_metric_names:
+            strategies.setdefault(name, "latest")
         return {**strategies, **self.metric_strategies}
 
     @property

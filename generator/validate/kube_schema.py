@@ -31,11 +31,21 @@ _BASE = "file:///api/"
 
 
 @cache
-def _registry() -> jsonschema_rs.Registry:
-    definitions = kv_utils.schema_contents(
+def _definitions_document() -> dict:
+    return kv_utils.schema_contents(
         f"kubernetes-json-schema/{_schema_dir()}/_definitions.json", KUBERNETES_VERSION
     )
-    return jsonschema_rs.Registry([(_BASE + "_definitions.json", definitions)])
+
+
+def core_definitions() -> dict:
+    """Name -> strict schema of every Kubernetes type (io.k8s.api.core.v1.PodTemplateSpec, ...);
+    they refer to one another as "#/$defs/<name>". Custom kinds embed the ones they use."""
+    return _definitions_document()["$defs"]
+
+
+@cache
+def _registry() -> jsonschema_rs.Registry:
+    return jsonschema_rs.Registry([(_BASE + "_definitions.json", _definitions_document())])
 
 
 @cache

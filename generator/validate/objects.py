@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from generator.secrets_scan import object_findings
 from generator.validate import Finding
 from generator.validate.experiment_schema import validate_experiment_schema
 from generator.validate.katib_admission import admission_findings
 from generator.validate.katib_defaults import drift_findings, webhook_defaults
+from generator.validate.katib_suggestion import suggestion_findings
 from generator.validate.kube_schema import has_schema, validate_core
 from generator.validate.pod_policy import policy_findings
 from generator.validate.pytorchjob import validate_pytorchjob
@@ -19,7 +21,15 @@ TRIAL_SPEC = ("spec", "trialTemplate", "trialSpec")
 
 
 def validate_object(obj: object) -> list[Finding]:
-    """Schema first; the rules and policies run only on an object of the right shape."""
+    """Schema first; the rules and policies run only on an object of the right shape. Every
+    string is scanned for credentials whatever the shape."""
+    findings = _validate(obj)
+    if isinstance(obj, dict | list):
+        findings += object_findings(obj)
+    return findings
+
+
+def _validate(obj: object) -> list[Finding]:
     if not isinstance(obj, dict) or not all(
         isinstance(obj.get(key), str) and obj.get(key) for key in ("apiVersion", "kind")
     ):
@@ -60,6 +70,7 @@ def _experiment(obj: dict) -> list[Finding]:
     defaulted = webhook_defaults(obj)
     return (
         admission_findings(obj, defaulted)
+        + suggestion_findings(defaulted.get("spec") or {})
         + drift_findings(obj, defaulted)
         + policy_findings(obj)
         + shell_findings(obj)

@@ -45,6 +45,7 @@ class TestArgoCdFolder:
             "appproject.yaml": ("argoproj.io/v1alpha1", "AppProject"),
             "applicationset.yaml": ("argoproj.io/v1alpha1", "ApplicationSet"),
             "argocd-cm-patch.yaml": ("v1", "ConfigMap"),
+            "katib-config-patch.yaml": ("config.kubeflow.org/v1beta1", "KatibConfig"),
             "training-runtime.yaml": ("trainer.kubeflow.org/v1alpha1", "ClusterTrainingRuntime"),
         } == found
 

@@ -112,5 +112,6 @@ class TestTheCommittedImagesFile:
     def test_every_reference_is_pushable(self):
         images_file = image_matrix.Path(__file__).resolve().parents[2] / "images.yaml"
         matrix = image_matrix.build_matrix(images_file, images_file.parent)
-        assert ["results", "storage_init", "trainer"] == [i["role"] for i in matrix["include"]]
+        roles = [i["role"] for i in matrix["include"]]
+        assert ["results", "storage_init", "suggestion", "trainer"] == roles
         assert all((images_file.parent / i["dockerfile"]).is_file() for i in matrix["include"])

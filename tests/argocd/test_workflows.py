@@ -6,16 +6,21 @@
 from __future__ import annotations
 
 import re
+import shlex
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from generator.validate.kube_schema import KUBERNETES_VERSION
 from tests.argocd.workflow_files import (
+    REPO_ROOT,
     WORKFLOWS,
+    checkout_steps,
     github_path_filter_matches,
     load_workflow,
+    make_recipe,
     script,
     step_named,
     step_using,
@@ -25,11 +30,34 @@ from tests.argocd.workflow_files import (
 
 PULL_REQUEST = "pull-request.yml"
 IMAGES = "images.yml"
+# How `make lint` (and the pull-request workflow's Linters step) checks the workflows: GitHub's
+# workflow schema, then zizmor's audit without the GitHub API (nothing online in CI's linters).
+SCHEMA_CHECK = "check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml"
+AUDIT = "zizmor --offline .github/workflows"
 PINNED = re.compile(r"^\s*(?:-\s+)?uses:\s+(?P<action>[\w.-]+/[\w./-]+)@(?P<ref>\S+)(?P<rest>.*)$")
 
 
 def run_text(workflow: dict, job: str) -> str:
     return "\n".join(s.get("run", "") for s in steps(workflow, job))
+
+
+def tool(name: str) -> Path:
+    """The venv's console script `name`; the test is skipped when it is not installed."""
+    path = Path(sys.executable).parent / name
+    if not path.is_file():
+        pytest.skip(f"{name} is not installed in this environment (the dev extra installs it)")
+    return path
+
+
+def run_tool(command: str) -> subprocess.CompletedProcess:
+    """Run a lint command as `make lint` does: the venv's binary, globs expanded, from the root."""
+    program, *args = shlex.split(command)
+    argv = [str(tool(program))]
+    for arg in args:
+        argv += sorted(str(p) for p in REPO_ROOT.glob(arg)) if "*" in arg else [arg]
+    return subprocess.run(
+        argv, cwd=REPO_ROOT, capture_output=True, text=True, check=False, timeout=120
+    )
 
 
 class TestActionsArePinned:
@@ -242,3 +270,63 @@ class TestImagesWorkflow:
             paths = triggers[event]["paths"]
             assert [] == [p for p in paths for f in changed if github_path_filter_matches(p, f)]
             assert any(github_path_filter_matches(p, "images/trainer.Dockerfile") for p in paths)
+
+
+class TestCheckoutCredentials:
+    """No checkout leaves the job's token in .git/config: nothing pushes with it, and the pull
+    request's code, artifacts and the image build context would otherwise hold it."""
+
+    @pytest.mark.parametrize("name", [PULL_REQUEST, IMAGES])
+    def test_every_checkout_sets_persist_credentials_false(self, name):
+        found = checkout_steps(name)
+        assert found, "the workflow checks out the repository"
+        expected = [(job, False) for job, _ in found]
+        assert expected == [(job, s.get("with", {}).get("persist-credentials")) for job, s in found]
+
+
+class TestWorkflowAudit:
+    """`make lint` (and so CI) checks the workflows against GitHub's schema and audits them with
+    zizmor, offline, and neither finds anything."""
+
+    @pytest.mark.parametrize("command", [SCHEMA_CHECK, AUDIT])
+    def test_make_lint_runs_it_on_the_workflows(self, command):
+        assert f"$(BIN)/{command}" in make_recipe("lint")
+
+    def test_make_lint_runs_ruff_first(self):
+        assert ["$(BIN)/ruff check .", "$(BIN)/ruff format --check ."] == make_recipe("lint")[:2]
+
+    @pytest.mark.parametrize("command", [SCHEMA_CHECK, AUDIT])
+    def test_the_pull_request_linters_run_it(self, command):
+        run = step_named(load_workflow(PULL_REQUEST), "check", "Linters")["run"]
+        assert command in run.split("\n")
+
+    def test_the_audit_never_calls_github(self):
+        assert "--offline" in shlex.split(AUDIT)
+
+    @pytest.mark.parametrize("command", [SCHEMA_CHECK, AUDIT])
+    def test_the_workflows_pass(self, command):
+        result = run_tool(command)
+        assert 0 == result.returncode, result.stdout + result.stderr
+
+    def test_the_audit_finds_a_checkout_that_keeps_its_credentials(self, tmp_path):
+        """The audit is not vacuous: the checkout this repository had before fails it."""
+        workflow = tmp_path / "sample.yml"
+        workflow.write_text(
+            "name: sample\n"
+            "on: push\n"
+            "permissions: {}\n"
+            "jobs:\n"
+            "  sample:\n"
+            "    runs-on: ubuntu-24.04\n"
+            "    steps:\n"
+            "      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2\n"
+        )
+        result = subprocess.run(
+            [str(tool("zizmor")), "--offline", str(workflow)],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        assert 0 != result.returncode
+        assert "artipacked" in result.stdout, result.stdout + result.stderr

@@ -63,3 +63,26 @@ def github_path_filter_matches(pattern: str, path: str) -> bool:
 def workflow_runs_for(paths_ignore: list[str], changed: list[str]) -> bool:
     """Whether a pull request changing `changed` triggers a workflow with `paths_ignore`."""
     return not all(any(github_path_filter_matches(p, f) for p in paths_ignore) for f in changed)
+
+
+def make_recipe(target: str) -> list[str]:
+    """The commands of a Makefile target, in order, without their leading tab."""
+    lines = (REPO_ROOT / "Makefile").read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if re.match(rf"{re.escape(target)}\s*:", line))
+    recipe = []
+    for line in lines[start + 1 :]:
+        if not line.startswith("\t"):
+            break
+        recipe.append(line[1:])
+    return recipe
+
+
+def checkout_steps(name: str) -> list[tuple[str, dict[str, Any]]]:
+    """(job, step) for every actions/checkout step of a workflow."""
+    workflow = load_workflow(name)
+    return [
+        (job, step)
+        for job in workflow["jobs"]
+        for step in steps(workflow, job)
+        if step.get("uses", "").startswith("actions/checkout@")
+    ]

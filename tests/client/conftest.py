@@ -65,3 +65,47 @@ def seed_objects():
             ),
         ),
     )
+
+
+def isolate_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No global or system git configuration reaches the test's git commands."""
+    empty = tmp_path / "gitconfig"
+    empty.write_text("")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(empty))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+
+
+def add_bare_origin(root: Path, tmp_path: Path) -> Path:
+    """Give the checkout `root` a bare repository as origin, holding its main branch."""
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(origin))
+    git(root, "remote", "add", "origin", str(origin))
+    git(root, "push", "-q", "origin", "main")
+    git(root, "config", "user.name", "Ada Tuner")
+    git(root, "config", "user.email", "ada@example.org")
+    return origin
+
+
+def commit_to_origin(root: Path, branch: str, files: dict[str, str], base: str = "main") -> None:
+    """Commit `files` on top of origin's `base` and push them as origin's `branch`, the way a
+    merge or the results Job would, leaving the checkout's HEAD where it was."""
+    scratch = root.parent / f"scratch-{branch.replace('/', '-')}"
+    git(root.parent, "clone", "-q", "--branch", base, str(root.parent / "origin.git"), str(scratch))
+    for relative, text in files.items():
+        (scratch / relative).parent.mkdir(parents=True, exist_ok=True)
+        (scratch / relative).write_text(text, encoding="utf-8")
+    git(scratch, "add", "-A")
+    git(
+        scratch,
+        "-c",
+        "user.name=m",
+        "-c",
+        "user.email=m@example.org",
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        branch,
+    )
+    git(scratch, "push", "-q", "origin", f"HEAD:refs/heads/{branch}")
+    shutil.rmtree(scratch)

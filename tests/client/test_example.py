@@ -1,17 +1,22 @@
-"""examples/seed_tune.py, the seed's program with the client import changed, runs end to end."""
+"""examples/seed_tune.py, the seed's program with the client import changed, runs to its end.
+
+It runs as a person runs it: a subprocess in a checkout with a bare origin, its kubeconfig
+pointing at the local Kubernetes API server. The Experiment appears some seconds after tune()
+has written the definition (Argo CD's sync), runs, and succeeds; the program prints Katib's
+V1beta1OptimalTrial and exits 0.
+"""
 
 from __future__ import annotations
 
-import runpy
+import os
+import subprocess
+import sys
+import threading
+import time
 
 import pytest
 
-from generator.definition import parse_definition
-from results.definition import provenance, search_space
-from results.files import write_results
-from results.katib_objects import result_from_katib
-from tests.client.conftest import REPOSITORY
-from tests.client.seed_call import SEED_DEFINITION
+from tests.client.conftest import REPOSITORY, add_bare_origin, isolate_git
 from tests.support import katib
 from tests.support.kube_api import KubeServer
 
@@ -19,66 +24,95 @@ EXAMPLE = REPOSITORY / "examples" / "seed_tune.py"
 NAME = "llama-3-2-fine-tune"
 
 
-def _seed_search(assignments: list[dict]) -> list[dict]:
-    """Recorded assignments cut to the seed's search, which tunes learning_rate and r only."""
-    return [a for a in assignments if a["name"] != "use_rslora"]
-
-
-def _recorded_seed_experiment() -> tuple[dict, list[dict]]:
-    experiment, trials = katib.succeeded_experiment(), katib.default_trials()
+def _seed_experiment(version: int, state: str) -> dict:
+    """The seed's Experiment as Katib reports it: its search (learning_rate and r) only."""
+    experiment = katib.experiment_in(state, resource_version=str(version))
+    experiment["metadata"]["name"] = NAME
     optimal = experiment["status"]["currentOptimalTrial"]
-    optimal["parameterAssignments"] = _seed_search(optimal["parameterAssignments"])
-    for trial in trials:
-        trial["spec"]["parameterAssignments"] = _seed_search(trial["spec"]["parameterAssignments"])
-    return experiment, trials
+    if optimal.get("parameterAssignments"):
+        optimal["bestTrialName"] = f"{NAME}-x7k2p"
+        optimal["parameterAssignments"] = [
+            a for a in optimal["parameterAssignments"] if a["name"] != "use_rslora"
+        ]
+    return experiment
+
+
+def _sync_after_tune(kube: KubeServer, definition, stop: threading.Event) -> None:
+    """Argo CD's part: once tune() has written the definition, the Experiment appears, runs
+    and succeeds a few seconds apart."""
+    while not definition.is_file():
+        if stop.wait(0.1):
+            return
+    kube.state.later(2.0, _seed_experiment(1, "Running"))
+    kube.state.later(4.0, _seed_experiment(2, "Succeeded"))
 
 
 @pytest.fixture
-def in_repo_copy(repo_copy, monkeypatch):
-    """The repository with the results the results Job would write for the seed's definition:
-    recorded Katib trials, typed by that definition, through the real writer."""
-    monkeypatch.chdir(repo_copy)
-    record = parse_definition(SEED_DEFINITION, "experiment.yaml").record
-    result = result_from_katib(
-        *_recorded_seed_experiment(),
-        space=search_space(record.spec),
-        provenance=provenance(record.spec),
-    )
-    folder = repo_copy / "experiments" / NAME
-    folder.mkdir()
-    write_results(folder, result, record.sha256)
+def checkout(repo_copy, tmp_path, monkeypatch):
+    isolate_git(tmp_path, monkeypatch)
+    add_bare_origin(repo_copy, tmp_path)
     return repo_copy
 
 
-@pytest.mark.filterwarnings("ignore::client.DefinitionWarning")
-class TestSeedExample:
-    """Writes the definition, waits on the cluster unless told not to, prints the best trial."""
+def _run(checkout, kubeconfig: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HPO_")}
+    env |= {"KUBECONFIG": kubeconfig, "PYTHONPATH": str(REPOSITORY)}
+    return subprocess.run(
+        [sys.executable, str(EXAMPLE)],
+        cwd=checkout,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
-    def test_waits_for_the_experiment_then_prints_the_best_trial(
-        self, in_repo_copy, monkeypatch, tmp_path, capsys
-    ):
-        monkeypatch.delenv("HPO_EXAMPLE_SKIP_WAIT", raising=False)
-        with KubeServer() as kube:
-            monkeypatch.setenv("KUBECONFIG", kube.kubeconfig(tmp_path / "kubeconfig"))
-            kube.state.put(katib.experiment_with_conditions(NAME, 4, ("Succeeded", "True")))
-            runpy.run_path(str(EXAMPLE), run_name="__main__")
-            assert any(NAME in r for r in kube.state.requests)
-        definition = in_repo_copy / "experiments" / NAME / "experiment.yaml"
-        assert definition.read_text(encoding="utf-8") == SEED_DEFINITION
-        printed = capsys.readouterr().out
-        # The lowest train_loss among the recorded trials (0.412), its values typed.
-        assert "trial_name='llama-3-2-1b-imdb-x7k2p'" in printed
-        assert "parameters={'learning_rate': 3.2e-05, 'r': 16}" in printed
 
-    def test_without_a_cluster_the_wait_is_not_skipped_silently(
-        self, in_repo_copy, monkeypatch, tmp_path
-    ):
-        monkeypatch.delenv("HPO_EXAMPLE_SKIP_WAIT", raising=False)
-        monkeypatch.setenv("KUBECONFIG", str(tmp_path / "missing-kubeconfig"))
-        with pytest.raises(Exception, match="Kubernetes configuration"):
-            runpy.run_path(str(EXAMPLE), run_name="__main__")
+def test_the_seed_program_waits_for_the_experiment_and_prints_katibs_optimal_trial(
+    checkout, tmp_path
+):
+    from kubeflow.katib import (
+        V1beta1Metric,
+        V1beta1Observation,
+        V1beta1OptimalTrial,
+        V1beta1ParameterAssignment,
+    )
 
-    def test_skipping_the_wait_is_explicit(self, in_repo_copy, monkeypatch, capsys):
-        monkeypatch.setenv("HPO_EXAMPLE_SKIP_WAIT", "1")
-        runpy.run_path(str(EXAMPLE), run_name="__main__")
-        assert "learning_rate" in capsys.readouterr().out
+    definition = checkout / "experiments" / NAME / "experiment.yaml"
+    stop = threading.Event()
+    with KubeServer() as kube:
+        syncing = threading.Thread(target=_sync_after_tune, args=(kube, definition, stop))
+        syncing.start()
+        started = time.monotonic()
+        try:
+            ran = _run(checkout, kube.kubeconfig(tmp_path / "kubeconfig"))
+        finally:
+            stop.set()
+            syncing.join()
+    assert ran.returncode == 0, ran.stderr
+    expected = V1beta1OptimalTrial(
+        best_trial_name=f"{NAME}-x7k2p",
+        parameter_assignments=[
+            V1beta1ParameterAssignment(name="learning_rate", value="3.2e-05"),
+            V1beta1ParameterAssignment(name="r", value="16"),
+        ],
+        observation=V1beta1Observation(
+            metrics=[
+                V1beta1Metric(name=m["name"], latest=m["latest"], min=m["min"], max=m["max"])
+                for m in katib.BEST_METRICS
+            ]
+        ),
+    )
+    said = ran.stdout.splitlines()
+    assert said[0].startswith(f"waiting for experiments/{NAME}/ on main: commit and merge")
+    assert said[1] == f"Experiment kubeflow/{NAME} exists: waiting for Katib (4 trials so far)"
+    # Katib's model prints as its dict: the same text a notebook shows.
+    assert "\n".join(said[2:]) == str(expected)
+    assert definition.read_text(encoding="utf-8").startswith(f"name: {NAME}\n")
+    assert time.monotonic() - started > 2  # it did wait for the Experiment to appear
+
+
+def test_without_a_cluster_the_program_stops_with_the_reason(checkout, tmp_path):
+    ran = _run(checkout, str(tmp_path / "missing-kubeconfig"))
+    assert ran.returncode != 0
+    assert "no usable Kubernetes configuration" in ran.stderr
+    assert (checkout / "experiments" / NAME / "experiment.yaml").is_file()  # tune() still wrote

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from client import ClientError
-from tests.client.conftest import git
+from tests.client.conftest import add_bare_origin, git, isolate_git
 from tests.client.test_tune import _tune
 from tests.support.forge_server import TOKEN, ForgeServer
 
@@ -26,22 +26,14 @@ def github():
 @pytest.fixture
 def checkout(repo_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github) -> Path:
     """The user's clone: origin is a bare repository, the forge settings come from HPO_*."""
-    empty = tmp_path / "gitconfig"
-    empty.write_text("")
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(empty))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    isolate_git(tmp_path, monkeypatch)
     for key in [k for k in os.environ if k.startswith("HPO_")]:
         monkeypatch.delenv(key)
     monkeypatch.setenv("HPO_FORGE", "github")
     monkeypatch.setenv("HPO_FORGE_API_URL", github.api_url)
     monkeypatch.setenv("HPO_REPO", github.state.repo)
     monkeypatch.setenv("HPO_FORGE_TOKEN", TOKEN)
-    origin = tmp_path / "origin.git"
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(origin))
-    git(repo_copy, "remote", "add", "origin", str(origin))
-    git(repo_copy, "push", "-q", "origin", "main")
-    git(repo_copy, "config", "user.name", "Ada Tuner")
-    git(repo_copy, "config", "user.email", "ada@example.org")
+    add_bare_origin(repo_copy, tmp_path)
     return repo_copy
 
 

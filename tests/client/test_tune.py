@@ -13,6 +13,7 @@ from client import (
     DefinitionWarning,
     HuggingFaceDatasetParams,
     HuggingFaceModelParams,
+    HuggingFaceTrainerParams,
     KatibClient,
     S3DatasetParams,
     search,
@@ -21,7 +22,7 @@ from client import (
 from tests.client.seed_call import SEED_ARGUMENTS, SEED_DEFINITION
 
 
-def _tune(root: Path, name: str = "llama-3-2-fine-tune", **overrides):
+def _tune(root: Path, name: str = "llama-3-2-fine-tune", client=None, **overrides):
     arguments = dict(
         model_provider_parameters=HuggingFaceModelParams(
             model_uri="hf://meta-llama/Llama-3.2-1B",
@@ -38,7 +39,7 @@ def _tune(root: Path, name: str = "llama-3-2-fine-tune", **overrides):
     arguments.update(overrides)
     with warnings.catch_warnings():
         warnings.simplefilter("error", DefinitionWarning)  # this call is expected to be clean
-        return KatibClient(root=root).tune(name, **arguments)
+        return (client or KatibClient(root=root)).tune(name, **arguments)
 
 
 class TestSeedCall:
@@ -201,3 +202,39 @@ class TestTrainingArgumentsObjects:
             "objective_metric_name"
         )
         assert expected in text
+
+
+class TestTrainerChoices:
+    """What the trainer would choose is written down; a default can be pinned; one switch
+    turns every choice off."""
+
+    def _arguments(self, **fields):
+        from transformers import TrainingArguments
+
+        return TrainingArguments(output_dir="o", learning_rate=search.double(1e-5, 5e-5), **fields)
+
+    def test_a_pinned_default_is_written_and_no_longer_chosen(self, repo_copy):
+        params = HuggingFaceTrainerParams(
+            training_parameters=self._arguments(bf16=False),
+            pinned_training_arguments=["bf16"],
+        )
+        text = _tune(repo_copy, trainer_parameters=params).text
+        assert "    bf16: false\n" in text
+        assert "#   bf16:" not in text and "#   torch_compile:" in text
+
+    def test_an_unknown_pin_is_named(self, repo_copy):
+        params = HuggingFaceTrainerParams(
+            training_parameters=self._arguments(), pinned_training_arguments=["bf61"]
+        )
+        with pytest.raises(ClientError, match="TrainingArguments has no field bf61"):
+            _tune(repo_copy, trainer_parameters=params)
+
+    def test_exact_training_arguments_reach_the_trainer(self, repo_copy):
+        params = HuggingFaceTrainerParams(
+            training_parameters=self._arguments(), exact_training_arguments=True
+        )
+        result = _tune(repo_copy, trainer_parameters=params)
+        assert "  exact_training_arguments: true\n" in result.text
+        assert "the trainer chooses" not in result.text
+        [experiment] = [p for p in result.rendered if "/experiment-" in p]
+        assert "- --exact-training-arguments\n" in (repo_copy / experiment).read_text()

@@ -1,10 +1,15 @@
-"""wait_for_experiment_condition() watches the Experiment through the Kubernetes API (pykube)."""
+"""wait_for_experiment_condition() watches the Experiment through the Kubernetes API (pykube).
+
+Once the Experiment exists, changes arrive by a watch, which is resumed however it breaks;
+before, the wait goes through the GitOps stages (tests/client/test_stages.py).
+"""
 
 from __future__ import annotations
 
 import pytest
 
 from client import ClientError, KatibClient
+from tests.support import katib
 from tests.support.katib import experiment_with_conditions as experiment
 from tests.support.kube_api import GONE, KubeServer, expired
 
@@ -41,7 +46,7 @@ class TestWaiting:
             ]
         )
         done = client.wait_for_experiment_condition(NAME, timeout=30)
-        assert done["metadata"]["resourceVersion"] == "3"
+        assert done.metadata.resource_version == "3"
         watches = [r for r in kube.state.requests if "watch=true" in r]
         assert len(watches) == 2
         assert "resourceVersion=1" in watches[0] and "resourceVersion=2" in watches[1]
@@ -49,7 +54,7 @@ class TestWaiting:
 
     def test_already_succeeded_needs_no_watch(self, kube, client):
         kube.state.put(experiment(NAME, 7, ("Succeeded", "True")))
-        assert client.wait_for_experiment_condition(NAME)["metadata"]["resourceVersion"] == "7"
+        assert client.wait_for_experiment_condition(NAME).metadata.resource_version == "7"
         assert not [r for r in kube.state.requests if "watch=true" in r]
 
 
@@ -75,7 +80,7 @@ class TestBrokenStreams:
             [("event", "MODIFIED", experiment(NAME, 3, ("Succeeded", "True")))]
         )
         done = client.wait_for_experiment_condition(NAME, timeout=30, apiserver_timeout=0.5)
-        assert "3" == done["metadata"]["resourceVersion"]
+        assert "3" == done.metadata.resource_version
         watches = [r for r in kube.state.requests if "watch=true" in r]
         assert 2 == len(watches)
         assert "resourceVersion=2" in watches[1]  # resumed from the last version seen
@@ -89,7 +94,7 @@ class TestBrokenStreams:
             [("event", "MODIFIED", experiment(NAME, 3, ("Succeeded", "True")))]
         )
         done = client.wait_for_experiment_condition(NAME, timeout=30)
-        assert "3" == done["metadata"]["resourceVersion"]
+        assert "3" == done.metadata.resource_version
         watches = [r for r in kube.state.requests if "watch=true" in r]
         assert 2 == len(watches)
         assert "resourceVersion=2" in watches[1]
@@ -116,7 +121,7 @@ class TestExpiredVersion:
             ]
         )
         done = client.wait_for_experiment_condition(NAME, timeout=30)
-        assert "6" == done["metadata"]["resourceVersion"]
+        assert "6" == done.metadata.resource_version
         reads = ["watch" in r for r in kube.state.requests]
         assert [False, True, False, True] == reads
         assert "resourceVersion=5" in kube.state.requests[3]
@@ -130,7 +135,7 @@ class TestExpiredVersion:
             ]
         )
         done = client.wait_for_experiment_condition(NAME, timeout=30)
-        assert "9" == done["metadata"]["resourceVersion"]
+        assert "9" == done.metadata.resource_version
         assert 3 == len(kube.state.requests)
 
     def test_http_410_answer_to_the_watch_reads_again(self, kube, client):
@@ -140,7 +145,7 @@ class TestExpiredVersion:
             [("event", "MODIFIED", experiment(NAME, 2, ("Succeeded", "True")))]
         )
         done = client.wait_for_experiment_condition(NAME, timeout=30)
-        assert "2" == done["metadata"]["resourceVersion"]
+        assert "2" == done.metadata.resource_version
         assert [False, True, False, True] == ["watch" in r for r in kube.state.requests]
 
     def test_other_error_events_still_fail(self, kube, client):
@@ -154,23 +159,39 @@ class TestExpiredVersion:
 class TestFailures:
     """Failure, absence and timeouts are one clear error each."""
 
-    def test_failed_experiment_raises_with_its_message(self, kube, client):
+    def test_failed_experiment_raises_runtime_error_as_katib_does(self, kube, client):
         kube.state.put(experiment(NAME, 1, ("Running", "True")))
         failed = experiment(NAME, 2, ("Failed", "True"), message="max failed trials reached")
         kube.state.watch_scripts.append([("event", "MODIFIED", failed)])
-        with pytest.raises(ClientError, match=f"{NAME} failed: max failed trials reached"):
+        with pytest.raises(RuntimeError, match=f"kubeflow/{NAME} is Failed") as raised:
             client.wait_for_experiment_condition(NAME, timeout=30)
+        assert "max failed trials reached" in str(raised.value)
 
     def test_waiting_for_failed_returns_it(self, kube, client):
         kube.state.put(experiment(NAME, 1, ("Failed", "True")))
         result = client.wait_for_experiment_condition(NAME, expected_condition="Failed")
-        assert result["metadata"]["resourceVersion"] == "1"
+        assert result.metadata.resource_version == "1"
+        assert result.status.conditions[0].type == "Failed"
 
-    def test_missing_experiment_says_argo_cd_creates_it(self, kube, client):
-        with pytest.raises(ClientError, match="not in namespace kubeflow .yet.: Argo CD"):
-            client.wait_for_experiment_condition(NAME)
+    def test_returns_katibs_experiment_type(self, kube, client):
+        from kubeflow.katib import V1beta1Experiment
 
-    def test_timeout(self, kube, client):
+        kube.state.put(katib.succeeded_experiment())
+        done = client.wait_for_experiment_condition(katib.NAME)
+        assert isinstance(done, V1beta1Experiment)
+        assert done.status.current_optimal_trial.best_trial_name == katib.BEST_TRIAL
+
+    def test_timeout_names_the_stage_reached(self, kube, client):
         kube.state.put(experiment(NAME, 1, ("Running", "True")))
-        with pytest.raises(ClientError, match=f"kubeflow/{NAME} did not reach Succeeded within 1s"):
+        with pytest.raises(
+            TimeoutError, match=f"kubeflow/{NAME} to reach Succeeded within 1s"
+        ) as e:
             client.wait_for_experiment_condition(NAME, timeout=1)
+        assert str(e.value).endswith("waiting for Katib running the Experiment")
+
+    def test_deleted_while_waiting(self, kube, client):
+        kube.state.put(experiment(NAME, 1, ("Running", "True")))
+        gone = experiment(NAME, 2, ("Running", "True"))
+        kube.state.watch_scripts.append([("raw", {"type": "DELETED", "object": gone})])
+        with pytest.raises(RuntimeError, match="was deleted while waiting"):
+            client.wait_for_experiment_condition(NAME, timeout=30)

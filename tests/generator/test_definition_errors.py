@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -196,7 +197,44 @@ CASES = [
         "algorithm-setting-name",
         VALID_DEFINITION + "algorithm_settings: {seed: 3}\n",
         "algorithm_settings",
-        "unknown setting 'seed'; allowed: random_state",
+        "algorithm_settings.seed is not a setting of random (it accepts: random_state)",
+    ),
+    (
+        "random-takes-no-gamma",
+        VALID_DEFINITION + "algorithm_settings: {gamma: 0.5}\n",
+        "algorithm_settings",
+        "algorithm_settings.gamma is not a setting of random (it accepts: random_state)",
+    ),
+    (
+        "seed-beyond-numpy",
+        VALID_DEFINITION + "algorithm_settings: {random_state: 4294967296}\n",
+        "algorithm_settings",
+        "algorithm_settings.random_state must be at most 4294967295 (numpy's largest seed)",
+    ),
+    (
+        "sobol-takes-no-settings",
+        _edit("algorithm_name: random", "algorithm_name: sobol\nalgorithm_settings: {seed: 1}"),
+        "algorithm_settings",
+        "algorithm_settings.seed is not a setting of sobol (it accepts: none)",
+    ),
+    (
+        "pbt-resample-probability",
+        _edit(
+            "algorithm_name: random",
+            "algorithm_name: pbt\nalgorithm_settings: {suggestion_trial_dir: /t, "
+            "n_population: 5, truncation_threshold: 0.2, resample_probability: 0.5}",
+        ).replace("max: 5e-5}", "max: 5e-5, step: 1e-5}"),
+        "algorithm_settings",
+        "algorithm_settings.resample_probability cannot be set: Katib's pbt service fails",
+    ),
+    (
+        "bayesian-uniform-only",
+        _edit("algorithm_name: random", "algorithm_name: bayesianoptimization").replace(
+            "max: 5e-5}", "max: 5e-5, distribution: logNormal}"
+        ),
+        "algorithm_name",
+        "algorithm_name: bayesianoptimization samples only uniform and logUniform; "
+        "'learning_rate' uses logNormal",
     ),
     (
         "algorithm-setting-value",
@@ -505,7 +543,7 @@ CASES = [
         "metric-strategy-unknown-metric",
         VALID_DEFINITION + "metric_strategies: {eval_accuracy: max}\n",
         "metric_strategies",
-        "'eval_accuracy' is neither objective_metric_name nor in additional_metric_names",
+        "'eval_accuracy' is neither an objective nor in additional_metric_names",
     ),
     (
         "existing-claim-with-size",
@@ -532,6 +570,60 @@ class TestEachRule:
         assert located[0].startswith(f"experiments/demo-exp/experiment.yaml:{line}:"), located[0]
         assert ": error: " in located[0]
         assert "hpo check: failed" in err.splitlines()[-1]
+
+
+# Problems of the YAML text itself, before any field exists, and the line each case's field is
+# named on when it is not the key of the line the problem points at.
+YAML_LEVEL = ("yaml-syntax", "yaml-tag", "yaml-several-documents", "yaml-aliases")
+FIELD_NAMED = {
+    "max-trials-required": "max_trial_count",
+    "s3-model-key-pair": "access_key",
+    "setting-infinite-one-line": "r_l",
+    "hyperband-overflowing-setting": "r_l",
+}
+
+
+def _key_on(text: str, marker: str) -> str:
+    """The key written on the marker's line (the first one of a flow mapping's line)."""
+    line = text.splitlines()[_line_of(text, marker) - 1]
+    return line.strip().lstrip("- ").split(":", 1)[0]
+
+
+class TestMessagesNameTheirField:
+    """Each message names the field it is about as the definition spells it (or its path), so a
+    reader of a CI log knows what to change without opening the file at the line."""
+
+    @pytest.mark.parametrize(
+        ("case_id", "text", "marker", "fragment"),
+        [c for c in CASES if c[0] not in YAML_LEVEL],
+        ids=[c[0] for c in CASES if c[0] not in YAML_LEVEL],
+    )
+    def test_field_named(self, repo, capsys, case_id, text, marker, fragment):
+        repo.write(text)
+        main(["check"])
+        [message] = [
+            line.split(": error: ", 1)[1]
+            for line in capsys.readouterr().err.splitlines()
+            if fragment in line
+        ][:1]
+        field = FIELD_NAMED.get(case_id, _key_on(text, marker))
+        assert re.search(rf"(^|[\s.'(]){re.escape(field)}([\s.:,')\[]|$)", message), message
+
+    def test_counts_name_both_fields_and_values(self, repo, capsys):
+        repo.write(VALID_DEFINITION + "max_failed_trial_count: 11\n")
+        main(["check"])
+        assert (
+            "max_failed_trial_count (11) must not exceed max_trial_count (10)"
+            in capsys.readouterr().err
+        )
+
+    def test_search_bounds_name_the_parameter(self, repo, capsys):
+        repo.write(_edit("min: 1e-5, max: 5e-5", "min: 5e-5, max: 1e-5"))
+        main(["check"])
+        assert (
+            "error: trainer_parameters.training_parameters.learning_rate: max (1e-05) must be "
+            "greater than min (5e-05)"
+        ) in capsys.readouterr().err
 
 
 class TestNames:

@@ -28,8 +28,9 @@ REPO = Path(__file__).resolve().parents[2]
 FOLDERS = {"model": "model", "dataset": "reviews"}
 
 # A trial program for rule tests: loss = 10 * learning_rate (+ r / 100), reported `reports`
-# times; fails when learning_rate >= 0.5. It checks the inputs the download step cached, and
-# writes its output folder, so the /workspace mapping is tested on every trial.
+# times, and trainable_params = 1000 * r once at the end; fails when learning_rate >= 0.5. It
+# checks the inputs the download step cached, and writes its output folder, so the /workspace
+# mapping is tested on every trial.
 STAND_IN_TRAINER = """\
 import json, os, sys, time
 from storage_init.cache import verify
@@ -57,6 +58,8 @@ for step in range(1, reports + 1):
     print(f"train_loss={loss:.6f}", flush=True)
     print(f"epoch={step / reports:.2f}", flush=True)
     time.sleep(float(knobs.get("sleep", 0.02)))
+if "r" in values:
+    print(f"trainable_params={int(values['r']) * 1000}", flush=True)
 with open(os.path.join(flags["--output-dir"], "done"), "w") as handle:
     handle.write(repr(loss))
 """

@@ -12,17 +12,27 @@ import pytest
 from tests.storage_init.imagecopy import copy_lines
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("storage_init", "trainer", "generator", "results", "local_runner", "client")
-# What each package may import of the others. The container roles stand alone; the trainer reads
-# the storage initializer's published contract (the cache layout, the exit codes); everything
-# else builds on the generator, and nothing imports the packages above it.
+PACKAGES = (
+    "storage_init",
+    "trainer",
+    "suggestion",
+    "generator",
+    "results",
+    "local_runner",
+    "client",
+)
+# What each package may import of the others. The container roles stand alone; the trainer and
+# the suggestion service read the storage initializer's published contract (the cache layout, the
+# exit codes); everything else builds on the generator, and nothing imports the packages above it.
+ROLES = {"storage_init", "trainer", "suggestion"}
 ALLOWED = {
     "storage_init": set(),
     "trainer": {"storage_init"},
-    "generator": {"storage_init", "trainer"},
-    "results": {"generator", "storage_init", "trainer"},
-    "local_runner": {"generator", "results", "storage_init", "trainer"},
-    "client": {"generator", "results", "storage_init", "trainer"},
+    "suggestion": {"storage_init"},
+    "generator": ROLES,
+    "results": {"generator"} | ROLES,
+    "local_runner": {"generator", "results"} | ROLES,
+    "client": {"generator", "results"} | ROLES,
 }
 # Libraries only the generator needs: the container images must not carry them.
 GENERATOR_ONLY = {"jsonnet", "kubernetes-validate", "jsonschema-rs", "kubeflow-training"}
@@ -121,17 +131,19 @@ class TestImages:
             ("storage-init.Dockerfile", "storage"),
             ("trainer.Dockerfile", "trainer"),
             ("results.Dockerfile", "results"),
+            ("suggestion.Dockerfile", "suggestion"),
         ],
     )
     def test_each_image_installs_its_own_extra(self, dockerfile, extra):
         assert extra == self._installed_extra(dockerfile)
 
-    @pytest.mark.parametrize("extra", ["storage", "trainer"])
+    @pytest.mark.parametrize("extra", ["storage", "trainer", "suggestion"])
     def test_container_roles_carry_none_of_the_generators_libraries(self, extras, extra):
         assert set() == _requirements(extra, extras) & GENERATOR_ONLY
 
-    def test_the_results_image_carries_no_training_libraries(self, extras):
-        assert set() == _requirements("results", extras) & (GENERATOR_ONLY | {"torch"})
+    @pytest.mark.parametrize("extra", ["results", "suggestion"])
+    def test_no_training_libraries(self, extras, extra):
+        assert set() == _requirements(extra, extras) & (GENERATOR_ONLY | {"torch"})
 
     def test_nothing_is_installed_without_an_extra(self):
         project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
@@ -142,7 +154,11 @@ class TestImages:
         [
             ("storage-init.Dockerfile", {"storage_init"}),
             ("trainer.Dockerfile", {"storage_init", "trainer"}),
-            ("results.Dockerfile", {"generator", "results", "storage_init", "trainer"}),
+            (
+                "results.Dockerfile",
+                {"generator", "results", "storage_init", "trainer", "suggestion"},
+            ),
+            ("suggestion.Dockerfile", {"storage_init", "suggestion"}),
         ],
     )
     def test_each_image_copies_its_role_and_what_that_role_imports(self, dockerfile, packages):

@@ -10,7 +10,9 @@ import argparse
 import pytest
 import yaml
 
+from generator.manifest_params import dataset_source, model_source
 from results import cli
+from storage_init.cache import cache_folder, content_key, write_marker, write_pointer
 from tests.results.conftest import PERSON, definition_record, git
 from tests.support import katib
 from tests.support.forge_server import TOKEN
@@ -30,8 +32,27 @@ def cluster(kube, tmp_path, monkeypatch):
     return kube
 
 
+FETCHED_COMMIT = "9a8b7c6d5e4f30211f2e3d4c5b6a79881726354a"
+FETCHED_AT = "2026-05-01T10:00:00Z"
+
+
 @pytest.fixture
-def settings(origin, github, definition_file, monkeypatch):
+def volume(tmp_path):
+    """The experiment's volume as the download Job leaves it: the model fetched (its reference
+    folder pointing at a complete copy with its marker), the dataset never fetched."""
+    cache = tmp_path / "volume" / "cache"
+    spec = definition_record().spec
+    reference = cache_folder(cache, "model", model_source(spec))
+    content = reference / content_key(reference.name, FETCHED_COMMIT)
+    content.mkdir(parents=True)
+    (content / "config.json").write_text("{}")
+    write_marker(content, "model", model_source(spec), FETCHED_COMMIT, fetched_at=FETCHED_AT)
+    write_pointer(reference, content.name)
+    return cache
+
+
+@pytest.fixture
+def settings(origin, github, definition_file, volume, monkeypatch):
     for key, value in {
         "HPO_DEFINITION": str(definition_file),
         "HPO_GIT_URL": origin.url,
@@ -40,6 +61,7 @@ def settings(origin, github, definition_file, monkeypatch):
         "HPO_REPO": github.state.repo,
         "HPO_FORGE_TOKEN": TOKEN,
         "HPO_STORAGE_INIT_IMAGE": "ghcr.io/example/hpo-storage-init:0.1.0",
+        "HPO_CACHE_DIR": str(volume),
     }.items():
         monkeypatch.setenv(key, value)
 
@@ -61,7 +83,11 @@ class TestRegister:
 class TestEndToEnd:
     """The job waits, writes the files on its branch, and opens exactly one PR."""
 
-    def test_run_twice_gives_one_commit_and_one_pr(self, cluster, settings, origin, github, capsys):
+    def test_run_twice_gives_one_commit_and_one_pr(
+        self, cluster, settings, origin, github, volume, capsys
+    ):
+        """Provenance holds what the definition states and, from the download's markers on the
+        volume, what was fetched; an input never fetched is said to be so, not an error."""
         assert 0 == _run()
         first = capsys.readouterr().out
         cluster.state.watch_scripts.clear()  # finished now: the second run needs no watch
@@ -73,16 +99,23 @@ class TestEndToEnd:
         assert 1 == len(origin.log(f"main..{BRANCH}"))
         assert 1 == len(github.state.prs)
         loaded = yaml.safe_load(origin.show(BRANCH, f"experiments/{NAME}/results.yaml"))
+        dataset_folder = cache_folder(volume, "dataset", dataset_source(definition_record().spec))
         assert {
             "definition_sha256": loaded["provenance"]["definition_sha256"],
             "model": {
                 "uri": "hf://meta-llama/Llama-3.2-1B",
                 "revision": "4e20de362430cd3b72f300e6b0f18e50e7166e08",
+                "resolved": FETCHED_COMMIT,
+                "fetched_at": FETCHED_AT,
             },
             "dataset": {
                 "uri": "hf://stanfordnlp/imdb",
                 "revision": "main",
                 "split": "train[:1000]",
+                "resolved": None,
+                "fetched_at": None,
+                "unread": f"{dataset_folder} does not exist: the storage-init Job has not "
+                "completed; check its logs and rerun it",
             },
             "images": {
                 "trainer": katib.TRAINER_IMAGE,
@@ -93,6 +126,9 @@ class TestEndToEnd:
         assert {"learning_rate": 3.2e-05, "r": 16, "use_rslora": True} == loaded["best_trial"][
             "parameters"
         ]
+        report = origin.show(BRANCH, f"experiments/{NAME}/report.md").decode()
+        assert f"| Model as fetched | `{FETCHED_COMMIT}` at {FETCHED_AT} |" in report
+        assert f"| Dataset as fetched | not recorded: {dataset_folder} does not exist" in report
 
     def test_failed_experiment_still_gets_a_pr_marked_failed(
         self, kube, settings, origin, github, tmp_path, monkeypatch

@@ -16,7 +16,7 @@ import yaml
 from results import files
 from results.errors import ResultsWriteError
 from results.katib_objects import result_from_katib
-from results.model import Provenance
+from results.model import Fetched, Provenance
 from results.render import pr_body, pr_title
 from tests.results.conftest import DIGEST, SPACE
 from tests.support import katib
@@ -28,6 +28,8 @@ PROVENANCE = Provenance(
     dataset_revision="main",
     dataset_split="train[:1000]",
     storage_init_image="ghcr.io/example/hpo-storage-init:0.1.0",
+    model_fetched=Fetched("4e20de362430cd3b72f300e6b0f18e50e7166e08", "2026-05-01T10:00:00Z"),
+    dataset_fetched=Fetched(unread="/workspace/cache/datasets/d28e93e3e12b250b is damaged"),
 )
 
 EXPECTED_YAML = f"""\
@@ -47,6 +49,15 @@ best_trial:
   metrics:
     eval_accuracy: 0.86
     train_loss: 0.412
+  observation:
+    eval_accuracy:
+      latest: 0.86
+      min: 0.81
+      max: 0.88
+    train_loss:
+      latest: 0.415
+      min: 0.412
+      max: 0.69
 trials:
 - name: llama-3-2-1b-imdb-x7k2p
   status: Succeeded
@@ -90,10 +101,15 @@ provenance:
   model:
     uri: hf://meta-llama/Llama-3.2-1B
     revision: 4e20de362430cd3b72f300e6b0f18e50e7166e08
+    resolved: 4e20de362430cd3b72f300e6b0f18e50e7166e08
+    fetched_at: '2026-05-01T10:00:00Z'
   dataset:
     uri: hf://stanfordnlp/imdb
     revision: main
     split: train[:1000]
+    resolved: null
+    fetched_at: null
+    unread: /workspace/cache/datasets/d28e93e3e12b250b is damaged
   images:
     trainer: ghcr.io/example/hpo-trainer:0.1.0
     storage_init: ghcr.io/example/hpo-storage-init:0.1.0
@@ -228,6 +244,14 @@ class TestMarkdown:
         assert "| 4 | `llama-3-2-1b-imdb-f5n1z` | Failed | - | 2e-05 | 24 | true |" in report
         assert f"| Definition sha256 | `{DIGEST}` |" in report
         assert "| Model | hf://meta-llama/Llama-3.2-1B @ 4e20de3624" in report
+        assert (
+            "| Model as fetched | `4e20de362430cd3b72f300e6b0f18e50e7166e08` at "
+            "2026-05-01T10:00:00Z |"
+        ) in report
+        assert (
+            "| Dataset as fetched | not recorded: /workspace/cache/datasets/d28e93e3e12b250b "
+            "is damaged |"
+        ) in report
         assert "![train_loss per trial and against each parameter](chart.png)" in report
         assert "FAILED" not in report
 

@@ -208,3 +208,94 @@ class TestParams:
     def test_unknown_forge(self):
         with pytest.raises(RuntimeError, match="git.forge must be github or gitlab"):
             render({**PARAMS, "git": {**PARAMS["git"], "forge": "gitea"}})
+
+
+VOLUME = {
+    "claimName": "shared-hpo-cache",
+    "mountPath": "/workspace",
+    "cacheDir": "/workspace/cache",
+}
+
+
+class TestVolume:
+    """The experiment's volume, read-only: the download's markers reach the provenance."""
+
+    def test_claim_mounted_read_only_with_the_cache_dir(self):
+        """The claim, read-only in the pod and in the mount; HPO_CACHE_DIR names its cache."""
+        objects = render({**PARAMS, "volume": VOLUME})
+        pod = objects["job"]["spec"]["template"]["spec"]
+        [volume] = [v for v in pod["volumes"] if "persistentVolumeClaim" in v]
+        [mount] = [m for m in _container(objects)["volumeMounts"] if m["name"] == volume["name"]]
+        values = {e["name"]: e.get("value") for e in _container(objects)["env"]}
+        assert {"claimName": "shared-hpo-cache", "readOnly": True} == volume[
+            "persistentVolumeClaim"
+        ]
+        assert ("/workspace", True) == (mount["mountPath"], mount["readOnly"])
+        assert "/workspace/cache" == values["HPO_CACHE_DIR"]
+        kubernetes_validate.validate(objects["job"], KUBERNETES_VERSION, strict=True)
+
+    def test_without_a_volume_nothing_is_mounted(self, objects):
+        """No volume parameter: no claim and no HPO_CACHE_DIR (provenance says so)."""
+        pod = objects["job"]["spec"]["template"]["spec"]
+        values = {e["name"] for e in _container(objects)["env"]}
+        assert [] == [v for v in pod["volumes"] if "persistentVolumeClaim" in v]
+        assert "HPO_CACHE_DIR" not in values
+
+    @pytest.mark.parametrize(
+        ("storage", "claim"),
+        [
+            ("", "demo-exp"),
+            ("storage_config: {existing_claim: shared-hpo-cache}\n", "shared-hpo-cache"),
+        ],
+    )
+    def test_the_rendered_job_mounts_the_download_jobs_claim(self, storage, claim):
+        """Rendered from a definition: the results Job's claim and cache folder are the download
+        Job's, for the experiment's own claim and for a shared one."""
+        from generator.definition import parse_definition
+        from generator.render import render_experiments
+        from generator.repo_config import load_repo_config
+        from tests.generator.conftest import VALID_DEFINITION
+
+        root = TEMPLATE.parents[1]
+        text = VALID_DEFINITION + storage
+        record = parse_definition(text, "experiments/demo-exp/experiment.yaml").record
+        [rendered] = render_experiments([record], root, load_repo_config(root))
+        jobs = {o["metadata"]["name"]: o for o in rendered.objects if o["kind"] == "Job"}
+        download = jobs["demo-exp-storage-init"]["spec"]["template"]["spec"]
+        results = jobs["demo-exp-results"]["spec"]["template"]["spec"]
+        claims = [
+            [
+                v["persistentVolumeClaim"]["claimName"]
+                for v in pod["volumes"]
+                if "persistentVolumeClaim" in v
+            ]
+            for pod in (download, results)
+        ]
+        cache_dirs = {
+            "download": download["containers"][0]["args"][-1],
+            "results": {e["name"]: e.get("value") for e in results["containers"][0]["env"]}[
+                "HPO_CACHE_DIR"
+            ],
+        }
+        assert [[claim], [claim]] == claims
+        assert {"download": "/workspace/cache", "results": "/workspace/cache"} == cache_dirs
+
+    def test_a_claim_only_one_pod_may_mount_is_left_to_the_trials(self):
+        """ReadWriteOncePod: the results Job must not hold the volume the trials need."""
+        from generator.definition import parse_definition
+        from generator.render import render_experiments
+        from generator.repo_config import load_repo_config
+        from tests.generator.conftest import VALID_DEFINITION
+
+        root = TEMPLATE.parents[1]
+        text = VALID_DEFINITION + "storage_config: {access_modes: [ReadWriteOncePod]}\n"
+        record = parse_definition(text, "experiments/demo-exp/experiment.yaml").record
+        [rendered] = render_experiments([record], root, load_repo_config(root))
+        [job] = [
+            o
+            for o in rendered.objects
+            if o["metadata"]["name"] == "demo-exp-results" and o["kind"] == "Job"
+        ]
+        pod = job["spec"]["template"]["spec"]
+        assert [] == [v for v in pod["volumes"] if "persistentVolumeClaim" in v]
+        assert "HPO_CACHE_DIR" not in {e["name"] for e in pod["containers"][0]["env"]}

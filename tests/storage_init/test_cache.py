@@ -16,11 +16,17 @@ import pytest
 
 from storage_init.cache import (
     MARKER_NAME,
+    POINTER_NAME,
     Source,
     cache_folder,
     cache_key,
+    content_key,
+    current_folder,
+    listing_digest,
+    verified,
     verify,
     write_marker,
+    write_pointer,
 )
 from storage_init.errors import CacheIncompleteError, InvalidSourceError
 
@@ -34,12 +40,12 @@ class TestCacheKey:
 
     def test_key_is_pinned(self) -> None:
         """Rendered manifests embed this value: changing the algorithm must be deliberate."""
-        assert "e5fa3a21fc2eedac" == cache_key("dataset", IMDB)
+        assert "7ba9f8a6f699a363" == cache_key("dataset", IMDB)
 
     def test_key_is_the_digest_of_canonical_json(self) -> None:
         """Sorted keys, no spaces, a layout version: what another implementation must hash."""
         canonical = (
-            '{"endpoint_url":null,"eval_split":null,"kind":"dataset","layout":1,'
+            '{"endpoint_url":null,"eval_split":null,"kind":"dataset","layout":2,'
             '"revision":"main","split":"train[:1000]","uri":"hf://stanfordnlp/imdb"}'
         )
         expected = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
@@ -134,6 +140,29 @@ class TestMarker:
     """hpo-cache.json records the source, the resolved revision and every file."""
 
     def test_marker_content(self, tmp_path: Path) -> None:
+        """Source fields, the resolved identity with its details and fetch time, the content
+        folder's key, and size plus sha256 per relative path."""
+        folder = tmp_path / "k"
+        folder.mkdir()
+        (folder / "config.json").write_text('{"a": 1}')
+        details = {"objects": [{"key": "p/config.json", "etag": "e1", "version_id": "v1"}]}
+        write_marker(
+            folder,
+            "model",
+            Source(uri="s3://b/p"),
+            "etags:sha256:abc",
+            resolved=details,
+            fetched_at="2026-05-01T10:00:00Z",
+        )
+        marker = json.loads((folder / MARKER_NAME).read_text())
+        reference = cache_key("model", Source(uri="s3://b/p"))
+        assert (reference, content_key(reference, "etags:sha256:abc")) == (
+            marker["key"],
+            marker["content"],
+        )
+        assert (details, "2026-05-01T10:00:00Z") == (marker["resolved"], marker["fetched_at"])
+
+    def test_marker_lists_every_file(self, tmp_path: Path) -> None:
         """Source fields, resolved revision, and size plus sha256 per relative path."""
         folder = _complete_folder(tmp_path)
         marker = json.loads((folder / MARKER_NAME).read_text())
@@ -203,3 +232,92 @@ class TestMarker:
         verify(folder)
         with pytest.raises(CacheIncompleteError, match="does not match its sha256"):
             verify(folder, checksums=True)
+
+
+def _reference_with(tmp_path: Path, *identities: str) -> Path:
+    """A reference folder holding one complete content folder per identity, pointing at the
+    last."""
+    reference = tmp_path / "datasets" / "ref"
+    for identity in identities:
+        content = reference / content_key("ref", identity)
+        content.mkdir(parents=True)
+        (content / "rows.txt").write_text(identity)
+        write_marker(content, "dataset", Source(uri="d.csv", split="train"), identity)
+        write_pointer(reference, content.name)
+    return reference
+
+
+class TestReferenceFolders:
+    """A reference folder points at one content folder per resolved identity."""
+
+    def test_content_key_depends_on_reference_and_identity(self) -> None:
+        """Another identity or another reference never shares a content folder."""
+        keys = {
+            content_key("a" * 16, "sha256:1"),
+            content_key("a" * 16, "sha256:2"),
+            content_key("b" * 16, "sha256:1"),
+        }
+        assert 3 == len(keys)
+        assert content_key("a" * 16, "sha256:1") == content_key("a" * 16, "sha256:1")
+
+    def test_verify_follows_the_pointer(self, tmp_path: Path) -> None:
+        """verify(reference) is the marker of the copy the pointer names; verified says where."""
+        reference = _reference_with(tmp_path, "sha256:old", "sha256:new")
+        folder, marker = verified(reference)
+        assert reference / content_key("ref", "sha256:new") == folder
+        assert "sha256:new" == marker["resolved_revision"] == verify(reference)["resolved_revision"]
+        assert "sha256:new" == (current_folder(reference) / "rows.txt").read_text()
+
+    def test_old_copies_stay_readable(self, tmp_path: Path) -> None:
+        """A trial that started on the old copy can still verify and read it."""
+        reference = _reference_with(tmp_path, "sha256:old", "sha256:new")
+        old = reference / content_key("ref", "sha256:old")
+        assert "sha256:old" == verify(old)["resolved_revision"]
+
+    def test_pointer_names_the_content_folder(self, tmp_path: Path) -> None:
+        """hpo-current.json names the content folder and nothing else."""
+        reference = _reference_with(tmp_path, "sha256:one")
+        assert {"content": content_key("ref", "sha256:one")} == json.loads(
+            (reference / POINTER_NAME).read_text()
+        )
+
+    def test_pointer_to_a_missing_copy(self, tmp_path: Path) -> None:
+        """A pointer whose folder was deleted is a download that must be rerun."""
+        reference = _reference_with(tmp_path, "sha256:one")
+        write_pointer(reference, "0123456789abcdef")
+        with pytest.raises(CacheIncompleteError, match="0123456789abcdef does not exist"):
+            verify(reference)
+
+    @pytest.mark.parametrize("text", ["{not json", '{"content": "../elsewhere"}', "[]"])
+    def test_damaged_pointer(self, tmp_path: Path, text: str) -> None:
+        """A pointer that does not name a folder inside the reference is not followed."""
+        reference = _reference_with(tmp_path, "sha256:one")
+        (reference / POINTER_NAME).write_text(text)
+        with pytest.raises(CacheIncompleteError, match=f"{POINTER_NAME} is damaged"):
+            verify(reference)
+
+    def test_reference_without_pointer_is_incomplete(self, tmp_path: Path) -> None:
+        """A reference folder with no pointer yet has no copy to read."""
+        (tmp_path / "datasets" / "ref").mkdir(parents=True)
+        with pytest.raises(CacheIncompleteError, match=f"has no {MARKER_NAME}: the storage-init"):
+            verify(tmp_path / "datasets" / "ref")
+
+
+class TestIdentityDigest:
+    """One digest rule for the identities made of files: S3 ETags and local content."""
+
+    def test_s3_and_local_identities_share_the_digest(self, tmp_path: Path) -> None:
+        """revision_of and fingerprint are listing_digest over their listings."""
+        from storage_init import local, s3
+
+        objects = [
+            s3.S3Object("p/b.csv", "b.csv", 3, "e2"),
+            s3.S3Object("p/a.csv", "a.csv", 1, "e1"),
+        ]
+        listing = [["p/a.csv", 1, "e1"], ["p/b.csv", 3, "e2"]]
+        assert "etags:sha256:" + listing_digest(listing) == s3.revision_of(objects)
+        (tmp_path / "a.csv").write_text("x")
+        hashed = [["a.csv", 1, hashlib.sha256(b"x").hexdigest()]]
+        assert "sha256:" + listing_digest(hashed) == local.fingerprint(
+            "dataset", tmp_path / "a.csv"
+        )

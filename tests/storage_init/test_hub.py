@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from storage_init import MARKER_NAME, Source, fetch, verify
+from storage_init import MARKER_NAME, Source, current_folder, fetch, verify
 from storage_init.errors import BadSplitError, NotFoundError
 
 from .conftest import FAST_RETRY, HF_TOKEN_VALUE
@@ -32,7 +32,9 @@ EXTRAS = {
 
 
 def fetch_hub(kind: str, repo_id: str, cache: Path, **fields: str) -> Path:
-    return fetch(kind, Source(uri=f"hf://{repo_id}", **fields), cache, retry=FAST_RETRY)
+    """The content folder the fetch points at."""
+    source = Source(uri=f"hf://{repo_id}", **fields)
+    return current_folder(fetch(kind, source, cache, retry=FAST_RETRY))
 
 
 class TestHubModels:

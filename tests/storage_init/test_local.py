@@ -5,13 +5,12 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 import pytest
 
-from storage_init import MARKER_NAME, Source, cache_folder, fetch, verify
+from storage_init import MARKER_NAME, Source, cache_folder, current_folder, fetch, verify
 from storage_init.errors import BadSplitError, InvalidSourceError, NotFoundError
 
 
@@ -24,7 +23,7 @@ def write_csv(path: Path, rows: int, start: int = 0) -> Path:
 def load(folder: Path):  # noqa: ANN201 - a DatasetDict
     import datasets
 
-    return datasets.load_from_disk(str(folder))
+    return datasets.load_from_disk(str(current_folder(folder)))
 
 
 class TestLocalModel:
@@ -41,7 +40,7 @@ class TestLocalModel:
         (source_dir / "pytorch_model.bin").write_bytes(b"pickle")
         (source_dir / "training_args.bin").write_bytes(b"state")
 
-        folder = fetch("model", Source(uri=str(source_dir)), tmp_path / "cache")
+        folder = current_folder(fetch("model", Source(uri=str(source_dir)), tmp_path / "cache"))
 
         expected = {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"}
         assert expected | {MARKER_NAME} == {p.name for p in folder.iterdir()}
@@ -162,18 +161,38 @@ class TestLocalChanges:
         csv = write_csv(tmp_path / "reviews.csv", 10)
         source = Source(uri=str(csv), split="train")
         folder = fetch("dataset", source, tmp_path / "cache")
-        written = (folder / MARKER_NAME).stat().st_mtime_ns
+        written = (current_folder(folder) / MARKER_NAME).stat().st_mtime_ns
         assert folder == fetch("dataset", source, tmp_path / "cache")
-        assert written == (folder / MARKER_NAME).stat().st_mtime_ns
+        assert written == (current_folder(folder) / MARKER_NAME).stat().st_mtime_ns
 
     def test_edited_source_is_fetched_again(self, tmp_path: Path) -> None:
-        """Editing the CSV changes the fingerprint, so the cached rows follow the file."""
+        """Editing the CSV changes the content digest: a new copy, the pointer moves to it, and
+        the old copy stays for a trial that may still be reading it."""
         csv = write_csv(tmp_path / "reviews.csv", 10)
         source = Source(uri=str(csv), split="train")
         folder = fetch("dataset", source, tmp_path / "cache")
-        before = json.loads((folder / MARKER_NAME).read_text())["resolved_revision"]
+        old = current_folder(folder)
+        before = verify(folder)["resolved_revision"]
         write_csv(csv, 12)
         assert folder == fetch("dataset", source, tmp_path / "cache")
         assert 12 == len(load(folder)["train"])
-        assert before != json.loads((folder / MARKER_NAME).read_text())["resolved_revision"]
-        assert [folder.name] == [p.name for p in folder.parent.iterdir() if p.is_dir()]
+        assert before != verify(folder)["resolved_revision"]
+        assert (before, 10) == (verify(old)["resolved_revision"], len(load(old)["train"]))
+        assert sorted([old.name, current_folder(folder).name]) == sorted(
+            p.name for p in folder.iterdir() if p.is_dir()
+        )
+
+    def test_edited_back_reuses_the_first_copy(self, tmp_path: Path) -> None:
+        """Content seen before is not copied again: the pointer moves back to its folder."""
+        csv = write_csv(tmp_path / "reviews.csv", 10)
+        source = Source(uri=str(csv), split="train")
+        first = current_folder(fetch("dataset", source, tmp_path / "cache"))
+        written = (first / MARKER_NAME).stat().st_mtime_ns
+        write_csv(csv, 12)
+        fetch("dataset", source, tmp_path / "cache")
+        write_csv(csv, 10)
+        folder = fetch("dataset", source, tmp_path / "cache")
+        assert (first, written) == (
+            current_folder(folder),
+            (first / MARKER_NAME).stat().st_mtime_ns,
+        )

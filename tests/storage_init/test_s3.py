@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from storage_init import MARKER_NAME, Source, fetch, verify
+from storage_init import MARKER_NAME, Source, current_folder, fetch, verify
 from storage_init.errors import AuthError, NotFoundError, TransientError
 
 from .conftest import FAST_RETRY, SECRET_ACCESS_KEY, S3Bucket, moto_api
@@ -28,7 +28,8 @@ def fetch_s3(s3: S3Bucket, kind: str, key: str, cache: Path, **fields: str) -> P
 def rows(folder: Path) -> dict[str, int]:
     import datasets
 
-    return {name: len(split) for name, split in datasets.load_from_disk(str(folder)).items()}
+    loaded = datasets.load_from_disk(str(current_folder(folder)))
+    return {name: len(split) for name, split in loaded.items()}
 
 
 def leftovers(cache: Path) -> list[str]:
@@ -107,7 +108,7 @@ class TestS3Models:
         s3.put("models/tiny-bert/pytorch_model.bin", b"pickle")
         s3.put("models/tiny-bert/README.md", b"# card")
         s3.put("models/tiny-bert/onnx/model.onnx", b"onnx")
-        folder = fetch_s3(s3, "model", "models/tiny-bert", tmp_path)
+        folder = current_folder(fetch_s3(s3, "model", "models/tiny-bert", tmp_path))
         assert read_folder(tiny_model_dir) == {
             name: data for name, data in read_folder(folder).items() if name != MARKER_NAME
         }
@@ -228,16 +229,113 @@ class TestS3Retries:
 
 
 class TestS3Once:
-    """A second fetch with the marker present sends no request at all."""
+    """A second fetch lists the objects and downloads nothing while they are unchanged."""
 
-    def test_second_fetch_makes_no_request(self, s3: S3Bucket, tmp_path: Path) -> None:
-        """Same folder, same marker bytes, zero requests on the wire."""
+    def test_second_fetch_only_lists(self, s3: S3Bucket, tmp_path: Path) -> None:
+        """Same folder, same marker bytes, one listing request and no object read."""
         s3.put("reviews.csv", CSV)
         first = fetch_s3(s3, "dataset", "reviews.csv", tmp_path, split="train")
-        marker = (first / MARKER_NAME).read_bytes()
+        marker = (current_folder(first) / MARKER_NAME).read_bytes()
         requests_after_first = s3.proxy.count()
         assert requests_after_first >= 2  # a listing and at least one object read
         second = fetch_s3(s3, "dataset", "reviews.csv", tmp_path, split="train")
         assert first == second
-        assert requests_after_first == s3.proxy.count()
-        assert marker == (second / MARKER_NAME).read_bytes()
+        assert (1, 1) == (
+            s3.proxy.count() - requests_after_first,
+            s3.proxy.count("GET", "list-type=2") - 1,
+        )
+        assert marker == (current_folder(second) / MARKER_NAME).read_bytes()
+
+
+def content_folders(reference: Path) -> list[str]:
+    return sorted(p.name for p in reference.iterdir() if p.is_dir())
+
+
+class TestS3Identity:
+    """What was fetched is pinned: ETags (and VersionIds) in the marker; an overwrite refetches."""
+
+    def test_marker_records_each_objects_etag(self, s3: S3Bucket, tmp_path: Path) -> None:
+        """Unversioned bucket: key, size and ETag per object, no VersionId."""
+        s3.put("data/a.csv", CSV)
+        s3.put("data/b.csv", CSV[:40])
+        marker = verify(fetch_s3(s3, "dataset", "data", tmp_path, split="train"))
+        etags = {
+            k: s3.client.head_object(Bucket=s3.name, Key=k)["ETag"].strip('"')
+            for k in (
+                "data/a.csv",
+                "data/b.csv",
+            )
+        }
+        assert [
+            {
+                "key": "data/a.csv",
+                "size": len(CSV),
+                "etag": etags["data/a.csv"],
+                "version_id": None,
+            },
+            {"key": "data/b.csv", "size": 40, "etag": etags["data/b.csv"], "version_id": None},
+        ] == marker["resolved"]["objects"]
+
+    def test_versioned_bucket_pins_the_version(self, s3: S3Bucket, tmp_path: Path) -> None:
+        """The VersionId read is recorded and the download asks for exactly that version."""
+        s3.client.put_bucket_versioning(
+            Bucket=s3.name, VersioningConfiguration={"Status": "Enabled"}
+        )
+        version = s3.client.put_object(Bucket=s3.name, Key="reviews.csv", Body=CSV)["VersionId"]
+        marker = verify(fetch_s3(s3, "dataset", "reviews.csv", tmp_path, split="train"))
+        assert [version] == [o["version_id"] for o in marker["resolved"]["objects"]]
+        assert 1 == s3.proxy.count("GET", f"/reviews.csv?versionId={version}")
+
+    def test_overwritten_object_is_fetched_again(self, s3: S3Bucket, tmp_path: Path) -> None:
+        """New ETag, new content folder, pointer moved; the first copy stays as it was."""
+        s3.put("reviews.csv", CSV)
+        reference = fetch_s3(s3, "dataset", "reviews.csv", tmp_path, split="train")
+        first = current_folder(reference)
+        s3.put("reviews.csv", CSV + b"one more,1\n")
+        assert reference == fetch_s3(s3, "dataset", "reviews.csv", tmp_path, split="train")
+        assert ({"train": 21}, {"train": 20}) == (rows(reference), rows(first))
+        assert sorted([first.name, current_folder(reference).name]) == content_folders(reference)
+        assert 2 == s3.proxy.count("GET", f"/{s3.name}/reviews.csv")
+
+
+class TestS3Outage:
+    """S3 failing after the first download does not stop an experiment."""
+
+    def test_cached_copy_is_used_with_a_warning(
+        self, s3: S3Bucket, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """The listing keeps failing: the copy is used, and the warning names the reference,
+        the identity of the copy and when it was fetched."""
+        s3.put("reviews.csv", CSV)
+        reference = fetch_s3(s3, "dataset", "reviews.csv", tmp_path, split="train")
+        marker = verify(reference)
+        s3.proxy.fail_next(100)
+        caplog.set_level(logging.INFO, "storage_init")
+        assert reference == fetch_s3(s3, "dataset", "reviews.csv", tmp_path, split="train")
+        [warning] = [r.message for r in caplog.records if r.message.startswith("warning:")]
+        assert warning.startswith(
+            f"warning: s3://{s3.name}/reviews.csv could not be verified: 503 from S3 (SlowDown) "
+        )
+        assert warning.endswith(
+            f"(gave up after 4 attempts); using the copy cached in {current_folder(reference)}: "
+            f"{marker['resolved_revision']}, fetched at {marker['fetched_at']}"
+        )
+
+    def test_changed_object_that_cannot_be_read(
+        self, s3: S3Bucket, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """The listing shows a new ETag but the object cannot be read: the old copy is used,
+        and the warning says the source changed."""
+        s3.put("reviews.csv", CSV)
+        reference = fetch_s3(s3, "dataset", "reviews.csv", tmp_path, split="train")
+        first = current_folder(reference)
+        s3.put("reviews.csv", CSV + b"one more,1\n")
+        s3.proxy.fail_next(100, after=1)  # the listing passes
+        caplog.set_level(logging.INFO, "storage_init")
+        assert reference == fetch_s3(s3, "dataset", "reviews.csv", tmp_path, split="train")
+        assert first == current_folder(reference)
+        assert {"train": 20} == rows(reference)
+        assert 1 == sum(
+            "changed but could not be fetched: 503" in r.message for r in caplog.records
+        )
+        assert [first.name] == content_folders(reference)

@@ -1,10 +1,12 @@
-"""The one Kubernetes API server of the tests: experiments and trials.kubeflow.org on loopback.
+"""The one Kubernetes API server of the tests: Katib's kinds, pods and their logs on loopback.
 
 Speaks the wire format pykube uses: GET of one object, lists with labelSelector/fieldSelector,
 and `?watch=true` streams of newline-delimited JSON events in chunked encoding. Each watch
 connection plays the next scripted list of steps, which may cut the connection mid-chunk,
 stall, or change an object without an event, the way proxies and API servers do; a script of
-GONE answers the watch itself with HTTP 410.
+GONE answers the watch itself with HTTP 410. Objects can also arrive later (`KubeState.later`),
+the way Argo CD creates an Experiment after a merge and Katib then updates it: an unscripted
+watch streams them as they arrive. Pods list by label and serve `pods/NAME/log` per container.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from urllib.parse import parse_qs, urlsplit
 from tests.support.loopback import LoopbackServer
 
 PREFIX = "/apis/kubeflow.org/v1beta1/namespaces/"
+CORE_PREFIX = "/api/v1/namespaces/"
+KATIB_STORES = {"Experiment": "experiments", "Trial": "trials", "Suggestion": "suggestions"}
 GONE = "gone"  # a watch script: the watch request itself is answered 410 Gone
 
 
@@ -42,6 +46,12 @@ def expired(version: int) -> dict[str, Any]:
 class KubeState:
     experiments: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     trials: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    suggestions: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    pods: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    # (namespace, pod, container) -> the container's log text.
+    logs: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    # (monotonic time, object): put when that time has come, streamed to an unscripted watch.
+    arrivals: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
     # One entry per watch connection, a list of steps: ("event", TYPE, obj) stores and sends
     # obj; ("missed", obj) stores it without an event; ("raw", event) sends an event as is;
     # ("drop",), ("stall", seconds), ("end",). GONE instead of a list answers 410.
@@ -53,8 +63,23 @@ class KubeState:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def put(self, obj: dict[str, Any]) -> None:
-        store = self.experiments if obj["kind"] == "Experiment" else self.trials
+        store = getattr(self, KATIB_STORES.get(obj["kind"], "pods"))
         store[(obj["metadata"]["namespace"], obj["metadata"]["name"])] = obj
+
+    def later(self, seconds: float, obj: dict[str, Any]) -> None:
+        """Put `obj` once `seconds` have passed (arrivals are kept in time order)."""
+        with self.lock:
+            self.arrivals.append((time.monotonic() + seconds, obj))
+            self.arrivals.sort(key=lambda arrival: arrival[0])
+
+    def arrive(self) -> list[dict[str, Any]]:
+        """Put every object whose time has come; return them."""
+        now, due = time.monotonic(), []
+        with self.lock:
+            while self.arrivals and self.arrivals[0][0] <= now:
+                due.append(self.arrivals.pop(0)[1])
+                self.put(due[-1])
+        return due
 
     def watches(self) -> list[str]:
         return [r for r in self.requests if "watch=true" in r]
@@ -130,12 +155,15 @@ class _Handler(BaseHTTPRequestHandler):
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         with self.state.lock:
             self.state.requests.append(self.path)
+        self.state.arrive()
         if self.state.forbidden:
             return self._status(403, "Forbidden", "experiments.kubeflow.org is forbidden")
+        if url.path.startswith(CORE_PREFIX):
+            return self._core(url.path[len(CORE_PREFIX) :].split("/"), query)
         if not url.path.startswith(PREFIX):
             return self._status(404, "NotFound", f"no route for {url.path}")
         namespace, plural, *rest = url.path[len(PREFIX) :].split("/")
-        store = {"experiments": self.state.experiments, "trials": self.state.trials}.get(plural)
+        store = getattr(self.state, plural) if plural in KATIB_STORES.values() else None
         if store is None:
             return self._status(404, "NotFound", f"the server could not find {plural}")
         if rest:
@@ -152,7 +180,7 @@ class _Handler(BaseHTTPRequestHandler):
             and _matches(query.get("labelSelector", ""), o["metadata"].get("labels") or {})
             and query.get("fieldSelector", f"metadata.name={name}") == f"metadata.name={name}"
         ]
-        kind = "ExperimentList" if plural == "experiments" else "TrialList"
+        kind = {v: k for k, v in KATIB_STORES.items()}[plural] + "List"
         self._json(
             200,
             {
@@ -162,6 +190,46 @@ class _Handler(BaseHTTPRequestHandler):
                 "items": items,
             },
         )
+
+    def _core(self, parts: list[str], query: dict[str, str]) -> None:
+        """Pods by label, and a pod's log: of one container, all at once or followed."""
+        namespace, plural, *rest = parts
+        if plural != "pods":
+            return self._status(404, "NotFound", f"the server could not find {plural}")
+        if not rest:
+            selector = query.get("labelSelector", "")
+            items = [
+                pod
+                for (ns, _), pod in sorted(self.state.pods.items())
+                if ns == namespace and _matches(selector, pod["metadata"].get("labels") or {})
+            ]
+            return self._json(
+                200, {"apiVersion": "v1", "kind": "PodList", "metadata": {}, "items": items}
+            )
+        name = rest[0]
+        if (namespace, name) not in self.state.pods:
+            return self._status(404, "NotFound", f'pods "{name}" not found')
+        if rest[1:] != ["log"]:
+            return self._json(200, self.state.pods[(namespace, name)])
+        container = query.get("container", "")
+        text = self.state.logs.get((namespace, name, container))
+        if text is None:
+            message = f"container {container} is not valid for pod {name}"
+            return self._status(400, "BadRequest", message)
+        body = text.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        if query.get("follow") != "true":
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for line in body.splitlines(keepends=True):  # a followed log arrives line by line
+            self._chunk(line)
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
 
     def do_PATCH(self) -> None:  # noqa: N802 - the http.server hook name
         url = urlsplit(self.path)
@@ -198,9 +266,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
-        if script is None:  # nothing happens until the server's timeoutSeconds
-            time.sleep(min(float(query.get("timeoutSeconds", "1")), 0.2))
-            script = [("end",)]
+        if script is None:
+            script = self._arrivals(query)
         for step in script:
             if step[0] == "event":
                 _, kind, obj = step
@@ -225,6 +292,28 @@ class _Handler(BaseHTTPRequestHandler):
                 break
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
+
+    def _arrivals(self, query: dict[str, str]) -> list[tuple]:
+        """An unscripted watch: the objects still to arrive before timeoutSeconds, as events
+        when they match the watch's fieldSelector; with none to come, a short quiet stream."""
+        seconds = float(query.get("timeoutSeconds", "1"))
+        with self.state.lock:
+            pending = bool(self.state.arrivals)
+        if not pending:
+            time.sleep(min(seconds, 0.2))
+            return [("end",)]
+        wanted = query.get("fieldSelector", "")
+        ends = time.monotonic() + seconds
+        while time.monotonic() < ends:
+            with self.state.lock:
+                if not self.state.arrivals:
+                    break
+                due = self.state.arrivals[0][0]
+            time.sleep(max(0.0, min(due, ends) - time.monotonic()))
+            for obj in self.state.arrive():
+                if wanted in ("", f"metadata.name={obj['metadata']['name']}"):
+                    self._chunk(json.dumps({"type": "MODIFIED", "object": obj}).encode() + b"\n")
+        return [("end",)]
 
 
 class KubeServer(LoopbackServer):

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.trainer.conftest import review_rows, save_dataset
+from trainer.catalog import COST_METRICS
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -46,6 +47,12 @@ class TestTorchrun:
         epochs = [float(v) for name, _, v in values if name == "epoch"]
         # One printer: two logging steps and the final mean, not twice that.
         assert len(train_losses) == 3, done.stdout
+        # The costs from the first process alone: the parameter count as training starts, then
+        # all four after it.
+        names = [name for name, _, _ in values]
+        assert "trainable_params" == names[0]
+        assert list(COST_METRICS) == names[-4:]
+        assert [2, 1, 1, 1] == [names.count(cost) for cost in COST_METRICS]
         # 32 rows, 4 per process, 2 processes: a step is 8 rows, a quarter of an epoch. One
         # process alone would take 4 rows a step, an eighth.
         assert epochs[0] == 0.25

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import io
+import resource
 
 import pytest
+import torch
 from transformers import TrainerState, TrainingArguments
 
+from trainer.catalog import COST_METRICS
 from trainer.errors import NonFiniteLossError
-from trainer.report import KatibMetrics, StopOnNonFiniteLoss, format_metric
+from trainer.report import (
+    KatibMetrics,
+    StopOnNonFiniteLoss,
+    cost_metrics,
+    format_metric,
+    peak_memory_mb,
+    trainable_params,
+)
 from trainer.tasks.causal_lm import perplexity
 
 
@@ -63,6 +73,58 @@ class TestKatibMetrics:
         reporter.on_log(None, state(1, 0.1, rank_zero=False), None, logs={"loss": 0.5})
         reporter.on_evaluate(None, state(1, 0.1, rank_zero=False), None, metrics={"eval_loss": 1})
         assert out.getvalue() == ""
+
+
+class TestCostMetrics:
+    """What a trial cost: counted parameters, peak memory in MiB, the Trainer's own timings."""
+
+    def test_trainable_params_counts_what_the_optimizer_updates_once(self):
+        model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.Linear(3, 4))
+        model[0].requires_grad_(False)  # 15 frozen
+        model.append(torch.nn.Linear(3, 4))
+        model[2].weight = model[1].weight  # shared: counted once
+        assert 3 * 4 + 4 + 4 == trainable_params(model)
+
+    def test_cpu_peak_is_the_resident_set_in_mib(self):
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+        peak = peak_memory_mb(torch.device("cpu"))
+        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        assert 0 < before <= peak <= after
+
+    def test_gpu_peak_is_what_torch_allocated_on_this_process_device(self, monkeypatch):
+        asked = []
+        monkeypatch.setattr(
+            torch.cuda, "max_memory_allocated", lambda device: asked.append(device) or 3 * 2**20
+        )
+        assert 3.0 == peak_memory_mb(torch.device("cuda", 1))
+        assert [torch.device("cuda", 1)] == asked
+
+    def test_catalog_order_with_the_trainers_timings_only(self):
+        model = torch.nn.Linear(2, 1)
+        train = {
+            "train_runtime": 2.5,
+            "train_samples_per_second": 3.2,
+            "train_steps_per_second": 0.8,
+            "total_flos": 1e9,
+            "train_loss": 0.7,
+            "epoch": 1.0,
+        }
+        costs = cost_metrics(model, torch.device("cpu"), train)
+        assert list(COST_METRICS) == list(costs)
+        assert (3, 3.2, 2.5) == (
+            costs["trainable_params"],
+            costs["train_samples_per_second"],
+            costs["train_runtime"],
+        )
+        out = io.StringIO()
+        KatibMetrics((), stream=out).emit(costs)
+        assert out.getvalue().startswith("trainable_params=3\npeak_memory_mb=")
+        assert out.getvalue().endswith("\ntrain_samples_per_second=3.2\ntrain_runtime=2.5\n")
+
+    def test_a_timing_the_trainer_did_not_measure_is_left_out(self):
+        # The Trainer leaves out samples per second when the run took no measurable time.
+        costs = cost_metrics(torch.nn.Linear(2, 1), torch.device("cpu"), {"train_runtime": 0.0})
+        assert ["trainable_params", "peak_memory_mb", "train_runtime"] == list(costs)
 
 
 class TestStopOnNonFiniteLoss:

@@ -2,7 +2,10 @@
 
 Each batch masks a fresh random `mlm_probability` of its real tokens: of those, 80% become the
 mask token, 10% a random token and 10% stay as they are, so the model cannot learn that only
-mask tokens need predicting.
+mask tokens need predicting. Special and unknown tokens are never masked. A batch always masks
+at least one token, since a batch without labels has a NaN loss: when the draw chose none, one
+maskable token is chosen; when no token is maskable, the tokenizer does not fit the text and
+the trial fails with NothingToMaskError.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from datasets import Dataset
 from transformers import AutoModelForMaskedLM
 
 from trainer.collate import IGNORE_INDEX, BucketPadCollator
-from trainer.errors import InputError, TrialConfigError
+from trainer.errors import InputError, NothingToMaskError, TrialConfigError
 from trainer.tasks.base import Task, encode_rows, load_pretrained, load_tokenizer, text_lengths
 from trainer.tasks.causal_lm import perplexity
 
@@ -28,8 +31,18 @@ def mask_tokens(
     mask_token_id: int,
     vocab_size: int,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(masked input ids, labels); labels ignore every position that was not chosen."""
+    """(masked input ids, labels); labels ignore every position that was not chosen.
+
+    At least one position is chosen: one maskable position at random when the draw chose none.
+    Raises NothingToMaskError when no position is maskable.
+    """
+    if not maskable.any():
+        raise NothingToMaskError()
     chosen = torch.bernoulli(torch.full(input_ids.shape, probability)).bool() & maskable
+    if not chosen.any():
+        candidates = maskable.flatten().nonzero().squeeze(1)
+        pick = candidates[torch.randint(len(candidates), (1,))]
+        chosen = chosen.flatten().index_fill(0, pick, True).view_as(chosen)
     labels = input_ids.masked_fill(~chosen, IGNORE_INDEX)
     masked = input_ids.clone()
     to_mask = chosen & torch.bernoulli(torch.full(input_ids.shape, 0.8)).bool()
@@ -45,7 +58,9 @@ class MaskingCollator(BucketPadCollator):
         self.probability = probability
         self.mask_token_id = tokenizer.mask_token_id
         self.vocab_size = len(tokenizer)
-        self.special_ids = torch.tensor(sorted(tokenizer.all_special_ids))
+        # The unknown token stands for words the tokenizer does not know: nothing to predict.
+        unknown = {tokenizer.unk_token_id} - {None}
+        self.special_ids = torch.tensor(sorted(set(tokenizer.all_special_ids) | unknown))
 
     def __call__(self, features: Sequence[Mapping[str, Any]]) -> dict[str, torch.Tensor]:
         batch = super().__call__(features)

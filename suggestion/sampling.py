@@ -1,0 +1,148 @@
+"""The next parameters to try, from a search space and the trials seen so far.
+
+The one place suggestions are made, for the service (a Katib cluster) and for `hpo tune --local`
+alike: the same space, algorithm, settings and history give the same parameters through either
+door. Each suggestion rebuilds an in-memory Optuna study from the history (warm-start trials
+first, then the experiment's own, each in a stable order), seeds the sampler from `random_state`
+and the history's length, and asks once. Asking for several at once is asking one at a time,
+each earlier suggestion joining the history as a running trial, so a batch equals a sequence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from suggestion.history import (
+    COMPLETE,
+    FAILED,
+    PRUNED,
+    RUNNING,
+    Objective,
+    Observation,
+    warm_start_of,
+)
+from suggestion.samplers import GRID_ALGORITHMS, base_seed, make_sampler, suggestion_seed
+from suggestion.space import (
+    CHOICE_KINDS,
+    LOG,
+    Parameter,
+    distribution,
+    grid,
+    internal,
+    katib_text,
+)
+
+
+def next_assignments(
+    parameters: Sequence[Parameter],
+    algorithm: str,
+    settings: Mapping[str, str],
+    objectives: Sequence[Objective],
+    history: Sequence[Observation],
+    count: int = 1,
+) -> list[dict[str, str]]:
+    """Up to `count` assignments (Katib strings); fewer only when a grid has run out."""
+    if algorithm in GRID_ALGORITHMS:
+        return _grid_points(parameters, history, count)
+    if algorithm == "sobol":
+        return [_sobol_point(parameters, settings, len(history) + i) for i in range(count)]
+    seen = [*warm_start_of(settings), *sorted(history, key=Observation.key)]
+    suggested: list[dict[str, str]] = []
+    for _ in range(count):
+        pending = [Observation(a, RUNNING) for a in suggested]
+        suggested.append(_one(parameters, algorithm, settings, objectives, seen + pending))
+    return suggested
+
+
+def _grid_points(parameters, history, count) -> list[dict[str, str]]:
+    """The next grid points no trial has taken, in Katib's order."""
+    taken = {tuple(sorted(o.assignments.items())) for o in history}
+    points = []
+    for point in grid(parameters):
+        if len(points) == count:
+            break
+        if tuple(sorted(point.items())) not in taken:
+            points.append(point)
+    return points
+
+
+def _sobol_point(parameters, settings, index: int) -> dict[str, str]:
+    """Point `index` of one scrambled Sobol sequence per experiment (seeded by random_state)."""
+    import math
+
+    from scipy.stats import qmc
+
+    engine = qmc.Sobol(d=len(parameters), scramble=True, seed=base_seed(settings))
+    if index:  # scipy refuses to skip no points
+        engine.fast_forward(index)
+    point = {}
+    for p, u in zip(parameters, engine.random(1)[0], strict=True):
+        if p.kind in CHOICE_KINDS:
+            point[p.name] = p.values[min(int(u * len(p.values)), len(p.values) - 1)]
+            continue
+        low, high = float(p.min), float(p.max)
+        if p.distribution == LOG:
+            value = math.exp(math.log(low) + u * (math.log(high) - math.log(low)))
+        else:
+            value = low + u * (high - low)
+        if p.step is not None:
+            value = low + round((value - low) / float(p.step)) * float(p.step)
+        point[p.name] = katib_text(p.kind, round(value) if p.kind == "int" else value)
+    return point
+
+
+def _one(parameters, algorithm, settings, objectives, history) -> dict[str, str]:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    distributions = {p.name: distribution(p) for p in parameters}
+    trials = [t for o in history if (t := _frozen(o, parameters, distributions, objectives))]
+    finished = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
+    sampler = make_sampler(
+        algorithm,
+        settings,
+        suggestion_seed(settings, len(history)),
+        finished,
+        _best(finished, objectives),
+    )
+    study = optuna.create_study(directions=[o.direction for o in objectives], sampler=sampler)
+    for trial in trials:
+        study.add_trial(trial)
+    asked = study.ask(fixed_distributions=distributions)
+    return {p.name: katib_text(p.kind, asked.params[p.name]) for p in parameters}
+
+
+def _frozen(observation, parameters, distributions, objectives):
+    """The observation as an Optuna trial; None when it is not a point of this space."""
+    from optuna.trial import TrialState, create_trial
+
+    try:
+        params = {p.name: internal(p, observation.assignments[p.name]) for p in parameters}
+    except (KeyError, ValueError):
+        return None
+    metrics = observation.metrics
+    values = [metrics.get(o.metric) for o in objectives]
+    state = observation.state
+    if state == COMPLETE and any(v is None for v in values):
+        state = FAILED  # succeeded without reporting an objective: nothing to learn from
+    if state == COMPLETE:
+        return create_trial(
+            params=params, distributions=distributions, values=values, state=TrialState.COMPLETE
+        )
+    intermediate = {}
+    if state == PRUNED and len(objectives) == 1 and values[0] is not None:
+        intermediate = {0: values[0]}  # where it stood when it was stopped
+    return create_trial(
+        params=params,
+        distributions=distributions,
+        intermediate_values=intermediate,
+        state={PRUNED: TrialState.PRUNED, RUNNING: TrialState.RUNNING}.get(state, TrialState.FAIL),
+    )
+
+
+def _best(finished, objectives) -> Mapping | None:
+    """The parameters of the best finished trial by the first objective."""
+    if not finished:
+        return None
+    sign = 1 if objectives[0].direction == "minimize" else -1
+    return min(finished, key=lambda t: sign * t.values[0]).params
