@@ -1,22 +1,37 @@
-"""Trial-seconds to come within 1% of the best objective: random search vs TPE + median stopping.
+"""Trial-seconds to come within 1% of the best objective, over several seeds: which search wins.
 
-Runs the demo experiment (experiments/minilm-imdb-demo) twice with `hpo tune --local`, changing
-only the search: random search without early stopping, and TPE with Katib's medianstop. Every
-other setting (data, model, trial budget, parallelism, random_state) is the demo's. For each arm
-it adds up the wall-clock seconds of the trials in the order they completed until one trial's
-objective is within 1% of the best value either arm found, and prints a Markdown table.
+Runs the demo experiment (experiments/minilm-imdb-demo) with `hpo tune --local` once per arm and
+seed, changing only the search. The arms:
+- `random`: Katib's random search, no early stopping (the baseline);
+- `tpe`: the project's `hpo-multivariate-tpe` with its defaults;
+- `gp`: the project's `hpo-gp` (a Gaussian process) with its defaults;
+- `tpe + medianstop`, `gp + medianstop`: the same with Katib's median stopping
+  (`min_trials_required: 3, start_step: 3`);
+- `warm tpe`, `warm gp`: the same warm-started from an earlier run: the random arm of another
+  seed (`warm_start.from`), as when an experiment is run again after a small change.
+Every other setting (data, model, parallelism) is the demo's, its search and early stopping
+aside. For each seed, the
+target is 1% from the best objective any arm found with that seed; an arm's score is the sum of
+wall-clock seconds of its trials, in the order they completed, until one reaches the target.
+The table gives each arm's median over the seeds and the spread (lowest-highest), in trials and
+in trial-seconds (which also vary with the machine's load); an arm that never reached the
+target with a seed counts as slower than any that did. The objective is
+minimised (the demo's eval_loss).
 
     python -m local_runner.demo_inputs
-    python benchmarks/local_search.py [--trials 12] [--seed 42] [--tpe multivariate-tpe]
+    python benchmarks/local_search.py [--seeds 1 2 3 4 5] [--trials 12]
 
-Katib's `tpe` is hyperopt's, which samples its first 20 trials at random; with a budget of a few
-trials it would only measure median stopping, so the default TPE arm is `multivariate-tpe` with
-4 random startup trials (`--tpe tpe` measures Katib's own).
+Each run's trials are kept in .hpo/bench/runs.json, keyed by the arm's definition (and, for a
+warm arm, by the run it starts from), so an interrupted benchmark continues where it stopped and
+a changed arm alone runs again. Clear runs.json after changing the search code or its libraries.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
+import math
 import os
 import shutil
 import subprocess
@@ -27,33 +42,56 @@ from pathlib import Path
 import optuna
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from generator.files import write_atomically  # noqa: E402
+from generator.yamlload import load_located  # noqa: E402  (YAML 1.2, as hpo reads it)
+
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "experiments" / "minilm-imdb-demo" / "experiment.yaml"
 WORKDIR = ROOT / ".hpo" / "bench"
+RUNS = WORKDIR / "runs.json"
 WITHIN = 0.01
+TPE = "hpo-multivariate-tpe"
+GP = "hpo-gp"
+# Median stopping as it does best here (offline, on the random arms: start_step 2 stops trials
+# on noise and missed the target with 2 seeds of 5).
+MEDIANSTOP = {
+    "algorithm_name": "medianstop",
+    "algorithm_settings": {"min_trials_required": 3, "start_step": 3},
+}
 
 
-def arm_definitions(trials: int, seed: int, tpe: str) -> dict[str, dict]:
-    demo = yaml.safe_load(DEMO.read_text(encoding="utf-8"))
+def demo(trials: int) -> dict:
+    definition = load_located(DEMO.read_text(encoding="utf-8"), str(DEMO)).data
     for section, key in (
         ("model_provider_parameters", "model_uri"),
         ("dataset_provider_parameters", "repo_id"),
     ):
-        demo[section][key] = str((ROOT / demo[section][key]).resolve())  # read from a copy
-    demo["max_trial_count"] = trials
-    median = demo.pop("early_stopping", None) or {
-        "algorithm_name": "medianstop",
-        "algorithm_settings": {"min_trials_required": 3, "start_step": 2},
-    }
-    random_arm = {**demo, "name": "bench-random", "algorithm_name": "random"}
-    random_arm["algorithm_settings"] = {"random_state": seed}
-    tpe_settings = {"random_state": seed}
-    if tpe == "multivariate-tpe":
-        tpe_settings["n_startup_trials"] = 4
-    tpe_arm = {**demo, "name": "bench-tpe-median", "algorithm_name": tpe}
-    tpe_arm["algorithm_settings"] = tpe_settings
-    tpe_arm["early_stopping"] = median
-    return {"random": random_arm, f"{tpe} + medianstop": tpe_arm}
+        path = ROOT / definition[section][key]
+        definition[section][key] = str(path.resolve())  # read from the scratch copy
+    definition["max_trial_count"] = trials
+    # The scoring below counts down to a lowest objective.
+    assert definition["objective_type"] == "minimize", "the benchmark scores a minimised objective"
+    return definition
+
+
+def arms(seed: int, warm_from: int, trials: int) -> dict[str, dict]:
+    """The definitions of one seed's arms, by label."""
+    base = demo(trials)
+    warm = {"from": [f"experiments/{_name('random', warm_from)}"]}
+    settings = {"random_state": seed}
+    by_label = {"random": {**base, "algorithm_name": "random", "algorithm_settings": settings}}
+    for label, algorithm in (("tpe", TPE), ("gp", GP)):
+        search = {**base, "algorithm_name": algorithm, "algorithm_settings": settings}
+        by_label[label] = search
+        by_label[label + " + medianstop"] = {**search, "early_stopping": MEDIANSTOP}
+        by_label["warm " + label] = {**search, "warm_start": warm}
+    return by_label
+
+
+def _name(label: str, seed: int) -> str:
+    slug = "".join(c if c.isalnum() else "-" for c in label).strip("-")
+    return f"bench-{slug}-s{seed}"
 
 
 def scratch_repository() -> Path:
@@ -67,12 +105,11 @@ def scratch_repository() -> Path:
     return root
 
 
-def run_arm(root: Path, definition: dict) -> list[tuple[float, float | None]]:
-    """(trial seconds, objective or None) for every trial, in completion order."""
-    name = definition["name"]
+def run_arm(root: Path, name: str, definition: dict) -> list[list[float | None]]:
+    """[trial seconds, objective or None] for every trial, in completion order."""
     folder = root / "experiments" / name
-    folder.mkdir(parents=True)
-    (folder / "experiment.yaml").write_text(yaml.safe_dump(definition, sort_keys=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "experiment.yaml").write_text(yaml.safe_dump({**definition, "name": name}))
     command = [sys.executable, "-m", "generator.cli", "tune", "--local", f"experiments/{name}"]
     subprocess.run(
         [*command, "--workdir", str(WORKDIR)],
@@ -80,52 +117,140 @@ def run_arm(root: Path, definition: dict) -> list[tuple[float, float | None]]:
         check=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
-    storage = f"sqlite:///{WORKDIR / name / 'study.db'}"
-    study = optuna.load_study(study_name=name, storage=storage)
+    study = optuna.load_study(study_name=name, storage=f"sqlite:///{WORKDIR / name / 'study.db'}")
     metric = definition["objective_metric_name"]
     done = [t for t in study.trials if t.datetime_complete and not t.user_attrs.get("interrupted")]
     done.sort(key=lambda t: t.datetime_complete)
     return [
-        (float(t.user_attrs.get("seconds", 0.0)), t.user_attrs.get("metrics", {}).get(metric))
+        [float(t.user_attrs.get("seconds", 0.0)), t.user_attrs.get("metrics", {}).get(metric)]
         for t in done
     ]
 
 
-def seconds_to_reach(trials: list[tuple[float, float | None]], target: float, minimize: bool):
+def reach(trials, target: float) -> tuple[float, int] | None:
+    """(trial-seconds, trials) spent, in completion order, until one reached `target`."""
     spent = 0.0
-    for seconds, value in trials:
+    for count, (seconds, value) in enumerate(trials, start=1):
         spent += seconds
-        if value is not None and (value <= target if minimize else value >= target):
-            return spent
+        if value is not None and value <= target:
+            return spent, count
     return None
+
+
+def _key(name: str, definition: dict, started_from: str | None = None) -> str:
+    """The run's cache key: its definition and, for a warm arm, the key of the run it starts
+    from. The search code and library versions are not in it: clear runs.json after changing
+    them."""
+    recorded = {"name": name, **definition}
+    if started_from is not None:
+        recorded["warm_start_run"] = started_from
+    text = json.dumps(recorded, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def run_all(seeds: list[int], trials: int) -> dict[int, dict[str, list]]:
+    """Every arm of every seed, reusing the runs recorded under the same key."""
+    runs = json.loads(RUNS.read_text()) if RUNS.is_file() else {}
+    root = scratch_repository()
+    outcomes: dict[int, dict[str, list]] = {seed: {} for seed in seeds}
+    random_keys: dict[int, str] = {}
+
+    def run_once(key: str, name: str, definition: dict) -> None:
+        if key not in runs:
+            runs[key] = {"trials": run_arm(root, name, definition)}
+            write_atomically(RUNS, json.dumps(runs, indent=1))
+
+    try:
+        # The warm arms read the random arms' results.yaml, so those run first, for every seed;
+        # each one's results.yaml is kept beside its study for later benchmarks.
+        for seed in seeds:
+            name, definition = _name("random", seed), arms(seed, seed, trials)["random"]
+            key = random_keys[seed] = _key(name, definition)
+            kept = WORKDIR / name / "results.yaml"
+            written = root / "experiments" / name / "results.yaml"
+            if not kept.is_file():
+                runs.pop(key, None)
+            run_once(key, name, definition)
+            if written.is_file():
+                shutil.copy(written, kept)
+            else:
+                written.parent.mkdir(parents=True)
+                shutil.copy(kept, written)
+            outcomes[seed]["random"] = runs[key]["trials"]
+        for seed in seeds:
+            warm_from = seeds[(seeds.index(seed) + 1) % len(seeds)]
+            for label, definition in arms(seed, warm_from, trials).items():
+                if label == "random":
+                    continue
+                name = _name(label, seed)
+                started_from = random_keys[warm_from] if "warm_start" in definition else None
+                key = _key(name, definition, started_from)
+                run_once(key, name, definition)
+                outcomes[seed][label] = runs[key]["trials"]
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return outcomes
+
+
+def table(outcomes: dict[int, dict[str, list]], arms_compared: list[str] | None = None) -> str:
+    """The Markdown table of `arms_compared` (all by default), the target of each seed set by
+    the best objective those arms found with it."""
+    labels = arms_compared or list(next(iter(outcomes.values())))
+    reached: dict[str, list[tuple[float, int] | None]] = {label: [] for label in labels}
+    bests: dict[str, list[float]] = {label: [] for label in labels}
+    for by_arm in outcomes.values():
+        values = [v for label in labels for _, v in by_arm[label] if v is not None]
+        target = min(values) * (1 + WITHIN)
+        for label in labels:
+            trials = by_arm[label]
+            reached[label].append(reach(trials, target))
+            bests[label].append(min((v for _, v in trials if v is not None), default=math.inf))
+    lines = [
+        "| search | reached | trials to target | trial-seconds to target | best eval_loss |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for label in labels:
+        outcomes_of_label = reached[label]
+        done = sum(r is not None for r in outcomes_of_label)
+        trials = _median_and_spread([r and r[1] for r in outcomes_of_label], "{:.0f}")
+        seconds = _median_and_spread([r and r[0] for r in outcomes_of_label], "{:.0f}")
+        best = _median_and_spread(bests[label], "{:.4f}")
+        lines.append(
+            f"| {label} | {done}/{len(outcomes_of_label)} | {trials} | {seconds} | {best} |"
+        )
+    return "\n".join(lines)
+
+
+def _median_and_spread(values: list[float | None], shape: str) -> str:
+    """'median (lowest-highest)'. None (target not reached) ranks after every number, so the
+    median is 'not reached' when half the seeds or more never reached it; with an even number of
+    seeds the median is the upper one."""
+    ranked = sorted(values, key=lambda v: (v is None, v or 0.0))
+    middle = ranked[len(ranked) // 2]
+    numbers = [v for v in ranked if v is not None]
+    median = shape.format(middle) if middle is not None else "not reached"
+    spread = f"{shape.format(numbers[0])}-{shape.format(numbers[-1])}" if numbers else "-"
+    return f"{median} ({spread})"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trials", type=int, default=12, help="trials per arm (default 12)")
-    parser.add_argument("--seed", type=int, default=42, help="random_state of both arms")
-    parser.add_argument("--tpe", default="multivariate-tpe", choices=["tpe", "multivariate-tpe"])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
+    parser.add_argument(
+        "--trials", type=int, default=12, help="trials per arm (4 random startup trials, 8 guided)"
+    )
     args = parser.parse_args(argv)
-    arms = arm_definitions(args.trials, args.seed, args.tpe)
-    minimize = next(iter(arms.values()))["objective_type"] == "minimize"
-    root = scratch_repository()
-    try:
-        outcomes = {label: run_arm(root, definition) for label, definition in arms.items()}
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
-    values = [v for trials in outcomes.values() for _, v in trials if v is not None]
-    best = min(values) if minimize else max(values)
-    target = best * (1 + WITHIN) if minimize else best * (1 - WITHIN)
-    print(f"\nbest objective of both arms: {best:.4f}; within 1%: {target:.4f}\n")
-    print("| search | trials | trial-seconds in all | best | trial-seconds to within 1% |")
-    print("| --- | --- | --- | --- | --- |")
-    for label, trials in outcomes.items():
-        found = [v for _, v in trials if v is not None]
-        arm_best = (min(found) if minimize else max(found)) if found else float("nan")
-        reached = seconds_to_reach(trials, target, minimize)
-        shown = f"{reached:.0f}" if reached is not None else "not reached"
-        total = sum(s for s, _ in trials)
-        print(f"| {label} | {len(trials)} | {total:.0f} | {arm_best:.4f} | {shown} |")
+    if len(args.seeds) < 2:
+        parser.error("give at least two seeds: the warm arm starts from another seed's run")
+    outcomes = run_all(args.seeds, args.trials)
+    labels = list(next(iter(outcomes.values())))
+    cold = [label for label in labels if not label.startswith("warm ")]
+    print(
+        f"{len(args.seeds)} seeds, {args.trials} trials per arm; the target of each seed is 1% "
+        "from the best eval_loss the arms compared found with it.\n"
+    )
+    print("Every arm:\n\n" + table(outcomes) + "\n")
+    print("Starting cold (no warm start):\n\n" + table(outcomes, cold))
     return 0
 
 

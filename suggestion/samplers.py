@@ -120,10 +120,10 @@ def make_sampler(
         )
     if algorithm in ("cmaes", "hpo-cmaes"):
         return _cmaes(values, seed, finished, best)
-    if algorithm == "bayesianoptimization":
-        return samplers.GPSampler(
-            seed=seed, n_startup_trials=int(values.get("n_initial_points", "10"))
-        )
+    if algorithm in ("bayesianoptimization", "hpo-gp"):
+        # Katib's skopt calls its random start n_initial_points; ours is n_startup_trials.
+        startup = values.get("n_startup_trials") or values.get("n_initial_points", "10")
+        return samplers.GPSampler(seed=seed, n_startup_trials=int(startup))
     raise UnsupportedAlgorithm(f"unknown algorithm '{algorithm}'")
 
 

@@ -96,7 +96,13 @@ def _one(parameters, algorithm, settings, objectives, history) -> dict[str, str]
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     distributions = {p.name: distribution(p) for p in parameters}
-    trials = [t for o in history if (t := _frozen(o, parameters, distributions, objectives))]
+    # Optuna's Gaussian process learns from finished trials only; to hpo-gp a trial stopped
+    # early is finished at the value it was stopped at, or the search would try its
+    # neighbourhood again. (Katib's bayesianoptimization, played locally, learns as Katib's does.)
+    stopped_as = COMPLETE if algorithm == "hpo-gp" and len(objectives) == 1 else PRUNED
+    trials = [
+        t for o in history if (t := _frozen(o, parameters, distributions, objectives, stopped_as))
+    ]
     finished = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
     sampler = make_sampler(
         algorithm,
@@ -112,8 +118,9 @@ def _one(parameters, algorithm, settings, objectives, history) -> dict[str, str]
     return {p.name: katib_text(p.kind, asked.params[p.name]) for p in parameters}
 
 
-def _frozen(observation, parameters, distributions, objectives):
-    """The observation as an Optuna trial; None when it is not a point of this space."""
+def _frozen(observation, parameters, distributions, objectives, stopped_as=PRUNED):
+    """The observation as an Optuna trial; None when it is not a point of this space. A trial
+    stopped early with its objective reported becomes `stopped_as` (PRUNED or COMPLETE)."""
     from optuna.trial import TrialState, create_trial
 
     try:
@@ -123,19 +130,21 @@ def _frozen(observation, parameters, distributions, objectives):
     metrics = observation.metrics
     values = [metrics.get(o.metric) for o in objectives]
     state = observation.state
+    # Where a trial stopped early stood when it was stopped (one objective only: Optuna keeps
+    # one intermediate value per step).
+    stopped_at = values[0] if state == PRUNED and len(values) == 1 else None
+    if stopped_at is not None:
+        state = stopped_as
     if state == COMPLETE and any(v is None for v in values):
         state = FAILED  # succeeded without reporting an objective: nothing to learn from
     if state == COMPLETE:
         return create_trial(
             params=params, distributions=distributions, values=values, state=TrialState.COMPLETE
         )
-    intermediate = {}
-    if state == PRUNED and len(objectives) == 1 and values[0] is not None:
-        intermediate = {0: values[0]}  # where it stood when it was stopped
     return create_trial(
         params=params,
         distributions=distributions,
-        intermediate_values=intermediate,
+        intermediate_values={0: stopped_at} if stopped_at is not None else {},
         state={PRUNED: TrialState.PRUNED, RUNNING: TrialState.RUNNING}.get(state, TrialState.FAIL),
     )
 

@@ -98,26 +98,22 @@ def validation_problems(experiment: api.Experiment) -> list[str]:
     """Everything ValidateAlgorithmSettings refuses, each message naming what it refuses."""
     parameters = parameters_of(experiment)
     settings = settings_of(experiment)
-    problems = [m for _, m in _problems(experiment, parameters, settings)]
-    problems += unsupported(parameters)
+    history_problems = []
+    objectives = 1
     try:
-        objectives_in(experiment, settings)
+        objectives = len(objectives_in(experiment, settings))
         for observation in warm_start_of(settings):
             why = fits(parameters, observation.assignments)
             if why is not None:
-                problems.append(f"warm_start_trials: a trial does not fit the search space: {why}")
+                why = f"warm_start_trials: a trial does not fit the search space: {why}"
+                history_problems.append(why)
                 break
     except (HistoryError, Refused) as e:
-        problems.append(str(e))
-    return problems
-
-
-def _problems(experiment, parameters, settings):
-    objectives = max(1, len([o for o in settings.get("objectives", "").split(",") if o]))
+        history_problems.append(str(e))
     continuous = sum(p.kind in ("double", "int") for p in parameters)
-    return setting_problems(
-        experiment.spec.algorithm.algorithm_name, settings, continuous, objectives
-    )
+    algorithm = experiment.spec.algorithm.algorithm_name
+    problems = [m for _, m in setting_problems(algorithm, settings, continuous, objectives)]
+    return problems + unsupported(parameters) + history_problems
 
 
 class SuggestionService(api_grpc.SuggestionServicer):

@@ -141,9 +141,19 @@ class TestImages:
     def test_container_roles_carry_none_of_the_generators_libraries(self, extras, extra):
         assert set() == _requirements(extra, extras) & GENERATOR_ONLY
 
-    @pytest.mark.parametrize("extra", ["results", "suggestion"])
-    def test_no_training_libraries(self, extras, extra):
-        assert set() == _requirements(extra, extras) & (GENERATOR_ONLY | {"torch"})
+    def test_no_training_libraries_in_the_results_image(self, extras):
+        assert set() == _requirements("results", extras) & (GENERATOR_ONLY | {"torch"})
+
+    def test_the_suggestion_image_installs_the_torch_its_extra_asks_for(self, extras):
+        """hpo-gp needs torch; the image installs a CPU build of it before the extra, so that
+        pip does not fetch a CUDA one, and that build must satisfy the extra."""
+        [wanted] = [r for r in extras["suggestion"] if re.match(r"torch\b", r)]
+        text = (ROOT / "images" / "suggestion.Dockerfile").read_text(encoding="utf-8")
+        [installed] = re.findall(
+            r'--index-url https://download\.pytorch\.org/whl/cpu "([^"]+)"', text
+        )
+        assert wanted == installed
+        assert set() == _requirements("suggestion", extras) & {"transformers", "peft", "datasets"}
 
     def test_nothing_is_installed_without_an_extra(self):
         project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))

@@ -7,7 +7,7 @@ import math
 import optuna
 import pytest
 
-from suggestion.history import COMPLETE, Objective, Observation
+from suggestion.history import COMPLETE, FAILED, PRUNED, Objective, Observation
 from suggestion.samplers import UnsupportedAlgorithm, hyperopt_gamma, make_sampler
 from suggestion.sampling import next_assignments
 from suggestion.space import Parameter, grid_values, katib_text, unsupported
@@ -42,7 +42,9 @@ class TestSuggestions:
         exponents = {math.floor(math.log10(float(v["learning_rate"]))) for v in draw([LR], 60)}
         assert {-5, -4, -3} <= exponents
 
-    @pytest.mark.parametrize("algorithm", ["sobol", "hpo-tpe", "cmaes", "bayesianoptimization"])
+    @pytest.mark.parametrize(
+        "algorithm", ["sobol", "hpo-tpe", "cmaes", "bayesianoptimization", "hpo-gp"]
+    )
     def test_every_algorithm_stays_in_the_space(self, algorithm):
         for values in draw([LR, RANK, OPTIM], 12, algorithm):
             assert 1e-5 <= float(values["learning_rate"]) <= 1e-2
@@ -112,6 +114,7 @@ class TestSamplers:
             ("hpo-tpe", {"n_startup_trials": "3"}, optuna.samplers.TPESampler),
             ("hpo-multivariate-tpe", {}, optuna.samplers.TPESampler),
             ("bayesianoptimization", {"n_initial_points": "4"}, optuna.samplers.GPSampler),
+            ("hpo-gp", {}, optuna.samplers.GPSampler),
         ],
     )
     def test_mapping(self, algorithm, settings, kind):
@@ -122,6 +125,31 @@ class TestSamplers:
         assert (sampler._n_startup_trials, sampler._multivariate) == (7, True)
         univariate = make_sampler("hpo-tpe", {"constant_liar": "false"}, 0, [])
         assert (univariate._multivariate, univariate._constant_liar) == (False, False)
+
+    def test_gp_settings_reach_the_sampler(self):
+        sampler = make_sampler("hpo-gp", {"n_startup_trials": "6"}, 0, [])
+        assert 6 == sampler._n_startup_trials
+
+    def test_gp_learns_from_stopped_trials(self):
+        """A Gaussian process sees finished trials only, so to hpo-gp a trial stopped early is
+        finished at the value it was stopped at: the guided suggestion after it is the one after
+        a finished trial at that value, not the one after a failed trial (which teaches nothing).
+        """
+        space = [LR, OPTIM]
+        settings = {"random_state": "3", "n_startup_trials": "2"}
+        start = draw(space, 3, "random", seed="3")
+        finished = [
+            Observation(start[0], COMPLETE, {"eval_loss": 0.5}),
+            Observation(start[1], COMPLETE, {"eval_loss": 0.7}),
+        ]
+
+        def after(state: str) -> dict[str, str]:
+            last = Observation(start[2], state, {"eval_loss": 0.9})
+            [point] = next_assignments(space, "hpo-gp", settings, LOSS, [*finished, last])
+            return point
+
+        assert after(PRUNED) == after(COMPLETE)
+        assert after(PRUNED) != after(FAILED)
 
     def test_cmaes_starts_at_random_then_centres_on_the_best(self):
         assert isinstance(make_sampler("hpo-cmaes", {}, 0, [], None), optuna.samplers.RandomSampler)

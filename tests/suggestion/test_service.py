@@ -29,23 +29,28 @@ FINISHED = [
 RUNNING = {"learning_rate": "0.0003", "weight_decay": "0.01", "r": "4"}
 
 
-def _katib_trials() -> list[api.Trial]:
+STOPPED = ("tuned-e", {"learning_rate": "0.0005", "weight_decay": "0.2", "r": "16"}, 0.93)
+
+
+def _katib_trials(stopped=()) -> list[api.Trial]:
     trials = [trial_message(n, a, "Succeeded", {"eval_loss": v}) for n, a, v in FINISHED]
+    trials += [trial_message(n, a, "EarlyStopped", {"eval_loss": v}) for n, a, v in stopped]
     return trials + [trial_message("tuned-d", RUNNING, "Running", {})]
 
 
-def _local_history():
+def _local_history(stopped=()):
     """The same trials as the local runner's study holds them (the scheduler's attributes)."""
     finished = [
         SimpleNamespace(
             user_attrs={
                 keys.NAME: name,
                 keys.ASSIGNMENTS: assignments,
-                keys.STATUS: "Succeeded",
+                keys.STATUS: status,
                 keys.METRICS: {"eval_loss": value},
             }
         )
-        for name, assignments, value in FINISHED
+        for trials, status in ((FINISHED, "Succeeded"), (stopped, "EarlyStopped"))
+        for name, assignments, value in trials
     ]
     return history(finished, [RUNNING])
 
@@ -101,7 +106,8 @@ class TestOneSamplerTwoDoors:
     same parameters: both go through suggestion.sampling."""
 
     @pytest.mark.parametrize(
-        "algorithm", ["hpo-multivariate-tpe", "hpo-tpe", "hpo-random", "hpo-cmaes", "hpo-grid"]
+        "algorithm",
+        ["hpo-multivariate-tpe", "hpo-tpe", "hpo-gp", "hpo-random", "hpo-cmaes", "hpo-grid"],
     )
     def test_same_history_same_parameters(self, service, repository, algorithm):
         text = DEFINITION.replace("hpo-multivariate-tpe", algorithm)
@@ -118,6 +124,17 @@ class TestOneSamplerTwoDoors:
         local = next_point(plan, seen)
         [remote] = _ask(service, experiment_message(experiment), trials, 1)
         assert local == remote
+
+    @pytest.mark.parametrize("algorithm", ["hpo-gp", "hpo-multivariate-tpe"])
+    def test_a_trial_stopped_early_is_seen_alike(self, service, repository, algorithm):
+        """Katib's EarlyStopped condition and the local runner's status reach the sampler as
+        the same observation (hpo-gp counts it finished, TPE as pruned)."""
+        experiment, job = render(repository, DEFINITION.replace("hpo-multivariate-tpe", algorithm))
+        plan = build_plan(experiment, job)
+        local = next_point(plan, _local_history([STOPPED]))
+        [remote] = _ask(service, experiment_message(experiment), _katib_trials([STOPPED]), 1)
+        assert local == remote
+        assert local != next_point(plan, _local_history())
 
     def test_a_batch_is_a_sequence(self, service, repository):
         """Katib asks for parallel_trial_count at once; locally trials start one at a time."""
