@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -42,8 +43,16 @@ resources_per_trial: {gpu: 2, cpu: 4, memory: 10G}
 """
 
 
+# The valid definition across two nodes: a PyTorchJob trial on a volume every node can mount.
+MULTI_NODE_DEFINITION = VALID_DEFINITION.replace("gpu: 2,", "gpu: 2, num_workers: 2,").replace(
+    "resources_per_trial:",
+    "storage_config: {access_modes: [ReadWriteMany]}\nresources_per_trial:",
+)
+
+
 class Repo:
-    """A repository root with helpers to write definitions into experiments/<name>/."""
+    """A repository root with helpers to write definitions into experiments/<name>/ and read
+    what `hpo render` wrote."""
 
     def __init__(self, root: Path):
         self.root = root
@@ -53,6 +62,10 @@ class Repo:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         return path
+
+    def rendered_experiment(self, name: str = "demo-exp", cluster: str = "gpu-cluster-1") -> dict:
+        path = self.root / "rendered" / cluster / name / f"experiment-{name}.yaml"
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
 @pytest.fixture

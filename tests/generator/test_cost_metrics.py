@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import yaml
-
 from generator.cli import main
 from tests.generator.conftest import VALID_DEFINITION
 from trainer.catalog import COST_METRICS
@@ -11,11 +9,6 @@ from trainer.catalog import COST_METRICS
 WITH_EVAL = VALID_DEFINITION.replace(
     "  split: train[:1000]\n", "  split: train[:1000]\n  eval_split: test[:200]\n"
 )
-
-
-def _experiment(repo) -> dict:
-    path = repo.root / "rendered/gpu-cluster-1/demo-exp/experiment-demo-exp.yaml"
-    return yaml.safe_load(path.read_text())
 
 
 class TestCostMetrics:
@@ -31,7 +24,7 @@ class TestCostMetrics:
         repo.write(text)
         assert 0 == main(["check"]), capsys.readouterr().err
         assert 0 == main(["render"])
-        objective = _experiment(repo)["spec"]["objective"]
+        objective = repo.rendered_experiment()["spec"]["objective"]
         assert ("eval_loss", list(COST_METRICS)) == (
             objective["objectiveMetricName"],
             objective["additionalMetricNames"],
@@ -50,7 +43,7 @@ class TestCostMetrics:
         repo.write(text)
         assert 0 == main(["check"]), capsys.readouterr().err
         assert 0 == main(["render"])
-        objective = _experiment(repo)["spec"]["objective"]
+        objective = repo.rendered_experiment()["spec"]["objective"]
         assert ("trainable_params", "minimize") == (
             objective["objectiveMetricName"],
             objective["type"],

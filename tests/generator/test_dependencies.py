@@ -28,7 +28,7 @@ from packaging.requirements import Requirement
 
 from generator.validate.kube_schema import core_definitions
 from generator.validate.pytorchjob import _ROOTS
-from tests.generator.conftest import REPO, VALID_DEFINITION
+from tests.generator.conftest import MULTI_NODE_DEFINITION, REPO
 from tests.support.katib_examples import PYTORCHJOB_EXPERIMENT
 
 PROJECT = (
@@ -130,10 +130,7 @@ class TestNoSdkNeeded:
         assert "not installed" not in done.stderr  # checked, not skipped
 
     def test_render_a_multi_node_definition(self, repo):
-        repo.write(
-            VALID_DEFINITION.replace("gpu: 2,", "gpu: 2, num_workers: 2,")
-            + "storage_config: {access_modes: [ReadWriteMany]}\n"
-        )
+        repo.write(MULTI_NODE_DEFINITION)
         done = self._run(repo.root, "render")
         assert 0 == done.returncode, done.stderr
         experiment = repo.root / "rendered/gpu-cluster-1/demo-exp/experiment-demo-exp.yaml"

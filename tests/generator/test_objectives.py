@@ -4,7 +4,6 @@ additional metrics, with the directions the project's suggestion service reads."
 from __future__ import annotations
 
 import pytest
-import yaml
 
 from generator.cli import main
 from tests.generator.conftest import VALID_DEFINITION
@@ -18,11 +17,6 @@ SEVERAL = VALID_DEFINITION.replace(
 ).replace("  split: train[:1000]\n", "  split: train[:1000]\n  eval_split: test[:200]\n")
 
 
-def _experiment(repo) -> dict:
-    folder = repo.root / "rendered" / "gpu-cluster-1" / "demo-exp"
-    return yaml.safe_load((folder / "experiment-demo-exp.yaml").read_text())
-
-
 def _check(repo, capsys, text: str) -> tuple[int, str]:
     repo.write(text)
     code = main(["check"])
@@ -33,7 +27,7 @@ class TestRendered:
     def test_the_first_objective_is_katibs_and_the_others_follow(self, repo, capsys):
         repo.write(SEVERAL.replace("[eval_accuracy]", "[]"))
         assert 0 == main(["render"]), capsys.readouterr().err
-        spec = _experiment(repo)["spec"]
+        spec = repo.rendered_experiment()["spec"]
         assert spec["objective"]["objectiveMetricName"] == "eval_loss"
         assert spec["objective"]["type"] == "minimize"
         assert spec["objective"]["additionalMetricNames"] == ["trainable_params"]

@@ -7,13 +7,12 @@ import json
 
 import jsonschema
 import pytest
-import yaml
 
 from generator.cli import main
 from generator.validate import dotted
 from generator.validate.objects import validate_object
 from generator.validate.pytorchjob import pytorchjob_schema, validate_pytorchjob
-from tests.generator.conftest import VALID_DEFINITION
+from tests.generator.conftest import MULTI_NODE_DEFINITION
 from tests.support.katib_examples import (
     PYTORCHJOB_EXPERIMENT,
     pytorchjob_experiment,
@@ -190,15 +189,9 @@ class TestRenderedTrials:
     """A multi-node definition renders a PyTorchJob trial that the schema accepts."""
 
     def test_rendered_pytorchjob(self, repo):
-        text = VALID_DEFINITION.replace("gpu: 2,", "gpu: 2, num_workers: 2,").replace(
-            "resources_per_trial:",
-            "storage_config: {access_modes: [ReadWriteMany]}\nresources_per_trial:",
-        )
-        repo.write(text)
+        repo.write(MULTI_NODE_DEFINITION)
         assert 0 == main(["render"])
-        experiment = yaml.safe_load(
-            (repo.root / "rendered/gpu-cluster-1/demo-exp/experiment-demo-exp.yaml").read_text()
-        )
+        experiment = repo.rendered_experiment()
         trial = experiment["spec"]["trialTemplate"]["trialSpec"]
         assert "PyTorchJob" == trial["kind"]
         assert [] == _messages(trial)

@@ -16,7 +16,7 @@ from generator.cli import main
 from generator.render import to_yaml
 from generator.validate.katib_defaults import drift_findings, webhook_defaults
 from generator.validate.objects import validate_object
-from tests.generator.conftest import REPO, VALID_DEFINITION
+from tests.generator.conftest import MULTI_NODE_DEFINITION, REPO, VALID_DEFINITION
 
 SEED = "llama-3-2-1b-imdb"
 
@@ -135,9 +135,7 @@ class TestRenderedObjectsAreValid:
         )
         repo.write(text)
         assert 0 == main(["render"])
-        experiment = yaml.safe_load(
-            (repo.root / "rendered/gpu-cluster-1/demo-exp/experiment-demo-exp.yaml").read_text()
-        )
+        experiment = repo.rendered_experiment()
         assert [
             {"name": "train_loss", "value": "min"},
             {"name": "eval_loss", "value": "latest"},
@@ -145,15 +143,9 @@ class TestRenderedObjectsAreValid:
         ] == experiment["spec"]["objective"]["metricStrategies"]
 
     def test_multi_node_renders_pytorchjob(self, repo):
-        text = VALID_DEFINITION.replace("gpu: 2,", "gpu: 2, num_workers: 2,").replace(
-            "resources_per_trial:",
-            "storage_config: {access_modes: [ReadWriteMany]}\nresources_per_trial:",
-        )
-        repo.write(text)
+        repo.write(MULTI_NODE_DEFINITION)
         assert 0 == main(["render"])
-        experiment = yaml.safe_load(
-            (repo.root / "rendered/gpu-cluster-1/demo-exp/experiment-demo-exp.yaml").read_text()
-        )
+        experiment = repo.rendered_experiment()
         template = experiment["spec"]["trialTemplate"]
         assert "PyTorchJob" == template["trialSpec"]["kind"]
         assert "pytorch" == template["primaryContainerName"]
@@ -260,9 +252,7 @@ class TestTrialCommandThroughKatibShell:
         )
         repo.write(text)
         assert 0 == main(["render"])
-        experiment = yaml.safe_load(
-            (repo.root / "rendered/gpu-cluster-1/demo-exp/experiment-demo-exp.yaml").read_text()
-        )
+        experiment = repo.rendered_experiment()
         pod = experiment["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]
         words = [
             re.sub(r"\$\{trialParameters\.[^}]+\}", "7", w) for w in pod["containers"][0]["args"]

@@ -12,6 +12,7 @@ import pytest
 from results.definition import search_space
 from results.git import Identity
 from tests.support import katib
+from tests.support.forge_server import TOKEN
 
 BOT = Identity("hpo-results", "hpo-results@noreply.invalid")
 PERSON = Identity("Ada Reviewer", "ada@example.org")
@@ -130,3 +131,21 @@ def kube():
 
     with KubeServer() as server:
         yield server
+
+
+def set_results_job_env(
+    monkeypatch: pytest.MonkeyPatch, definition: Path, origin: Origin, github, **more: str
+) -> None:
+    """The environment the rendered results Job gives its container, pointed at this test's
+    bare origin and GitHub API server; `more` adds or overrides variables."""
+    values = {
+        "HPO_DEFINITION": str(definition),
+        "HPO_GIT_URL": origin.url,
+        "HPO_FORGE": "github",
+        "HPO_FORGE_API_URL": github.api_url,
+        "HPO_REPO": github.state.repo,
+        "HPO_FORGE_TOKEN": TOKEN,
+        **more,
+    }
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)

@@ -20,9 +20,8 @@ from results.budget import (
     katib_trial_time,
 )
 from results.katib import FIELD_MANAGER, KatibWatcher, kube_api
-from tests.results.conftest import definition_record
+from tests.results.conftest import definition_record, set_results_job_env
 from tests.support import katib
-from tests.support.forge_server import TOKEN
 
 HOUR = 3600.0
 GPU_RULE = BudgetRule("gpu_hours", 10.0, 2)  # 2 GPUs per trial, 10 GPU-hours
@@ -182,15 +181,7 @@ class TestResultsJobEnforcesTheBudget:
     def settings(self, origin, github, tmp_path, monkeypatch):
         record = tmp_path / "definition.json"
         record.write_text(definition_record(BUDGETED).to_json())
-        for key, value in {
-            "HPO_DEFINITION": str(record),
-            "HPO_GIT_URL": origin.url,
-            "HPO_FORGE": "github",
-            "HPO_FORGE_API_URL": github.api_url,
-            "HPO_REPO": github.state.repo,
-            "HPO_FORGE_TOKEN": TOKEN,
-        }.items():
-            monkeypatch.setenv(key, value)
+        set_results_job_env(monkeypatch, record, origin, github)
 
     def test_budget_spent_while_waiting(
         self, kube, settings, origin, github, tmp_path, monkeypatch

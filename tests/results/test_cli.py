@@ -13,9 +13,8 @@ import yaml
 from generator.manifest_params import dataset_source, model_source
 from results import cli
 from storage_init.cache import cache_folder, content_key, write_marker, write_pointer
-from tests.results.conftest import PERSON, definition_record, git
+from tests.results.conftest import PERSON, definition_record, git, set_results_job_env
 from tests.support import katib
-from tests.support.forge_server import TOKEN
 
 NAME = katib.NAME
 BRANCH = f"hpo-results/{NAME}"
@@ -53,17 +52,14 @@ def volume(tmp_path):
 
 @pytest.fixture
 def settings(origin, github, definition_file, volume, monkeypatch):
-    for key, value in {
-        "HPO_DEFINITION": str(definition_file),
-        "HPO_GIT_URL": origin.url,
-        "HPO_FORGE": "github",
-        "HPO_FORGE_API_URL": github.api_url,
-        "HPO_REPO": github.state.repo,
-        "HPO_FORGE_TOKEN": TOKEN,
-        "HPO_STORAGE_INIT_IMAGE": "ghcr.io/example/hpo-storage-init:0.1.0",
-        "HPO_CACHE_DIR": str(volume),
-    }.items():
-        monkeypatch.setenv(key, value)
+    set_results_job_env(
+        monkeypatch,
+        definition_file,
+        origin,
+        github,
+        HPO_STORAGE_INIT_IMAGE="ghcr.io/example/hpo-storage-init:0.1.0",
+        HPO_CACHE_DIR=str(volume),
+    )
 
 
 def _run(*extra: str) -> int:

@@ -15,8 +15,8 @@ from generator.project import check_definition_text, find_root
 from generator.repo_config import load_repo_config
 from generator.yamlload import load_located
 from results import cli
+from tests.results.conftest import set_results_job_env
 from tests.support import odd_values
-from tests.support.forge_server import TOKEN
 
 BRANCH = f"hpo-results/{odd_values.NAME}"
 
@@ -86,15 +86,7 @@ class TestOddValuesOnTheCluster:
         config_map = next(o for o in rendered.objects if o["kind"] == "ConfigMap")
         record = tmp_path / "definition.json"
         record.write_text(config_map["data"]["definition.json"], encoding="utf-8")
-        for key, value in {
-            "HPO_DEFINITION": str(record),
-            "HPO_GIT_URL": origin.url,
-            "HPO_FORGE": "github",
-            "HPO_FORGE_API_URL": github.api_url,
-            "HPO_REPO": github.state.repo,
-            "HPO_FORGE_TOKEN": TOKEN,
-        }.items():
-            monkeypatch.setenv(key, value)
+        set_results_job_env(monkeypatch, record, origin, github)
 
         assert 0 == cli.main(["results", odd_values.NAME, "--watch-seconds", "2"])
 
