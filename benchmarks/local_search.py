@@ -44,7 +44,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from generator.files import write_atomically  # noqa: E402
-from generator.yamlload import load_located  # noqa: E402  (YAML 1.2, as hpo reads it)
+from generator.loading.yamlload import load_located  # noqa: E402  (YAML 1.2, as hpo reads it)
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "experiments" / "minilm-imdb-demo" / "experiment.yaml"

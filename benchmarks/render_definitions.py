@@ -17,8 +17,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from generator.project import check_definition_file, check_definitions  # noqa: E402
-from generator.repo_config import load_repo_config  # noqa: E402
+from generator.commands.project import check_definition_file, check_definitions  # noqa: E402
+from generator.loading.repo_config import load_repo_config  # noqa: E402
 
 TARGET_MS = 20  # CPU per definition, in a batch
 ALGORITHMS = ["random", "tpe", "multivariate-tpe", "bayesianoptimization", "sobol"]

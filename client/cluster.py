@@ -1,6 +1,6 @@
 """What the notebook client reads from the cluster, in the types Katib's SDK returns.
 
-The objects come from the project's one Kubernetes client (results.kube, pykube-ng) and are
+The objects come from the project's one Kubernetes client (katib.client, pykube-ng) and are
 turned into `kubeflow.katib` models with Katib's own deserializer, so code written for Katib's
 `KatibClient` finds the attributes it expects (`experiment.status.conditions`,
 `trial.spec.parameter_assignments`, ...).
@@ -48,8 +48,8 @@ class ClusterReads:
         self.context = context
 
     def objects(self, namespace: str, apiserver_timeout: float = 120, **options: Any):
+        from katib.watch import KatibWatcher, kube_api
         from results.errors import KubernetesError
-        from results.katib import KatibWatcher, kube_api
 
         try:
             api = kube_api(self.config_file, context=self.context, timeout_s=apiserver_timeout)

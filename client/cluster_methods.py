@@ -16,7 +16,7 @@ from typing import Any
 
 from client.cluster import DB_MANAGER_ADDRESS, ClusterReads, as_katib
 from client.errors import ClientError
-from generator.project import DEFINITION_FILE, EXPERIMENTS_DIR
+from generator.commands.project import DEFINITION_FILE, EXPERIMENTS_DIR
 from generator.spec import ExperimentSpec
 
 DEFAULT_TIMEOUT = 120  # seconds, Katib's default for one API call
@@ -238,7 +238,7 @@ class ClusterMethods:
 
 def _definition_namespace(root: Path, name: str) -> str | None:
     """The namespace experiments/<name>/experiment.yaml sets; None without a readable one."""
-    from generator.definition import parse_definition
+    from generator.loading.definition import parse_definition
 
     path = root / EXPERIMENTS_DIR / name / DEFINITION_FILE
     if not path.is_file():

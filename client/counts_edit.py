@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 
 from client.errors import ClientError
-from generator.immutability import EDITABLE_KEYS
-from generator.yamlload import YamlProblems, load_located
+from generator.commands.immutability import EDITABLE_KEYS
+from generator.loading.yamlload import YamlProblems, load_located
 
 # One scalar token at a value's position: quoted, or plain up to a comment or a flow delimiter.
 _SCALAR = re.compile(r"\"[^\"]*\"|'[^']*'|[^\s,}#]+")

@@ -2,8 +2,8 @@
 
 The output reads like the hand-written examples (`learning_rate: {search: double, min: 1.0e-5,
 max: 5.0e-5}`, `save_strategy: "no"`), is the same for the same input, and loads back through
-`generator.yamlload` (YAML 1.2) and through plain YAML 1.1 readers to the same values: a string
-is quoted whenever either reading of it unquoted would differ.
+`generator.loading.yamlload` (YAML 1.2) and through plain YAML 1.1 readers to the same values: a
+string is quoted whenever either reading of it unquoted would differ.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
+from generator.loading.yamlload import resolve_plain_scalar
 from generator.spec import ExperimentSpec
-from generator.yamlload import resolve_plain_scalar
 
 INDENT = "  "
 MAX_LINE = 100

@@ -31,17 +31,22 @@ from client.params import (
 from client.publish import PullRequestOutcome, forge_settings, propose_experiment
 from client.results import read_optimal_trial
 from client.waiting import Stages, wait_for_condition
+from generator.commands.project import (
+    DEFINITION_FILE,
+    EXPERIMENTS_DIR,
+    check_definition_text,
+    find_root,
+)
 from generator.errors import Problem
 from generator.files import write_atomically
-from generator.project import DEFINITION_FILE, EXPERIMENTS_DIR, check_definition_text, find_root
-from generator.render import RENDERED_DIR
-from generator.repo_config import load_repo_config
+from generator.loading.repo_config import load_repo_config
+from generator.rendering.render import RENDERED_DIR
+from generator.rendering.training_view import definition_comment, effective_training_arguments
 from generator.spec import (
     DNS1123_LABEL,
     MAX_NAME_LENGTH,
     suggest_name,
 )
-from generator.training_view import definition_comment, effective_training_arguments
 
 
 class DefinitionInvalid(ClientError):
@@ -319,7 +324,7 @@ class KatibClient(ClusterMethods):
 
 
 def _definition_cluster(text: str, relative: str) -> str:
-    from generator.definition import parse_definition
+    from generator.loading.definition import parse_definition
 
     loaded = parse_definition(text, relative)
     if loaded.spec is None:

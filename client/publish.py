@@ -1,7 +1,7 @@
 """tune(open_pull_request=True): put the experiment's files on a branch of origin and open a PR.
 
 The branch `hpo-experiment/<name>` is built from the base branch on origin by the project's one
-proposer (`results.propose`), which never touches the person's checkout: the working tree, the
+proposer (`proposal.propose`), which never touches the person's checkout: the working tree, the
 index and HEAD stay as they were, whatever is staged or checked out there.
 
 Forge settings default from the environment variables the results job reads (HPO_FORGE,
@@ -87,9 +87,9 @@ def propose_experiment(
 ) -> PullRequestOutcome:
     """Commit `files` (paths under root -> text) on the experiment's branch, `folder` holding
     exactly those of them inside it, and open or update its PR."""
-    from results.forge import make_forge
-    from results.git import Git
-    from results.propose import Proposal, propose
+    from proposal.forge import make_forge
+    from proposal.git import Git
+    from proposal.propose import Proposal, propose
 
     branch = BRANCH_PREFIX + name
     try:

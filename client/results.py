@@ -17,7 +17,7 @@ from typing import Any
 
 from client.cluster import as_katib, katib_models
 from client.errors import ClientError
-from generator.yamlload import YamlProblems, load_located
+from generator.loading.yamlload import YamlProblems, load_located
 
 log = logging.getLogger("client")
 
@@ -26,7 +26,7 @@ RESULTS_FILE = "results.yaml"
 
 def _katib_text(value: Any) -> str:
     """A typed value as Katib writes assignments: its strings."""
-    from generator.manifest_params import format_number
+    from generator.rendering.manifest_params import format_number
 
     if isinstance(value, bool | int | float):
         return format_number(value)
@@ -34,8 +34,8 @@ def _katib_text(value: Any) -> str:
 
 
 def _git_show(root: Path, revision: str, relative: str) -> str | None:
+    from proposal.git import Git
     from results.errors import GitError
-    from results.git import Git
 
     here = Git(root, env={"GIT_TERMINAL_PROMPT": "0"})
     try:
@@ -48,7 +48,7 @@ def _git_show(root: Path, revision: str, relative: str) -> str | None:
 
 def _fetch(root: Path, branches: list[str]) -> None:
     """Bring origin's branches up to date where they exist; a missing one is no error."""
-    from results.git import Git
+    from proposal.git import Git
 
     here = Git(root, env={"GIT_TERMINAL_PROMPT": "0"})
     for branch in branches:

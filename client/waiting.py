@@ -46,8 +46,8 @@ class Stages:
 
     def merged(self) -> bool | str:
         """True when origin's base branch holds the definition; else False, or why it is unknown."""
+        from proposal.git import Git
         from results.errors import GitError
-        from results.git import Git
 
         try:
             here = Git(self.root, env={"GIT_TERMINAL_PROMPT": "0"})
@@ -109,12 +109,12 @@ def wait_for_condition(
     apiserver_timeout: float,
 ) -> Any:
     """The Experiment (Katib's V1beta1Experiment) once its `expected` condition is True."""
+    from katib.objects import true_condition
     from results.errors import (
         ExperimentNotFound,
         ExperimentWaitTimeout,
         KubernetesError,
     )
-    from results.katib_objects import true_condition
 
     name, namespace = stages.name, stages.namespace
 

@@ -7,6 +7,7 @@ mapped to an exit code (storage_init.exits.ExitCode). Bad input never produces a
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from importlib.metadata import entry_points
 
@@ -22,16 +23,15 @@ def _command(name: str):
     needs none of the generator's validators."""
 
     def run(args: argparse.Namespace) -> int:
-        from generator import commands
-
-        return getattr(commands, name)(args)
+        module, function = name.split(":")
+        return getattr(importlib.import_module(f"generator.commands.{module}"), function)(args)
 
     return run
 
 
 def _pin(args: argparse.Namespace) -> int:
     """`hpo pin`, imported when it runs, like the other subcommands."""
-    from generator import pin
+    from generator.commands import pin
 
     return pin.run(args)
 
@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--summary-md", metavar="FILE", help="write a Markdown summary for the pull request"
     )
-    check.set_defaults(func=_command("check"))
+    check.set_defaults(func=_command("check:check"))
 
     render = commands.add_parser("render", help="write rendered/ from experiments/")
     render.add_argument(
@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write nothing; exit 1 when rendered/ is stale or edited by hand",
     )
-    render.set_defaults(func=_command("render"))
+    render.set_defaults(func=_command("render:render"))
 
     pin = commands.add_parser(
         "pin",
@@ -74,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     pin.add_argument("path", help="an experiment folder or its experiment.yaml")
     pin.set_defaults(func=_pin)
 
-    from generator import katib_config
+    from generator.commands import katib_config
 
     katib_config.register(commands)
 
@@ -82,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     schemas_commands = schemas.add_subparsers(dest="schemas_command", required=True)
     export = schemas_commands.add_parser("export", help="write kubeconform-layout schemas")
     export.add_argument("directory")
-    export.set_defaults(func=_command("schemas_export"))
+    export.set_defaults(func=_command("schemas:schemas_export"))
 
     for entry in sorted(entry_points(group=COMMANDS_GROUP), key=lambda e: e.name):
         try:

@@ -23,6 +23,8 @@ WORKDIR /opt/hpo
 COPY pyproject.toml README.md ./
 COPY generator ./generator
 COPY results ./results
+COPY katib ./katib
+COPY proposal ./proposal
 COPY trainer ./trainer
 COPY storage_init ./storage_init
 COPY suggestion ./suggestion

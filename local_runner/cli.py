@@ -42,7 +42,7 @@ def register(subparsers) -> None:
 
 
 def definition_path(given: str, root: Path) -> Path:
-    from generator.project import DEFINITION_FILE
+    from generator.commands.project import DEFINITION_FILE
     from local_runner.errors import LocalRunError
 
     path = Path(given)
@@ -57,8 +57,8 @@ def definition_path(given: str, root: Path) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from generator.project import check_definition_file, display, find_root
-    from generator.repo_config import load_repo_config
+    from generator.commands.project import check_definition_file, display, find_root
+    from generator.loading.repo_config import load_repo_config
     from local_runner.errors import LocalRunError
 
     if not args.local:

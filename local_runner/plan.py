@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from katib.objects import metric_strategies
 from local_runner.errors import UnsupportedLocallyError
-from results.katib_objects import metric_strategies
 from suggestion.space import Parameter
 
 TRIAL_NAME_REFERENCE = "${trialSpec.Name}"

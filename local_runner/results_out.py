@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generator.definition import DefinitionRecord
+from generator.loading.definition import DefinitionRecord
 from local_runner.plan import LocalPlan
 from local_runner.records import FinishedTrial
 

@@ -7,7 +7,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.definition import DefinitionRecord
+from generator.loading.definition import DefinitionRecord
 from local_runner import devices
 from local_runner.download import prepared, run_downloads
 from local_runner.environment import container_env

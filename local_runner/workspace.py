@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.manifest_params import CACHE_DIR, WORKSPACE
+from generator.rendering.manifest_params import CACHE_DIR, WORKSPACE
 
 # /workspace (or its cache folder) at the start of an argument or value, or after `=` (as in
 # `name:str=/workspace/x`).

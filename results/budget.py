@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from generator.cost import gpus_per_trial
+from generator.checks.cost import gpus_per_trial
 from generator.spec import ExperimentSpec
 from results.model import BudgetOutcome
 

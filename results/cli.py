@@ -16,8 +16,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.definition import DefinitionRecord
 from generator.errors import ExitCode, HpoError, run_entry_point
+from generator.loading.definition import DefinitionRecord
 from results.errors import BranchTakenOver, DefinitionReadError, ResultsConfigError
 
 DEFAULT_TIMEOUT = "7d"
@@ -171,11 +171,12 @@ def _write_back(
     trials: list[dict],
     workdir: Path,
 ) -> str:
+    from katib.objects import algorithm_settings
+    from proposal.forge import make_forge
+    from proposal.git import Git, Identity, auth_environment
     from results.budget import BudgetRule, cluster_outcome
     from results.definition import objectives, provenance, search_space, warm_start_record
-    from results.forge import make_forge
-    from results.git import Git, Identity, auth_environment
-    from results.katib_objects import algorithm_settings, result_from_katib
+    from results.katib_objects import result_from_katib
     from results.publish import publish
 
     env = auth_environment(
@@ -227,8 +228,8 @@ def wait_for_experiment(watcher, name: str, timeout_s: float, rule) -> dict:
     """The finished Experiment; with a budget, its trial counts lowered once it is spent."""
     if rule is None:
         return watcher.wait_until_finished(name, timeout_s)
+    from katib.objects import experiment_outcome
     from results.budget import ClusterBudget
-    from results.katib_objects import experiment_outcome
 
     guard = ClusterBudget(watcher, name, rule)
 
@@ -259,8 +260,8 @@ def run(args: argparse.Namespace) -> int:
     def wait_and_write_back() -> None:
         settings = settings_from(args)
         definition = read_definition(settings.definition)  # before hours of waiting
+        from katib.watch import KatibWatcher, kube_api
         from results.budget import BudgetRule
-        from results.katib import KatibWatcher, kube_api
 
         api = kube_api(settings.kubeconfig, timeout_s=settings.watch_seconds + 30)
         namespace = settings.namespace or api.config.namespace

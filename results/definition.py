@@ -1,10 +1,10 @@
 """What the results need from the validated definition: its search space and its inputs.
 
-The definition arrives checked, as a `generator.definition.DefinitionRecord`: in memory from the
-local runner, and as JSON from the ConfigMap rendered beside the results Job. Nothing here reads
-experiment.yaml; the URIs are the spec's own (`source_uri`), the ones the download Job fetched.
-What they resolved to (a commit, ETags, a content digest) comes from the download's completion
-markers, found in the cache the way the generator names the folders in the trial command.
+The definition arrives checked, as a `generator.loading.definition.DefinitionRecord`: in memory
+from the local runner, and as JSON from the ConfigMap rendered beside the results Job. Nothing
+here reads experiment.yaml; the URIs are the spec's own (`source_uri`), the ones the download Job
+fetched. What they resolved to (a commit, ETags, a content digest) comes from the download's
+completion markers, found in the cache the way the generator names the folders in the trial command.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator.manifest_params import dataset_source, model_source
+from generator.rendering.manifest_params import dataset_source, model_source
 from generator.spec import CategoricalSearch, DiscreteSearch, ExperimentSpec
 from results.model import Fetched, Objective, Provenance, Scalar, WarmStartRecord
 from storage_init.cache import Source, cache_folder, verified

@@ -2,18 +2,18 @@
 
 The files are rendered once, so every retry of the push writes the same bytes; the branch rules
 (a squash-merged branch starts over, a person's commits stop the job, a lost push race is redone
-on the new tip) are the proposer's, shared with `KatibClient.tune()` (`results.propose`).
+on the new tip) are the proposer's, shared with `KatibClient.tune()` (`proposal.propose`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from proposal.forge import Forge
+from proposal.git import Git, Identity
+from proposal.propose import Proposal, ProposalOutcome, propose
 from results.files import OUTPUT_FILES, render_files
-from results.forge import Forge
-from results.git import Git, Identity
 from results.model import ExperimentResult
-from results.propose import Proposal, ProposalOutcome, propose
 from results.render import pr_body, pr_title
 
 BRANCH_PREFIX = "hpo-results/"

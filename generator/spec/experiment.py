@@ -4,7 +4,7 @@ Keys mirror the arguments of Katib's `KatibClient.tune()` and the fields of
 `HuggingFaceModelParams`, `HuggingFaceDatasetParams`, `S3DatasetParams` and
 `HuggingFaceTrainerParams`, so a notebook call ports line by line (docs/definition.md maps each).
 Every model forbids unknown keys. Checks that need more than one field, or the installed
-libraries, live in `generator.checks`.
+libraries, live in `generator.checks.definition`.
 
 `ExperimentSpec.to_document` is the definition's canonical serialisation: the rendered objects
 carry it to the results Job, and `ExperimentSpec.from_document` reads it back to the same spec.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 
-from generator.algorithms import KNOWN_ALGORITHMS
+from generator.checks.algorithms import KNOWN_ALGORITHMS
 from generator.spec import DNS1123_SUBDOMAIN
 from generator.validate import Finding
 from generator.validate.katib_defaults import webhook_defaults

@@ -1,7 +1,7 @@
 """What Katib's suggestion and early-stopping services refuse in an Experiment's settings.
 
 The webhook looks only at the algorithm's name; the service validates `algorithmSettings` once
-its Deployment runs, and then fails the whole Experiment. `generator.algorithms` holds the
+its Deployment runs, and then fails the whole Experiment. `generator.checks.algorithms` holds the
 services' rules for definitions; this applies the same rules to an Experiment object, so a
 hand-written manifest given to `hpo check` is held to them too (`random` with `gamma` is refused).
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from generator import algorithms
+from generator.checks import algorithms
 from generator.spec import DEFAULT_PARALLEL_TRIAL_COUNT
 from generator.validate import Finding
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from generator.secrets_scan import object_findings
+from generator.checks.secrets import object_findings
 from generator.validate import Finding
 from generator.validate.experiment_schema import validate_experiment_schema
 from generator.validate.katib_admission import admission_findings

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from generator.repo_config import image_pin_problem
+from generator.loading.repo_config import image_pin_problem
 from generator.validate import Finding
 
 SECRET_LOOKING_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY", re.I)

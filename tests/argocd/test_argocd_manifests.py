@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from results.katib import FIELD_MANAGER
+from katib.watch import FIELD_MANAGER
 from tests.argocd import manifests
 from tests.argocd.lua_health import HEALTH_DIR
 

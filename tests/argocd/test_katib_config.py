@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator.katib_config import KatibConfigError, merged
+from generator.commands.katib_config import KatibConfigError, merged
 from suggestion.settings import ALGORITHMS
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,7 +17,7 @@ from kubernetes.client import (
 )
 
 from client import ClientError
-from generator.yamlload import load_located
+from generator.loading.yamlload import load_located
 from tests.client.test_tune import _tune
 
 

@@ -10,7 +10,7 @@ import pytest
 from client import KatibClient, tune_arguments, with_search
 from client.params import plain
 from client.search import as_search_space
-from generator.definition import load_definition, parse_definition
+from generator.loading.definition import load_definition, parse_definition
 from tests.client.conftest import REPOSITORY
 
 DEFINITIONS = sorted(REPOSITORY.glob("experiments/*/experiment.yaml"))

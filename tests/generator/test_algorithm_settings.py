@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from generator import algorithms
+from generator.checks import algorithms
 from generator.cli import main
 from generator.validate import dotted
 from generator.validate.katib_suggestion import suggestion_findings

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.definition import DefinitionRecord, DefinitionRecordError, load_definition
+from generator.loading.definition import DefinitionRecord, DefinitionRecordError, load_definition
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 DEFINITIONS = sorted(REPOSITORY.glob("experiments/*/experiment.yaml"))

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from generator.cli import main
-from generator.render import to_yaml
+from generator.rendering.render import to_yaml
 from generator.validate.katib_defaults import drift_findings, webhook_defaults
 from generator.validate.objects import validate_object
 from tests.generator.conftest import MULTI_NODE_DEFINITION, REPO, VALID_DEFINITION

@@ -7,8 +7,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from generator.cli import main
-from generator.secrets_scan import (
+from generator.checks.secrets import (
     AWS_SECRET,
     RANDOM_SECRET,
     URL_PASSWORD,
@@ -16,6 +15,7 @@ from generator.secrets_scan import (
     scan,
     shannon_entropy,
 )
+from generator.cli import main
 from tests.generator.conftest import REPO, VALID_DEFINITION
 from tests.support import credentials
 from tests.support.credentials import LOOK_ALIKES, SECRETS

@@ -12,9 +12,9 @@ import pytest
 import yaml
 
 from generator.cli import main
-from generator.project import check_definition_text
-from generator.render import to_yaml
-from generator.repo_config import load_repo_config
+from generator.commands.project import check_definition_text
+from generator.loading.repo_config import load_repo_config
+from generator.rendering.render import to_yaml
 from generator.validate.objects import validate_object
 from tests.generator.conftest import REPO, VALID_DEFINITION
 

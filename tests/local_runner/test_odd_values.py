@@ -5,7 +5,7 @@ from __future__ import annotations
 import optuna
 
 from generator.cli import main
-from generator.yamlload import load_located
+from generator.loading.yamlload import load_located
 from tests.support import odd_values
 
 

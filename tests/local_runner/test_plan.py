@@ -9,8 +9,8 @@ import json
 import pytest
 from rich.console import Console
 
-from generator.project import check_definition_file
-from generator.repo_config import load_repo_config
+from generator.commands.project import check_definition_file
+from generator.loading.repo_config import load_repo_config
 from local_runner import demo_inputs
 from local_runner.errors import UnsupportedLocallyError
 from local_runner.plan import build_plan

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import yaml
 
-from generator.definition import parse_definition
-from generator.warm_start import generated_settings
+from generator.loading.definition import parse_definition
+from generator.rendering.warm_start import generated_settings
 from suggestion.history import Objective, warm_start_of
 from suggestion.sampling import next_assignments
 from suggestion.space import Parameter

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.project import check_definition_text, find_root
-from generator.repo_config import load_repo_config
+from generator.commands.project import check_definition_text, find_root
+from generator.loading.repo_config import load_repo_config
 from local_runner.plan import build_plan
 from local_runner.progress import PlainProgress
 from local_runner.session import download_job

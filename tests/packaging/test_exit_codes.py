@@ -63,7 +63,7 @@ class TestEveryEntryPoint:
     def entry(self, request, monkeypatch, tmp_path):
         """(patch the entry point's work to raise, run it) for one entry point."""
         cases = {
-            "hpo": ("generator.commands.check", lambda: generator.cli.main(["check"])),
+            "hpo": ("generator.commands.check.check", lambda: generator.cli.main(["check"])),
             "storage_init": (
                 "storage_init.cli.fetch",
                 lambda: storage_init.cli.main(

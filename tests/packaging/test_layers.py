@@ -17,6 +17,8 @@ PACKAGES = (
     "trainer",
     "suggestion",
     "generator",
+    "katib",
+    "proposal",
     "results",
     "local_runner",
     "client",
@@ -30,9 +32,11 @@ ALLOWED = {
     "trainer": {"storage_init"},
     "suggestion": {"storage_init"},
     "generator": ROLES,
-    "results": {"generator"} | ROLES,
-    "local_runner": {"generator", "results"} | ROLES,
-    "client": {"generator", "results"} | ROLES,
+    "katib": {"generator"},
+    "proposal": {"generator"},
+    "results": {"generator", "katib", "proposal"} | ROLES,
+    "local_runner": {"generator", "katib", "results"} | ROLES,
+    "client": {"generator", "katib", "proposal", "results"} | ROLES,
 }
 # Libraries only the generator needs: the container images must not carry them.
 GENERATOR_ONLY = {"jsonnet", "kubernetes-validate", "jsonschema-rs", "kubeflow-training"}
@@ -95,7 +99,7 @@ class TestArrows:
         users = {
             pkg for pkg in PACKAGES for p in _sources(pkg) if "pykube" in _imported_packages(p)
         }
-        assert {"results"} == users
+        assert {"katib"} == users
 
 
 class TestReadable:
@@ -166,7 +170,15 @@ class TestImages:
             ("trainer.Dockerfile", {"storage_init", "trainer"}),
             (
                 "results.Dockerfile",
-                {"generator", "results", "storage_init", "trainer", "suggestion"},
+                {
+                    "generator",
+                    "katib",
+                    "proposal",
+                    "results",
+                    "storage_init",
+                    "trainer",
+                    "suggestion",
+                },
             ),
             ("suggestion.Dockerfile", {"storage_init", "suggestion"}),
         ],

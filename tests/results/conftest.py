@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from proposal.git import Identity
 from results.definition import search_space
-from results.git import Identity
 from tests.support import katib
 from tests.support.forge_server import TOKEN
 
@@ -91,7 +91,7 @@ def origin(tmp_path: Path) -> Origin:
 
 def definition_record(text: str = katib.DEFINITION):
     """The validated definition as the generator renders it into the results Job's ConfigMap."""
-    from generator.definition import parse_definition
+    from generator.loading.definition import parse_definition
 
     loaded = parse_definition(text, f"experiments/{katib.NAME}/experiment.yaml")
     assert not loaded.problems, loaded.problems

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import yaml
 
+from katib.watch import FIELD_MANAGER, KatibWatcher, kube_api
 from results import cli
 from results.budget import (
     BudgetRule,
@@ -19,7 +20,6 @@ from results.budget import (
     cluster_outcome,
     katib_trial_time,
 )
-from results.katib import FIELD_MANAGER, KatibWatcher, kube_api
 from tests.results.conftest import definition_record, set_results_job_env
 from tests.support import katib
 

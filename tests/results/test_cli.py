@@ -10,7 +10,7 @@ import argparse
 import pytest
 import yaml
 
-from generator.manifest_params import dataset_source, model_source
+from generator.rendering.manifest_params import dataset_source, model_source
 from results import cli
 from storage_init.cache import cache_folder, content_key, write_marker, write_pointer
 from tests.results.conftest import PERSON, definition_record, git, set_results_job_env

@@ -10,8 +10,8 @@ from email.utils import formatdate
 
 import pytest
 
+from proposal.forge import make_forge, open_or_update
 from results.errors import ForgeAuthError, ForgeError, ForgeRetriesExhausted
-from results.forge import make_forge, open_or_update
 from tests.support.forge_server import TOKEN
 
 BRANCH = "hpo-results/llama-3-2-1b-imdb"

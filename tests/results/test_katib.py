@@ -9,8 +9,8 @@ import time
 
 import pytest
 
+from katib.watch import KatibWatcher, kube_api
 from results.errors import ExperimentNotFound, ExperimentWaitTimeout, KubernetesError
-from results.katib import KatibWatcher, kube_api
 from tests.support import katib
 from tests.support.katib import NAME, NAMESPACE
 

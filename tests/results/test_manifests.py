@@ -251,9 +251,9 @@ class TestVolume:
     def test_the_rendered_job_mounts_the_download_jobs_claim(self, storage, claim):
         """Rendered from a definition: the results Job's claim and cache folder are the download
         Job's, for the experiment's own claim and for a shared one."""
-        from generator.definition import parse_definition
-        from generator.render import render_experiments
-        from generator.repo_config import load_repo_config
+        from generator.loading.definition import parse_definition
+        from generator.loading.repo_config import load_repo_config
+        from generator.rendering.render import render_experiments
         from tests.generator.conftest import VALID_DEFINITION
 
         root = TEMPLATE.parents[1]
@@ -282,9 +282,9 @@ class TestVolume:
 
     def test_a_claim_only_one_pod_may_mount_is_left_to_the_trials(self):
         """ReadWriteOncePod: the results Job must not hold the volume the trials need."""
-        from generator.definition import parse_definition
-        from generator.render import render_experiments
-        from generator.repo_config import load_repo_config
+        from generator.loading.definition import parse_definition
+        from generator.loading.repo_config import load_repo_config
+        from generator.rendering.render import render_experiments
         from tests.generator.conftest import VALID_DEFINITION
 
         root = TEMPLATE.parents[1]

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import pytest
 
-from results.katib_objects import (
+from katib.objects import (
     experiment_outcome,
     metric_strategies,
     observed_metrics,
-    result_from_katib,
     trainer_image,
     trial_status,
 )
+from results.katib_objects import result_from_katib
 from results.model import Objective, Provenance, TrialResult, build_result
 from tests.results.conftest import SPACE
 from tests.support import katib

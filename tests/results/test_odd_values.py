@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from generator.project import check_definition_text, find_root
-from generator.repo_config import load_repo_config
-from generator.yamlload import load_located
+from generator.commands.project import check_definition_text, find_root
+from generator.loading.repo_config import load_repo_config
+from generator.loading.yamlload import load_located
 from results import cli
 from tests.results.conftest import set_results_job_env
 from tests.support import odd_values

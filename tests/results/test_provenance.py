@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.manifest_params import dataset_source, model_source
+from generator.rendering.manifest_params import dataset_source, model_source
 from results.definition import NO_CACHE, provenance
 from results.model import Fetched
 from storage_init.cache import (

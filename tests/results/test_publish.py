@@ -11,9 +11,9 @@ from dataclasses import replace
 import pytest
 import yaml
 
+from proposal.forge import make_forge
+from proposal.git import Git, auth_environment
 from results.errors import BranchTakenOver, GitError
-from results.forge import make_forge
-from results.git import Git, auth_environment
 from results.katib_objects import result_from_katib
 from results.publish import publish
 from tests.results.conftest import BOT, DIGEST, PERSON, SPACE, git

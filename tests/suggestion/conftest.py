@@ -15,8 +15,8 @@ import pytest
 from kubeflow.katib import katib_api_pb2 as api
 from kubeflow.katib import katib_api_pb2_grpc as api_grpc
 
-from generator.project import check_definition_text
-from generator.repo_config import load_repo_config
+from generator.commands.project import check_definition_text
+from generator.loading.repo_config import load_repo_config
 from suggestion.__main__ import serve
 
 REPO = Path(__file__).resolve().parents[2]

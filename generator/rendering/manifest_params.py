@@ -11,10 +11,10 @@ import json
 import math
 from pathlib import PurePosixPath
 
-from generator.algorithms import setting_text
-from generator.cost import trial_deadline_seconds
-from generator.definition import DefinitionRecord
-from generator.repo_config import Cluster
+from generator.checks.algorithms import setting_text
+from generator.checks.cost import trial_deadline_seconds
+from generator.loading.definition import DefinitionRecord
+from generator.loading.repo_config import Cluster
 from generator.spec import (
     CategoricalSearch,
     DiscreteSearch,
@@ -237,7 +237,7 @@ def manifest_params(
 ) -> dict:
     """The top-level argument of templates/experiment.jsonnet. `generated_settings` are the
     algorithm settings the generator writes for the project's suggestion service (several
-    objectives, warm start: generator.warm_start)."""
+    objectives, warm start: generator.rendering.warm_start)."""
     generated_settings = generated_settings or {}
     spec = definition.spec
     kind = trial_kind(spec, cluster)

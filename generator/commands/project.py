@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator.checks import check_definition
-from generator.definition import LoadedDefinition, load_definition, parse_definition
+from generator.checks.definition import check_definition
+from generator.checks.secrets import redact_problem
 from generator.errors import HpoError, Problem
-from generator.render import RenderedExperiment, render_experiments
-from generator.repo_config import RepoConfig
-from generator.secrets_scan import redact_problem
-from generator.warm_start import Generated, generated_settings
+from generator.loading.definition import LoadedDefinition, load_definition, parse_definition
+from generator.loading.repo_config import RepoConfig
+from generator.rendering.render import RenderedExperiment, render_experiments
+from generator.rendering.warm_start import Generated, generated_settings
 
 EXPERIMENTS_DIR = "experiments"
 DEFINITION_FILE = "experiment.yaml"

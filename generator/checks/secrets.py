@@ -32,8 +32,8 @@ from collections import Counter
 from dataclasses import dataclass, replace
 
 from generator.errors import Problem
+from generator.loading.yamlload import LocatedDocument
 from generator.validate import Finding, dotted
-from generator.yamlload import LocatedDocument
 
 HF_TOKEN = "a Hugging Face access token"
 AWS_KEY_ID = "an AWS access key id"

@@ -29,9 +29,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from results.errors import BranchTakenOver, PushRetriesExhausted
-from results.forge import Forge, PullRequest, open_or_update
-from results.git import Git, Identity
+from proposal.errors import BranchTakenOver, PushRetriesExhausted
+from proposal.forge import Forge, PullRequest, open_or_update
+from proposal.git import Git, Identity
 
 log = logging.getLogger(__name__)
 

@@ -57,7 +57,7 @@ def merged(configmap_text: str, patch_text: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from generator.project import find_root
+    from generator.commands.project import find_root
 
     patch = Path(args.patch) if args.patch else find_root() / PATCH
     sys.stdout.write(merged(sys.stdin.read(), patch.read_text(encoding="utf-8")))

@@ -1,7 +1,7 @@
 """Katib objects on a cluster through pykube-ng: the one Kubernetes client of the project.
 
 `KatibObjects` reads Experiments and Trials (and the pods and logs of a trial) and patches the
-trial counts a budget lowers; `results.katib.KatibWatcher` adds waiting for a condition. Errors
+trial counts a budget lowers; `katib.watch.KatibWatcher` adds waiting for a condition. Errors
 are named: 401/403 say which permission is missing, a missing object is ExperimentNotFound.
 """
 
@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from results.errors import ExperimentNotFound, KubernetesAuthError, KubernetesError
-from results.katib_objects import EXPERIMENT_LABEL
+from katib.errors import ExperimentNotFound, KubernetesAuthError, KubernetesError
+from katib.objects import EXPERIMENT_LABEL
 
 TRIAL_LABEL = "katib.kubeflow.org/trial"
 KATIB_API_VERSION = "kubeflow.org/v1beta1"

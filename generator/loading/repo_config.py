@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.errors import Problem
+from generator.loading.yamlload import YamlProblems, load_located
 from generator.spec import DNS1123_LABEL, SecretRef
-from generator.yamlload import YamlProblems, load_located
 
 CLUSTERS_FILE = "argocd/clusters.yaml"
 IMAGES_FILE = "images.yaml"

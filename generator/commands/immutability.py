@@ -13,9 +13,9 @@ from pathlib import Path
 
 import yaml
 
-from generator.definition import LoadedDefinition, parse_definition
 from generator.errors import GitError, Problem
-from generator.render import RenderedExperiment, output_path
+from generator.loading.definition import LoadedDefinition, parse_definition
+from generator.rendering.render import RenderedExperiment, output_path
 from generator.spec import MAX_NAME_LENGTH
 
 EDITABLE_KEYS = ("max_trial_count", "parallel_trial_count", "max_failed_trial_count")

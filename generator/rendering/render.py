@@ -9,15 +9,15 @@ from pathlib import Path
 
 import yaml
 
-from generator.definition import DefinitionRecord
 from generator.errors import Problem, RenderError
 from generator.files import write_atomically
-from generator.manifest_params import manifest_params
-from generator.repo_config import LOCAL_CLUSTER, RepoConfig
+from generator.loading.definition import DefinitionRecord
+from generator.loading.repo_config import LOCAL_CLUSTER, RepoConfig
+from generator.loading.yamlload import resolve_plain_scalar
+from generator.rendering.manifest_params import manifest_params
 from generator.spec import ExperimentSpec
 from generator.validate import dotted
 from generator.validate.objects import validate_object
-from generator.yamlload import resolve_plain_scalar
 
 RENDERED_DIR = "rendered"
 TEMPLATE = "experiment.jsonnet"
@@ -145,7 +145,7 @@ def render_experiments(
     generated: list[dict[str, str]] | None = None,
 ) -> list[RenderedExperiment]:
     """Render and validate experiments; files are filled even for local-only experiments.
-    `generated` holds each one's generated algorithm settings (generator.warm_start)."""
+    `generated` holds each one's generated algorithm settings (generator.rendering.warm_start)."""
     if not definitions:
         return []
     clusters = repo.clusters

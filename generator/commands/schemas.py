@@ -6,9 +6,11 @@ kubeconform looks schemas up as `{{.ResourceKind}}{{.KindSuffix}}.json`, where t
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
+from generator.errors import ExitCode
 from generator.validate.experiment_schema import EXPERIMENT_SCHEMA
 from generator.validate.pytorchjob import pytorchjob_schema
 from generator.validate.trainer_v2 import schemas as trainer_v2_schemas
@@ -33,3 +35,9 @@ def export_schemas(directory: Path) -> list[Path]:
         path.write_text(json.dumps(schema, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         written.append(path)
     return written
+
+
+def schemas_export(args: argparse.Namespace) -> int:
+    for path in export_schemas(Path(args.directory)):
+        print(f"wrote {path}")
+    return ExitCode.OK

@@ -14,9 +14,9 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from generator.errors import HpoError, Problem
+from generator.loading.yamlload import LocatedDocument, YamlProblems, load_located
 from generator.spec import UNSUPPORTED_TUNE_ARGUMENTS, ExperimentSpec, suggest_name
 from generator.validate import dotted
-from generator.yamlload import LocatedDocument, YamlProblems, load_located
 
 
 @dataclass

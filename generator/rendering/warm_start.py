@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.errors import Problem
-from generator.manifest_params import format_number, katib_parameter
+from generator.loading.yamlload import LocatedDocument, YamlProblems, load_located
+from generator.rendering.manifest_params import format_number, katib_parameter
 from generator.spec import ExperimentSpec
-from generator.yamlload import LocatedDocument, YamlProblems, load_located
 from suggestion.history import (
     COMPLETE,
     HistoryError,

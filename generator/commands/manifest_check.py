@@ -4,9 +4,9 @@ this project's policies (pinning, Pod Security, explicit defaults) are warnings.
 from __future__ import annotations
 
 from generator.errors import Problem
+from generator.loading.yamlload import LocatedDocument, YamlProblems, load_located_all
 from generator.validate import dotted
 from generator.validate.objects import validate_object
-from generator.yamlload import LocatedDocument, YamlProblems, load_located_all
 
 
 def is_manifest(data: object) -> bool:

@@ -15,7 +15,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 from urllib.parse import quote
 
-from results.errors import ForgeAuthError, ForgeError, ForgeRetriesExhausted
+from proposal.errors import ForgeAuthError, ForgeError, ForgeRetriesExhausted
 
 DEFAULT_API_URLS = {"github": "https://api.github.com", "gitlab": "https://gitlab.com/api/v4"}
 

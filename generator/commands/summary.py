@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generator.cost import budget_gpu_hours, budget_text, worst_case
-from generator.immutability import git_show
-from generator.project import DefinitionReport
-from generator.repo_config import RepoConfig
-from generator.training_view import effective_training_arguments, summary_details
+from generator.checks.cost import budget_gpu_hours, budget_text, worst_case
+from generator.commands.immutability import git_show
+from generator.commands.project import DefinitionReport
+from generator.loading.repo_config import RepoConfig
+from generator.rendering.training_view import effective_training_arguments, summary_details
 
 
 def _change(report: DefinitionReport, root: Path | None, base: str | None) -> str:

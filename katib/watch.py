@@ -23,14 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from results.errors import (
-    ExperimentNotFound,
-    ExperimentWaitTimeout,
-    KubernetesAuthError,
-    KubernetesError,
-)
-from results.katib_objects import experiment_outcome
-from results.kube import (
+from katib.client import (
     FIELD_MANAGER,
     GONE,
     PERMISSION_HINT,
@@ -41,6 +34,13 @@ from results.kube import (
     read_timed_out,
     status_code,
 )
+from katib.errors import (
+    ExperimentNotFound,
+    ExperimentWaitTimeout,
+    KubernetesAuthError,
+    KubernetesError,
+)
+from katib.objects import experiment_outcome
 
 __all__ = ["FIELD_MANAGER", "KatibObjects", "KatibWatcher", "kube_api"]
 

@@ -1,4 +1,4 @@
-"""What `hpo check`, `hpo render` and `hpo schemas export` do, once the CLI has parsed them."""
+"""What `hpo check` does, once the CLI has parsed it: every input checked, every problem printed."""
 
 from __future__ import annotations
 
@@ -7,28 +7,26 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.cost import budget_text, worst_case
-from generator.definition import load_definition, parse_definition
-from generator.errors import ExitCode, HpoError, Problem
-from generator.manifest_check import check_manifest_text, is_manifest
-from generator.project import (
+from generator.checks.cost import budget_text, worst_case
+from generator.checks.secrets import redact
+from generator.commands.manifest_check import check_manifest_text, is_manifest
+from generator.commands.project import (
     DEFINITION_FILE,
-    check_definitions,
     check_loaded,
     definition_paths,
     display,
-    find_root,
     find_root_or_none,
     folder_name_of,
 )
-from generator.quota import shared_quota
-from generator.repo_config import RepoConfig, load_repo_config
-from generator.secrets_scan import redact
-from generator.training_view import check_lines, effective_training_arguments
-from generator.yamlload import YamlProblems, load_located_all
+from generator.commands.quota import shared_quota
+from generator.errors import ExitCode, HpoError, Problem
+from generator.loading.definition import load_definition, parse_definition
+from generator.loading.repo_config import RepoConfig, load_repo_config
+from generator.loading.yamlload import YamlProblems, load_located_all
+from generator.rendering.training_view import check_lines, effective_training_arguments
 
 
-def _print_problems(problems: list[Problem]) -> tuple[int, int]:
+def print_problems(problems: list[Problem]) -> tuple[int, int]:
     errors = sorted({p for p in problems if p.is_error})
     warnings = sorted({p for p in problems if not p.is_error})
     for problem in errors + warnings:
@@ -36,7 +34,7 @@ def _print_problems(problems: list[Problem]) -> tuple[int, int]:
     return len(errors), len(warnings)
 
 
-def _summary_line(errors: int, warnings: int, checked: int, what: str) -> str:
+def summary_line(errors: int, warnings: int, checked: int, what: str) -> str:
     status = "failed" if errors else "ok"
     return f"hpo {what}: {status}: {checked} file(s), {errors} error(s), {warnings} warning(s)"
 
@@ -164,7 +162,7 @@ def check(args: argparse.Namespace) -> int:
         shared_quota(reports, others, repo)
     for report in reports:
         if args.base and not report.failed:
-            from generator.immutability import immutability_problems
+            from generator.commands.immutability import immutability_problems
 
             report.problems += immutability_problems(
                 root, args.base, report.loaded, report.rendered
@@ -191,49 +189,9 @@ def check(args: argparse.Namespace) -> int:
             )
             print("\n".join(check_lines(arguments)))
     if args.summary_md:
-        from generator.summary import write_summary
+        from generator.commands.summary import write_summary
 
         write_summary(Path(args.summary_md), reports, repo, root, args.base)
-    errors, warnings = _print_problems(problems)
-    print(_summary_line(errors, warnings, len(inputs), "check"), file=sys.stderr)
+    errors, warnings = print_problems(problems)
+    print(summary_line(errors, warnings, len(inputs), "check"), file=sys.stderr)
     return ExitCode.PROBLEMS if errors else ExitCode.OK
-
-
-def render(args: argparse.Namespace) -> int:
-    from generator.render import desired_tree, stale_paths, write_tree
-
-    root = find_root()
-    repo = load_repo_config(root)
-    problems = list(repo.problems)
-    reports = check_definitions(definition_paths(root), root, repo)
-    shared_quota(reports, [], repo)
-    for report in reports:
-        problems += report.problems
-    errors, warnings = _print_problems(problems)
-    if errors:
-        print(
-            _summary_line(errors, warnings, len(reports), "render") + "; nothing written",
-            file=sys.stderr,
-        )
-        return ExitCode.PROBLEMS
-    desired = desired_tree([r.rendered for r in reports if r.rendered is not None])
-    if args.check:
-        stale = stale_paths(root, desired)
-        for path, reason in stale:
-            print(f"{path}:1:1: error: {reason}; run hpo render and commit", file=sys.stderr)
-        state = "stale" if stale else "up to date"
-        print(f"hpo render --check: rendered/ is {state} ({len(desired)} file(s))", file=sys.stderr)
-        return ExitCode.PROBLEMS if stale else ExitCode.OK
-    changed = write_tree(root, desired)
-    for path in changed:
-        print(f"wrote {path}")
-    print(f"hpo render: {len(changed)} file(s) changed, {len(desired)} rendered", file=sys.stderr)
-    return ExitCode.OK
-
-
-def schemas_export(args: argparse.Namespace) -> int:
-    from generator.schemas import export_schemas
-
-    for path in export_schemas(Path(args.directory)):
-        print(f"wrote {path}")
-    return ExitCode.OK

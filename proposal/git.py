@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from results.errors import GitError
+from generator.errors import GitError
 
 # The user name each forge expects next to a token in HTTP basic auth.
 TOKEN_USERS = {"github": "x-access-token", "gitlab": "oauth2"}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from generator.repo_config import LOCAL_CLUSTER
+from generator.loading.repo_config import LOCAL_CLUSTER
 from generator.spec import ExperimentSpec, S3DatasetParams, is_local_path
 from trainer.catalog import TASKS
 

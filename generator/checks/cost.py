@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from generator.repo_config import Cluster
+from generator.loading.repo_config import Cluster
 from generator.spec import ExperimentSpec
 
 

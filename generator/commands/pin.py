@@ -20,19 +20,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from generator.definition import parse_definition
-from generator.errors import HpoError, Problem
-from generator.files import write_atomically
-from generator.project import (
+from generator.commands.project import (
     DEFINITION_FILE,
     check_definition_text,
     display,
     find_root,
     folder_name_of,
 )
-from generator.repo_config import load_repo_config
+from generator.errors import HpoError, Problem
+from generator.files import write_atomically
+from generator.loading.definition import parse_definition
+from generator.loading.repo_config import load_repo_config
+from generator.loading.yamlload import resolve_plain_scalar
 from generator.spec.sources import HUB_SCHEME, HuggingFaceDatasetParams
-from generator.yamlload import resolve_plain_scalar
 from storage_init.errors import AuthError, NotFoundError, TransientError
 from storage_init.exits import ExitCode
 from storage_init.retry import RetryPolicy, with_retries

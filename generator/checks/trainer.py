@@ -7,8 +7,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 
-from generator import algorithms
-from generator.hf_fields import dataclass_fields, library_available
+from generator.checks import algorithms
+from generator.checks.hf_fields import dataclass_fields, library_available
 from generator.spec import (
     CategoricalSearch,
     DiscreteSearch,

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from generator.checks import demand_location, gpu_demand
-from generator.cost import gpus_per_trial
-from generator.definition import LoadedDefinition
-from generator.project import DefinitionReport
-from generator.repo_config import LOCAL_CLUSTER, RepoConfig
+from generator.checks.cost import gpus_per_trial
+from generator.checks.definition import demand_location, gpu_demand
+from generator.commands.project import DefinitionReport
+from generator.loading.definition import LoadedDefinition
+from generator.loading.repo_config import LOCAL_CLUSTER, RepoConfig
 from generator.spec import ExperimentSpec
 from generator.validate import dotted
 

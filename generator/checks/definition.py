@@ -8,17 +8,17 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 
-from generator.cost import budget_gpu_hours, budget_text, gpus_per_trial, worst_case
-from generator.definition import LoadedDefinition
+from generator.checks.cost import budget_gpu_hours, budget_text, gpus_per_trial, worst_case
+from generator.checks.secrets import document_problems
+from generator.checks.sources import check_sources
+from generator.checks.trainer import check_algorithm, check_search_spaces, check_trainer_fields
 from generator.errors import Problem
-from generator.repo_config import LOCAL_CLUSTER, Cluster, RepoConfig, image_pin_problem
-from generator.secrets_scan import document_problems
-from generator.source_checks import check_sources
+from generator.loading.definition import LoadedDefinition
+from generator.loading.repo_config import LOCAL_CLUSTER, Cluster, RepoConfig, image_pin_problem
 from generator.spec import (
     DEFAULT_PARALLEL_TRIAL_COUNT,
     ExperimentSpec,
 )
-from generator.trainer_checks import check_algorithm, check_search_spaces, check_trainer_fields
 from generator.validate import dotted
 from generator.validate.pod_policy import SECRET_LOOKING_NAME
 from trainer.catalog import metric_names
