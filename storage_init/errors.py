@@ -40,6 +40,16 @@ class InvalidSourceError(StorageError):
     exit_code = ExitCode.PROBLEMS
 
 
+class InvalidReferenceError(InvalidSourceError):
+    """A model or dataset reference that no fetch could use: a repo id the Hub refuses, a bucket
+    name boto3 refuses, an empty or oversized key, an unknown scheme (storage_init.references).
+    `part` says which part is refused, so a checker can point at the field that holds it."""
+
+    def __init__(self, message: str, part: str = "reference") -> None:
+        super().__init__(message)
+        self.part = part  # "reference", "repo_id", "bucket" or "key"
+
+
 class AuthError(StorageError):
     """401/403: a credential is missing, wrong, or has no access."""
 

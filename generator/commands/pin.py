@@ -16,6 +16,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from generator.checks.sources import reference_findings
 from generator.commands.project import (
     DEFINITION_FILE,
     check_definition_text,
@@ -28,9 +29,10 @@ from generator.files import write_atomically
 from generator.loading.definition import parse_definition
 from generator.loading.repo_config import load_repo_config
 from generator.loading.yamlload import resolve_plain_scalar
-from generator.spec.sources import HUB_SCHEME, HuggingFaceDatasetParams
+from generator.spec.sources import HuggingFaceDatasetParams
 from storage_init.exits import ExitCode
 from storage_init.hub import COMMIT, resolve_commit
+from storage_init.references import HubRepo, parse_dataset_repo_id, parse_model_uri
 from storage_init.retry import RetryPolicy
 
 TOKEN_HINT = "HF_TOKEN"
@@ -66,8 +68,15 @@ def run(args) -> int:
         raise PinProblems(f"{shown}: cannot read: {e.strerror or e}") from e
     text = raw.decode("utf-8")
     loaded = parse_definition(text, shown)
-    if loaded.spec is None or loaded.document is None:
-        _print(loaded.problems)
+    problems = list(loaded.problems)
+    if loaded.spec is not None and loaded.document is not None:
+        # A reference the Hub would refuse is reported at its line before anything is asked.
+        problems += [
+            loaded.document.problem(loc, message, severity=severity)
+            for loc, message, severity in reference_findings(loaded.spec)
+        ]
+    if loaded.spec is None or loaded.document is None or any(p.is_error for p in problems):
+        _print(problems)
         raise PinProblems(f"{shown}: fix the definition first (hpo check {shown})")
     edits, lines = [], []
     for target in targets(loaded.spec):
@@ -95,27 +104,36 @@ def run(args) -> int:
 
 
 def targets(spec) -> list[Target]:
-    """The Hub inputs of a definition: an hf:// model and a Hub dataset."""
+    """The Hub inputs of a definition: an hf:// model and a Hub dataset, read by the one parser
+    of references (a definition that reached here has passed it already)."""
     found = []
     model = spec.model_provider_parameters
-    if model.source_uri.startswith(HUB_SCHEME):
-        repo = model.source_uri[len(HUB_SCHEME) :].strip("/")
-        found.append(
-            Target("model", "model_provider_parameters", "model_uri", "model", repo, model.revision)
-        )
-    dataset = spec.dataset_provider_parameters
-    if isinstance(dataset, HuggingFaceDatasetParams) and dataset.source_uri.startswith(HUB_SCHEME):
-        repo = dataset.source_uri[len(HUB_SCHEME) :].strip("/")
+    reference = parse_model_uri(model.model_uri)
+    if isinstance(reference, HubRepo):
         found.append(
             Target(
-                "dataset",
-                "dataset_provider_parameters",
-                "repo_id",
-                "dataset",
-                repo,
-                dataset.revision,
+                "model",
+                "model_provider_parameters",
+                "model_uri",
+                "model",
+                reference.repo_id,
+                model.revision,
             )
         )
+    dataset = spec.dataset_provider_parameters
+    if isinstance(dataset, HuggingFaceDatasetParams):
+        reference = parse_dataset_repo_id(dataset.repo_id)
+        if isinstance(reference, HubRepo):
+            found.append(
+                Target(
+                    "dataset",
+                    "dataset_provider_parameters",
+                    "repo_id",
+                    "dataset",
+                    reference.repo_id,
+                    dataset.revision,
+                )
+            )
     return found
 
 
