@@ -8,16 +8,12 @@ from __future__ import annotations
 
 import base64
 import json
-import math
 from pathlib import PurePosixPath
 
-from generator.checks.algorithms import setting_text
 from generator.checks.cost import trial_deadline_seconds
 from generator.loading.definition import DefinitionRecord
 from generator.loading.repo_config import Cluster
 from generator.spec import (
-    CategoricalSearch,
-    DiscreteSearch,
     DoubleSearch,
     ExperimentSpec,
     IntSearch,
@@ -27,6 +23,7 @@ from generator.spec import (
 from generator.validate.shell_safety import SHELL_INERT
 from storage_init.cache import Source
 from storage_init.cache import cache_folder as storage_cache_folder
+from suggestion.space import katib_text
 
 WORKSPACE = "/workspace"
 CACHE_DIR = f"{WORKSPACE}/cache"
@@ -60,17 +57,6 @@ def cache_folder(kind: str, source: Source) -> str:
     return PurePosixPath(storage_cache_folder(CACHE_DIR, kind, source)).as_posix()
 
 
-def format_number(value: int | float) -> str:
-    """Numbers as Katib and the trainer read them back: ints plain, floats round-tripping."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
-        return f"{value:.1f}"
-    return repr(value)
-
-
 def _typed_fixed(value) -> tuple[str, str]:
     """(type, text) of a fixed value; anything the trial's shell would alter goes as json64."""
     if isinstance(value, bool):
@@ -78,7 +64,7 @@ def _typed_fixed(value) -> tuple[str, str]:
     if isinstance(value, int):
         return "int", str(value)
     if isinstance(value, float):
-        return "float", format_number(value)
+        return "float", katib_text(value)
     if isinstance(value, str) and SHELL_INERT.match(value):
         return "str", value
     encoded = json.dumps(value, sort_keys=True, separators=(",", ":")).encode("utf-8")
@@ -197,26 +183,6 @@ def _fetch_container(kind: str, source: Source, location, token_env: str) -> dic
     }
 
 
-def katib_parameter(name: str, space) -> dict:
-    """One Experiment parameter: its type and feasible space, as Katib's strings."""
-    if isinstance(space, DoubleSearch | IntSearch):
-        feasible = {
-            "min": format_number(space.min),
-            "max": format_number(space.max),
-            "distribution": space.distribution,
-        }
-        if space.step is not None:
-            feasible["step"] = format_number(space.step)
-        return {"name": name, "parameterType": space.search, "feasibleSpace": feasible}
-    assert isinstance(space, CategoricalSearch | DiscreteSearch)
-    values = [v if isinstance(v, str) else format_number(v) for v in space.values]
-    return {
-        "name": name,
-        "parameterType": space.search,
-        "feasibleSpace": {"list": values, "distribution": "uniform"},
-    }
-
-
 def _results_volume(storage: dict, name: str) -> dict | None:
     """The claim the download Job writes, as the results Job mounts it; None for a claim only one
     pod may mount (ReadWriteOncePod), which the results Job must not take from the trials."""
@@ -275,7 +241,7 @@ def manifest_params(
         "algorithm": {
             "name": spec.algorithm_name,
             "settings": [
-                {"name": k, "value": setting_text(v)} for k, v in spec.algorithm_settings.items()
+                {"name": k, "value": katib_text(v)} for k, v in spec.algorithm_settings.items()
             ]
             + [{"name": k, "value": v} for k, v in generated_settings.items()],
         },
@@ -284,7 +250,7 @@ def manifest_params(
         else {
             "name": spec.early_stopping.algorithm_name,
             "settings": [
-                {"name": k, "value": str(v)}
+                {"name": k, "value": katib_text(v)}
                 for k, v in spec.early_stopping.algorithm_settings.items()
             ],
         },
@@ -292,7 +258,7 @@ def manifest_params(
         "parallelTrialCount": spec.effective_parallel_trial_count,
         "maxFailedTrialCount": spec.max_failed_trial_count,
         "resumePolicy": spec.resume_policy,
-        "parameters": [katib_parameter(name, space) for name, (_, space) in tuned.items()],
+        "parameters": [p.katib() for p in spec.search_parameters()],
         "trialParameters": [{"name": name, "reference": name} for name in tuned]
         + [{"name": TRIAL_NAME_PARAMETER, "reference": "${trialSpec.Name}"}],
         "trial": {

@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 import re
 
-from generator.checks.algorithms import KNOWN_ALGORITHMS
 from generator.spec import DNS1123_SUBDOMAIN
 from generator.validate import Finding
 from generator.validate.katib_defaults import webhook_defaults
+from suggestion.settings import ALGORITHM_NAMES
 
 NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?")
 MAX_NAME = 40
@@ -119,7 +119,7 @@ def _algorithm(spec: dict) -> list[Finding]:
         findings.append(
             Finding(("spec", "algorithm", "algorithmName"), "algorithmName is required")
         )
-    elif name not in KNOWN_ALGORITHMS:
+    elif name not in ALGORITHM_NAMES:
         findings.append(
             Finding(
                 ("spec", "algorithm", "algorithmName"),

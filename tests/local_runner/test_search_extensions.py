@@ -116,8 +116,8 @@ class TestWarmStart:
         settings = generated_settings(spec.spec, repo.root, spec.document).settings
         assert len(warm_start_of(settings)) == len(inside)
         space = [
-            Parameter("learning_rate", "double", "0.1", "0.3"),
-            Parameter("r", "int", "1", "4"),
+            Parameter("learning_rate", "double", 0.1, 0.3),
+            Parameter("r", "int", 1, 4),
         ]
         expected = next_assignments(
             space,
