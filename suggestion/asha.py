@@ -163,9 +163,10 @@ def new_configuration(
         if len(top) >= enough:
             seen = top
             break
-    # A configuration without a result on the model's rung is still on its way there (running,
-    # or waiting at a lower rung for a promotion that may come): a running trial to the model,
-    # so that it is not drawn again (BOHB's model would keep drawing what never got that far).
+    # A configuration without a result on the model's rung is on its way there (running, or
+    # waiting at a lower rung for a promotion that may come) or failed: a running trial to the
+    # model, so that it is not drawn again (BOHB's model would keep drawing what never got
+    # that far: the model cannot see it).
     # Each point once: on a grid many configurations share one, and the model's cost grows
     # with the running trials.
     points = {_point(o.assignments) for o in seen}
