@@ -90,7 +90,7 @@ def space_problems(parameters: Sequence[Parameter], settings: Mapping[str, str])
             f"got {', '.join(rung.values) or 'nothing'}"
         )
     config = by_name.get(CONFIG_PARAMETER)
-    if config is None or config.kind != "int" or config.min != "0":
+    if config is None or config.kind != "int" or config.min != 0:
         problems.append(
             f"parameter {CONFIG_PARAMETER}: hpo-asha needs it, an int from 0 to "
             "max_trial_count - 1 (the configuration's id)"
@@ -152,7 +152,7 @@ def new_configuration(
     highest rung with enough results (warm-start trials count as top-rung results)."""
     space = searched(parameters)
     enough = max(2, len(space) + 1)
-    sign = 1 if objective.direction == "minimize" else -1
+    sign = 1 if objective.type == "minimize" else -1
     seen: list[Observation] = []
     for rung in range(plan.rungs - 1, -1, -1):
         top = list(warm) if rung == plan.rungs - 1 else []
@@ -203,7 +203,7 @@ def asha_assignments(
     if problems:
         raise UnsupportedAlgorithm(problems[0])
     plan = Plan.of(settings)
-    sign = 1 if objective.direction == "minimize" else -1
+    sign = 1 if objective.type == "minimize" else -1
     names = [p.name for p in searched(parameters)]
     trials = placed(history, names, objective.metric)
     warm = warm_start_of(settings)

@@ -137,7 +137,7 @@ def space_of(task: Task, arm: Arm, max_trials: int = 100_000) -> list[Parameter]
     return [
         *task.parameters,
         Parameter(RUNG_PARAMETER, "categorical", values=tuple(rungs)),
-        Parameter(CONFIG_PARAMETER, "int", "0", str(max_trials - 1)),
+        Parameter(CONFIG_PARAMETER, "int", 0, max_trials - 1),
     ]
 
 

@@ -27,6 +27,7 @@ from tests.suggestion.histories import (
     mean_distance,
     spread,
 )
+from tests.suggestion.test_asha import TestNewConfigurations, TestPromotion
 
 EIGHT = spread(8)
 THIRTY = spread(30)
@@ -160,7 +161,8 @@ class TestCmaesStepSize:
 
 
 PLAYABLE = [a for a in KATIB_ALGORITHMS if a not in NO_EQUIVALENT]
-SEEDED = [a for a in (*ALGORITHMS, *PLAYABLE) if a not in ("grid", "hpo-grid")]
+# hpo-asha needs its rung parameters in the space: tests/suggestion/test_asha.py shows its draws.
+SEEDED = [a for a in (*ALGORITHMS, *PLAYABLE) if a not in ("grid", "hpo-grid", "hpo-asha")]
 
 
 class TestRandomState:
@@ -192,6 +194,9 @@ SHOWN = {
     "constant_liar": TestConstantLiar,
     "sigma0": TestCmaesStepSize,
     "sigma": TestCmaesStepSize,
+    "reduction_factor": TestPromotion,
+    "rungs": TestPromotion,
+    "sampler": TestNewConfigurations,
 }
 # Settings that are not the sampler's to act on, and where their behaviour is shown instead.
 NOT_THE_SAMPLERS = {
