@@ -10,7 +10,6 @@ it), the open results pull request's branch, the cluster. The source that answer
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 from client.cluster import as_katib, katib_models
 from client.errors import ClientError
 from generator.loading.yamlload import YamlProblems, load_located
+from proposal.settings import base_branch
 
 log = logging.getLogger("client")
 
@@ -113,7 +113,7 @@ def read_optimal_trial(
             raise ClientError(f"cannot read {relative} at {ref}")
         log.info("optimal hyperparameters of %s from %s:%s", name, ref, relative)
         return optimal_trial_of(text, f"{ref}:{relative}")
-    base = os.environ.get("HPO_BASE_BRANCH") or "main"
+    base = base_branch()
     _fetch(root, [base, f"hpo-results/{name}"])
     for revision, source in (
         (f"origin/{base}", f"the merged {relative} (origin/{base})"),

@@ -9,7 +9,6 @@ RuntimeError, as Katib's SDK does.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from client.cluster import ClusterReads, as_katib
 from client.errors import ClientError
 from client.publish import PullRequestOutcome
+from proposal.settings import base_branch
 
 MERGE, ARGO_CD, KATIB = "merge", "Argo CD", "Katib"
 
@@ -34,7 +34,7 @@ class Stages:
     ):
         self.root, self.name, self.namespace = root, name, namespace
         self.proposal = proposal
-        self.base = os.environ.get("HPO_BASE_BRANCH") or "main"
+        self.base = base_branch()
         self.say = say
         self.current: str | None = None
         self.folder = f"experiments/{name}"
