@@ -21,9 +21,14 @@ minimised (the demo's eval_loss).
     python -m local_runner.demo_inputs
     python benchmarks/local_search.py [--seeds 1 2 3 4 5] [--trials 12]
 
+Each trial's objective is read from the run's results.yaml, through the file's one model
+(`generator.spec.results_file`), as a user would read it; its seconds and completion order,
+which the file does not keep, from the run's Optuna study.
+
 Each run's trials are kept in .hpo/bench/runs.json, keyed by the arm's definition (and, for a
 warm arm, by the run it starts from), so an interrupted benchmark continues where it stopped and
-a changed arm alone runs again. Clear runs.json after changing the search code or its libraries.
+a changed arm alone runs again; a random arm's kept results.yaml that the model no longer
+accepts is run again too. Clear runs.json after changing the search code or its libraries.
 """
 
 from __future__ import annotations
@@ -45,6 +50,12 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from generator.files import write_atomically  # noqa: E402
 from generator.loading.yamlload import load_located  # noqa: E402  (YAML 1.2, as hpo reads it)
+from generator.spec.results_file import (  # noqa: E402
+    RESULTS_FILE,
+    ResultsFile,
+    ResultsFileError,
+)
+from local_runner import study as keys  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "experiments" / "minilm-imdb-demo" / "experiment.yaml"
@@ -117,14 +128,30 @@ def run_arm(root: Path, name: str, definition: dict) -> list[list[float | None]]
         check=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
+    objective = objectives_by_trial(folder / RESULTS_FILE, definition["objective_metric_name"])
     study = optuna.load_study(study_name=name, storage=f"sqlite:///{WORKDIR / name / 'study.db'}")
-    metric = definition["objective_metric_name"]
-    done = [t for t in study.trials if t.datetime_complete and not t.user_attrs.get("interrupted")]
+    done = [
+        t for t in study.trials if t.datetime_complete and not t.user_attrs.get(keys.INTERRUPTED)
+    ]
     done.sort(key=lambda t: t.datetime_complete)
     return [
-        [float(t.user_attrs.get("seconds", 0.0)), t.user_attrs.get("metrics", {}).get(metric)]
+        [float(t.user_attrs.get(keys.SECONDS, 0.0)), objective.get(t.user_attrs.get(keys.NAME))]
         for t in done
     ]
+
+
+def objectives_by_trial(path: Path, metric: str) -> dict[str, float | None]:
+    """Each trial's objective as the run's results.yaml records it (None: not reported)."""
+    return {t.name: t.metrics.get(metric) for t in ResultsFile.read(path).trials}
+
+
+def usable(kept: Path) -> bool:
+    """A kept results.yaml that warm start can still read: the model accepts it."""
+    try:
+        ResultsFile.read(kept)
+    except ResultsFileError:
+        return False
+    return True
 
 
 def reach(trials, target: float) -> tuple[float, int] | None:
@@ -166,9 +193,9 @@ def run_all(seeds: list[int], trials: int) -> dict[int, dict[str, list]]:
         for seed in seeds:
             name, definition = _name("random", seed), arms(seed, seed, trials)["random"]
             key = random_keys[seed] = _key(name, definition)
-            kept = WORKDIR / name / "results.yaml"
-            written = root / "experiments" / name / "results.yaml"
-            if not kept.is_file():
+            kept = WORKDIR / name / RESULTS_FILE
+            written = root / "experiments" / name / RESULTS_FILE
+            if not usable(kept):
                 runs.pop(key, None)
             run_once(key, name, definition)
             if written.is_file():

@@ -28,7 +28,7 @@ from client.params import (
     provider_section,
     trainer_section,
 )
-from client.publish import PullRequestOutcome, forge_settings, propose_experiment
+from client.publish import PullRequestOutcome, propose_experiment, pull_request_settings
 from client.results import read_optimal_trial
 from client.waiting import Stages, wait_for_condition
 from generator.commands.project import (
@@ -47,6 +47,7 @@ from generator.spec import (
     MAX_NAME_LENGTH,
     suggest_name,
 )
+from proposal.settings import ForgeSettings
 
 
 class DefinitionInvalid(ClientError):
@@ -106,6 +107,7 @@ class KatibClient(ClusterMethods):
         resources_per_trial: Any = None,
         overwrite: bool = False,
         open_pull_request: bool = False,
+        forge_settings: ForgeSettings | None = None,
         forge: str | None = None,
         forge_api_url: str | None = None,
         forge_repo: str | None = None,
@@ -123,13 +125,23 @@ class KatibClient(ClusterMethods):
 
         With `open_pull_request=True` the files are also committed on the branch
         `hpo-experiment/<name>` of origin, made from `base_branch` without touching the
-        checkout, and its pull request is opened or updated. The forge settings default from
-        HPO_FORGE, HPO_FORGE_API_URL, HPO_REPO, HPO_FORGE_TOKEN and HPO_BASE_BRANCH.
+        checkout, and its pull request is opened or updated. The forge is `forge_settings`
+        (a `proposal.settings.ForgeSettings`, used as given); without it, each of `forge`,
+        `forge_api_url`, `forge_repo`, `forge_token` and `base_branch` wins over its variable,
+        HPO_FORGE, HPO_FORGE_API_URL, HPO_REPO, HPO_FORGE_TOKEN and HPO_BASE_BRANCH. Giving
+        `forge_settings` and any of those five is an error.
         """
         _check_name(name)
-        settings = None
-        if open_pull_request:  # before anything is written: missing settings fail first
-            settings = forge_settings(forge, forge_api_url, forge_repo, forge_token, base_branch)
+        # Before anything is written: missing or conflicting settings fail first.
+        settings = pull_request_settings(
+            open_pull_request,
+            forge_settings,
+            forge=forge,
+            forge_api_url=forge_api_url,
+            forge_repo=forge_repo,
+            forge_token=forge_token,
+            base_branch=base_branch,
+        )
         repo = self._repository()
         definition: dict[str, Any] = {"name": name, "cluster": cluster or _first_cluster(repo)}
         if namespace or self.namespace:
@@ -233,6 +245,7 @@ class KatibClient(ClusterMethods):
         timeout: float = DEFAULT_TIMEOUT,
         *,
         open_pull_request: bool = False,
+        forge_settings: ForgeSettings | None = None,
         forge: str | None = None,
         forge_api_url: str | None = None,
         forge_repo: str | None = None,
@@ -242,17 +255,23 @@ class KatibClient(ClusterMethods):
         """Change the trial counts in experiments/<name>/experiment.yaml, the only fields Katib
         lets a created Experiment change, and render again; Argo CD applies the change once it
         is merged. Every other byte of the file stays. With `open_pull_request=True` the change
-        goes to a pull request as tune()'s does. `namespace` and `timeout` are Katib's
-        arguments: nothing here reads the cluster."""
+        goes to a pull request as tune()'s does, with the same forge arguments. `namespace` and
+        `timeout` are Katib's arguments: nothing here reads the cluster."""
         counts = count_arguments(
             max_trial_count=max_trial_count,
             parallel_trial_count=parallel_trial_count,
             max_failed_trial_count=max_failed_trial_count,
         )
         _check_name(name)
-        settings = None
-        if open_pull_request:
-            settings = forge_settings(forge, forge_api_url, forge_repo, forge_token, base_branch)
+        settings = pull_request_settings(
+            open_pull_request,
+            forge_settings,
+            forge=forge,
+            forge_api_url=forge_api_url,
+            forge_repo=forge_repo,
+            forge_token=forge_token,
+            base_branch=base_branch,
+        )
         relative = f"{EXPERIMENTS_DIR}/{name}/{DEFINITION_FILE}"
         path = self.root / relative
         if not path.is_file():

@@ -4,32 +4,32 @@ The branch `hpo-experiment/<name>` is built from the base branch on origin by th
 proposer (`proposal.propose`), which never touches the person's checkout: the working tree, the
 index and HEAD stay as they were, whatever is staged or checked out there.
 
-Forge settings default from the environment variables the results job reads (HPO_FORGE,
-HPO_FORGE_API_URL, HPO_REPO, HPO_FORGE_TOKEN, HPO_BASE_BRANCH). Git pushes with the person's
-own credentials for origin and commits as their configured git identity.
+Forge settings are `proposal.settings.ForgeSettings`, given whole (`forge_settings=`) or, as
+before, as five keyword arguments that default from the results job's environment variables
+(HPO_FORGE, HPO_FORGE_API_URL, HPO_REPO, HPO_FORGE_TOKEN, HPO_BASE_BRANCH). Git pushes with the
+person's own credentials for origin and commits as their configured git identity.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from client.errors import ClientError
 from generator.errors import HpoError
+from proposal.errors import ForgeSettingsError
+from proposal.settings import ENVIRONMENT, ForgeSettings
 
 BRANCH_PREFIX = "hpo-experiment/"
-FORGES = ("github", "gitlab")
-
-
-@dataclass(frozen=True)
-class ForgeSettings:
-    forge: str
-    api_url: str | None
-    repo: str
-    token: str
-    base_branch: str
+# tune()'s and edit_experiment_budget()'s keyword arguments, and the setting each one gives.
+KEYWORDS = {
+    "forge": "forge",
+    "forge_api_url": "api_url",
+    "forge_repo": "repo",
+    "forge_token": "token",
+    "base_branch": "base_branch",
+}
 
 
 @dataclass(frozen=True)
@@ -44,38 +44,42 @@ class PullRequestOutcome:
     pr_number: int | None
 
 
-def forge_settings(
-    forge: str | None = None,
-    api_url: str | None = None,
-    repo: str | None = None,
-    token: str | None = None,
-    base_branch: str | None = None,
-) -> ForgeSettings:
-    """The given values, else the results job's environment variables; ClientError if missing."""
-    env = os.environ
-    forge = forge or env.get("HPO_FORGE") or ""
-    repo = repo or env.get("HPO_REPO") or ""
-    token = token or env.get("HPO_FORGE_TOKEN") or ""
-    missing = [
-        label
-        for label, value in (
-            ("forge= (HPO_FORGE)", forge),
-            ("forge_repo= (HPO_REPO)", repo),
-            ("forge_token= (HPO_FORGE_TOKEN)", token),
+def pull_request_settings(
+    open_pull_request: bool, settings: ForgeSettings | None = None, **keywords: str | None
+) -> ForgeSettings | None:
+    """The settings to propose with, None when no pull request is asked for.
+
+    `settings` is used as given, and the environment is not read; without it, each keyword
+    argument (KEYWORDS) wins over its environment variable. Giving both is refused, naming the
+    keyword arguments, as is `settings` without `open_pull_request=True`.
+    """
+    passed = [f"{name}=" for name, value in keywords.items() if value is not None]
+    if settings is not None:
+        if not isinstance(settings, ForgeSettings):
+            raise ClientError(
+                f"forge_settings= takes a ForgeSettings (from proposal.settings), "
+                f"not {type(settings).__name__}"
+            )
+        if passed:
+            raise ClientError(
+                f"give forge_settings= or {', '.join(passed)}, not both: the settings object "
+                "already holds every forge setting"
+            )
+        if not open_pull_request:
+            raise ClientError("forge_settings= is used only with open_pull_request=True")
+        return settings
+    if not open_pull_request:
+        return None
+    try:
+        return ForgeSettings.from_environment(
+            **{KEYWORDS[name]: value for name, value in keywords.items()}
         )
-        if not value
-    ]
-    if missing:
-        raise ClientError(f"open_pull_request=True needs {', '.join(missing)}")
-    if forge not in FORGES:
-        raise ClientError(f"forge must be github or gitlab, not {forge!r}")
-    return ForgeSettings(
-        forge=forge,
-        api_url=api_url or env.get("HPO_FORGE_API_URL") or None,
-        repo=repo,
-        token=token,
-        base_branch=base_branch or env.get("HPO_BASE_BRANCH") or "main",
-    )
+    except ForgeSettingsError as e:
+        if not e.missing:
+            raise ClientError(str(e)) from None
+        argument = {setting: name for name, setting in KEYWORDS.items()}
+        needs = ", ".join(f"{argument[m]}= ({ENVIRONMENT[m]})" for m in e.missing)
+        raise ClientError(f"open_pull_request=True needs {needs}") from None
 
 
 def propose_experiment(
@@ -87,7 +91,6 @@ def propose_experiment(
 ) -> PullRequestOutcome:
     """Commit `files` (paths under root -> text) on the experiment's branch, `folder` holding
     exactly those of them inside it, and open or update its PR."""
-    from proposal.forge import make_forge
     from proposal.git import Git
     from proposal.propose import Proposal, propose
 
@@ -109,8 +112,7 @@ def propose_experiment(
             "worst-case GPU-hours here.\n",
             exact_folders=(prefix + folder,),
         )
-        forge = make_forge(settings.forge, settings.api_url, settings.repo, settings.token)
-        outcome = propose(git, forge, proposal)
+        outcome = propose(git, settings.client(), proposal)
     except HpoError as e:
         raise ClientError(f"pull request for {name}: {e}") from None
     pr = outcome.pr

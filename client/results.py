@@ -10,19 +10,17 @@ it), the open results pull request's branch, the cluster. The source that answer
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from client.cluster import as_katib, katib_models
 from client.errors import ClientError
-from generator.loading.yamlload import YamlProblems, load_located
+from generator.spec.results_file import RESULTS_FILE, Extremes, ResultsFile, ResultsFileError
+from proposal.settings import base_branch
 from suggestion.space import katib_text
 
 log = logging.getLogger("client")
-
-RESULTS_FILE = "results.yaml"
 
 
 def _git_show(root: Path, revision: str, relative: str) -> str | None:
@@ -57,41 +55,34 @@ def optimal_trial_of(text: str, where: str) -> Any:
     """results.yaml's best trial as a V1beta1OptimalTrial; None when no trial reported."""
     _, models = katib_models()
     try:
-        data = load_located(text, where).data
-    except YamlProblems as e:
-        raise ClientError(f"{where} is not valid YAML: {e.problems[0]}") from None
-    if not isinstance(data, dict) or "best_trial" not in data:
-        raise ClientError(f"{where} has no best_trial: not a results file")
-    best = data["best_trial"]
+        best = ResultsFile.from_yaml(text, where).best_trial
+    except ResultsFileError as e:
+        raise ClientError(str(e)) from None
     if best is None:
         return None
-    try:
-        parameters = best["parameters"]
-        observed = best.get("observation") or {
-            # Files written before observations were kept: the value by its strategy.
-            name: {"latest": value, "min": value, "max": value}
-            for name, value in best["metrics"].items()
-        }
-        return models.V1beta1OptimalTrial(
-            best_trial_name=best["name"],
-            parameter_assignments=[
-                models.V1beta1ParameterAssignment(name=name, value=katib_text(parameters[name]))
-                for name in sorted(parameters)
-            ],
-            observation=models.V1beta1Observation(
-                metrics=[
-                    models.V1beta1Metric(
-                        name=name,
-                        latest=katib_text(extremes["latest"]),
-                        min=katib_text(extremes["min"]),
-                        max=katib_text(extremes["max"]),
-                    )
-                    for name, extremes in sorted(observed.items())
-                ]
-            ),
-        )
-    except (KeyError, TypeError, AttributeError):
-        raise ClientError(f"{where}: best_trial needs name, parameters and metrics") from None
+    # Without an observation (a trial whose reports Katib did not keep): the value by its
+    # strategy is every one of latest, min and max.
+    observed = best.observation or {
+        name: Extremes(latest=value, min=value, max=value) for name, value in best.metrics.items()
+    }
+    return models.V1beta1OptimalTrial(
+        best_trial_name=best.name,
+        parameter_assignments=[
+            models.V1beta1ParameterAssignment(name=name, value=katib_text(best.parameters[name]))
+            for name in sorted(best.parameters)
+        ],
+        observation=models.V1beta1Observation(
+            metrics=[
+                models.V1beta1Metric(
+                    name=name,
+                    latest=katib_text(extremes.latest),
+                    min=katib_text(extremes.min),
+                    max=katib_text(extremes.max),
+                )
+                for name, extremes in sorted(observed.items())
+            ]
+        ),
+    )
 
 
 def read_optimal_trial(
@@ -105,7 +96,7 @@ def read_optimal_trial(
             raise ClientError(f"cannot read {relative} at {ref}")
         log.info("optimal hyperparameters of %s from %s:%s", name, ref, relative)
         return optimal_trial_of(text, f"{ref}:{relative}")
-    base = os.environ.get("HPO_BASE_BRANCH") or "main"
+    base = base_branch()
     _fetch(root, [base, f"hpo-results/{name}"])
     for revision, source in (
         (f"origin/{base}", f"the merged {relative} (origin/{base})"),

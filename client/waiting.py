@@ -9,7 +9,6 @@ RuntimeError, as Katib's SDK does.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from client.cluster import ClusterReads, as_katib
 from client.errors import ClientError
 from client.publish import PullRequestOutcome
+from proposal.settings import base_branch
 
 MERGE, ARGO_CD, KATIB = "merge", "Argo CD", "Katib"
 
@@ -34,7 +34,7 @@ class Stages:
     ):
         self.root, self.name, self.namespace = root, name, namespace
         self.proposal = proposal
-        self.base = os.environ.get("HPO_BASE_BRANCH") or "main"
+        self.base = base_branch()
         self.say = say
         self.current: str | None = None
         self.folder = f"experiments/{name}"
@@ -109,12 +109,13 @@ def wait_for_condition(
     apiserver_timeout: float,
 ) -> Any:
     """The Experiment (Katib's V1beta1Experiment) once its `expected` condition is True."""
-    from katib.objects import true_condition
-    from results.errors import (
+    from katib.errors import (
+        ExperimentDeleted,
         ExperimentNotFound,
         ExperimentWaitTimeout,
         KubernetesError,
     )
+    from katib.objects import true_condition
 
     name, namespace = stages.name, stages.namespace
 
@@ -141,9 +142,9 @@ def wait_for_condition(
         experiment = watcher.wait(
             name, reached, timeout, goal=f"reach {expected}", on_missing=stages.missing
         )
+    except ExperimentDeleted as e:  # before its base class: gone, not late
+        raise RuntimeError(f"Experiment: {namespace}/{name} was deleted while waiting") from e
     except (ExperimentWaitTimeout, ExperimentNotFound) as e:
-        if "was deleted" in str(e):
-            raise RuntimeError(f"Experiment: {namespace}/{name} was deleted while waiting") from e
         raise TimeoutError(
             f"Timeout waiting for Experiment: {namespace}/{name} to reach {expected} within "
             f"{timeout:g}s: waiting for {stages.describe()}"

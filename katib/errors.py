@@ -21,5 +21,9 @@ class ExperimentNotFound(KubernetesError):
     exit_code = ExitCode.NOT_FOUND
 
 
+class ExperimentDeleted(ExperimentNotFound):
+    """The Experiment existed and was deleted while it was being waited for."""
+
+
 class ExperimentWaitTimeout(KubernetesError):
     """The deadline passed before the Experiment Succeeded or Failed."""

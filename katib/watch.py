@@ -35,6 +35,7 @@ from katib.client import (
     status_code,
 )
 from katib.errors import (
+    ExperimentDeleted,
     ExperimentNotFound,
     ExperimentWaitTimeout,
     KubernetesAuthError,
@@ -86,9 +87,10 @@ class KatibWatcher(KatibObjects):
     ) -> dict[str, Any]:
         """The Experiment once `until(experiment)` is true (`until` may raise to give up).
 
-        ExperimentWaitTimeout when the deadline passes first ("did not <goal> within ..."), and
-        ExperimentNotFound when the Experiment does not exist: at once, or, with
-        `wait_for_creation`, when it never appeared; `on_missing` runs before each wait for it.
+        ExperimentWaitTimeout when the deadline passes first ("did not <goal> within ..."),
+        ExperimentDeleted when it is deleted while watched, and ExperimentNotFound when it does
+        not exist: at once, or, with `wait_for_creation`, when it never appeared; `on_missing`
+        runs before each wait for it.
         """
         try:
             return self._wait(name, until, timeout_s, goal, wait_for_creation, on_missing)
@@ -193,7 +195,7 @@ class KatibWatcher(KatibObjects):
                     )
                 raise _Unproductive(f"error event: {obj.get('message') or obj}")
             if event.type == "DELETED":
-                raise ExperimentNotFound(f"{self._where(name)} was deleted")
+                raise ExperimentDeleted(f"{self._where(name)} was deleted")
             events += 1
             state.current = obj
             state.version = obj["metadata"].get("resourceVersion", state.version)

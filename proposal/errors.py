@@ -27,3 +27,13 @@ class ForgeRetriesExhausted(ForgeError):
     """The forge kept answering 5xx or 429 after every retry."""
 
     exit_code = ExitCode.UNAVAILABLE
+
+
+class ForgeSettingsError(HpoError):
+    """The forge settings are incomplete or malformed; `missing` names the absent ones."""
+
+    exit_code = ExitCode.USAGE
+
+    def __init__(self, message: str, missing: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.missing = missing

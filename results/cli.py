@@ -1,8 +1,9 @@
 """`hpo results <name>`: the results Job's entrypoint.
 
-Every flag falls back to an environment variable (the Job sets them), and the forge token is
-read only from HPO_FORGE_TOKEN so it never appears in a command line. The validated definition
-comes from the rendered ConfigMap (HPO_DEFINITION), never from experiment.yaml.
+Every flag falls back to an environment variable (the Job sets them); the forge's are read by
+`proposal.settings`, the client's reader too, and the forge token only from HPO_FORGE_TOKEN so
+it never appears in a command line. The validated definition comes from the rendered ConfigMap
+(HPO_DEFINITION), never from experiment.yaml.
 """
 
 from __future__ import annotations
@@ -18,12 +19,16 @@ from pathlib import Path
 
 from generator.errors import ExitCode, HpoError, run_entry_point
 from generator.loading.definition import DefinitionRecord
+from proposal.errors import ForgeSettingsError
+from proposal.settings import ENVIRONMENT, ForgeSettings
 from results.errors import BranchTakenOver, DefinitionReadError, ResultsConfigError
 
 DEFAULT_TIMEOUT = "7d"
 DEFAULT_AUTHOR_NAME = "hpo-results"
 DEFAULT_AUTHOR_EMAIL = "hpo-results@noreply.invalid"
 DEFAULT_LABELS = "hpo-results"
+# The forge settings as this command's flags name them (the token has no flag).
+FORGE_FLAGS = {"forge": "--forge", "repo": "--repo", "token": None}
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd]?)$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -88,12 +93,8 @@ class Settings:
     kubeconfig: str | None
     timeout_s: float
     git_url: str
-    base_branch: str
-    forge: str
-    forge_api_url: str | None
-    repo: str
+    forge: ForgeSettings
     definition: str
-    token: str
     ssh_key: str | None
     ssh_known_hosts: str | None
     author_name: str
@@ -119,16 +120,21 @@ def settings_from(args: argparse.Namespace) -> Settings:
         return value or ""
 
     git_url = required("git_url", "HPO_GIT_URL")
-    forge = required("forge", "HPO_FORGE")
-    repo = required("repo", "HPO_REPO")
     definition = required("definition", "HPO_DEFINITION")
-    token = os.environ.get("HPO_FORGE_TOKEN", "")
-    if not token:
-        missing.append("HPO_FORGE_TOKEN")
-    if missing:
+    forge = None
+    try:
+        forge = ForgeSettings.from_environment(
+            forge=args.forge,
+            api_url=args.forge_api_url,
+            repo=args.repo,
+            base_branch=args.base_branch,
+        )
+    except ForgeSettingsError as e:
+        if not e.missing:
+            raise ResultsConfigError(f"results: {e}") from None
+        missing += [_flag(name) for name in e.missing]
+    if missing or forge is None:
         raise ResultsConfigError(f"results: missing {', '.join(missing)}")
-    if forge not in ("github", "gitlab"):
-        raise ResultsConfigError(f"results: HPO_FORGE must be github or gitlab, not {forge!r}")
     labels = _setting(args, "labels", "HPO_LABELS", DEFAULT_LABELS)
     return Settings(
         name=args.name,
@@ -136,12 +142,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         kubeconfig=_setting(args, "kubeconfig", "KUBECONFIG"),
         timeout_s=parse_duration(_setting(args, "timeout", "HPO_RESULTS_TIMEOUT", DEFAULT_TIMEOUT)),
         git_url=git_url,
-        base_branch=_setting(args, "base_branch", "HPO_BASE_BRANCH", "main"),
         forge=forge,
-        forge_api_url=_setting(args, "forge_api_url", "HPO_FORGE_API_URL"),
-        repo=repo,
         definition=definition,
-        token=token,
         ssh_key=_setting(args, "ssh_key", "HPO_GIT_SSH_KEY"),
         ssh_known_hosts=_setting(args, "ssh_known_hosts", "HPO_GIT_SSH_KNOWN_HOSTS"),
         author_name=_setting(args, "author_name", "HPO_GIT_AUTHOR_NAME", DEFAULT_AUTHOR_NAME),
@@ -151,6 +153,12 @@ def settings_from(args: argparse.Namespace) -> Settings:
         watch_seconds=args.watch_seconds,
         cache_dir=_setting(args, "cache_dir", "HPO_CACHE_DIR"),
     )
+
+
+def _flag(name: str) -> str:
+    """A missing forge setting as this command names it: its flag and variable."""
+    flag = FORGE_FLAGS.get(name)
+    return f"{flag} ({ENVIRONMENT[name]})" if flag else ENVIRONMENT[name]
 
 
 def read_definition(path: str) -> DefinitionRecord:
@@ -172,7 +180,6 @@ def _write_back(
     workdir: Path,
 ) -> str:
     from katib.objects import algorithm_settings
-    from proposal.forge import make_forge
     from proposal.git import Git, Identity, auth_environment
     from results.budget import BudgetRule, cluster_outcome
     from results.definition import objectives, provenance, search_space, warm_start_record
@@ -181,17 +188,17 @@ def _write_back(
 
     env = auth_environment(
         settings.git_url,
-        token=settings.token,
-        forge=settings.forge,
+        token=settings.forge.token,
+        forge=settings.forge.forge,
         ssh_key=settings.ssh_key,
         known_hosts=settings.ssh_known_hosts,
     )
     git = Git.clone(
         settings.git_url,
         workdir / "repo",
-        branch=settings.base_branch,
+        branch=settings.forge.base_branch,
         env=env,
-        secrets=[settings.token],
+        secrets=[settings.forge.token],
     )
     spec = definition.spec
     rule = BudgetRule.of(spec)
@@ -208,13 +215,12 @@ def _write_back(
         objectives=objectives(spec),
         warm_start=warm_start_record(spec, algorithm_settings(experiment)),
     )
-    forge = make_forge(settings.forge, settings.forge_api_url, settings.repo, settings.token)
     outcome = publish(
         git,
-        forge,
+        settings.forge.client(),
         result=result,
         definition_sha256=definition.sha256,
-        base=settings.base_branch,
+        base=settings.forge.base_branch,
         identity=Identity(settings.author_name, settings.author_email),
         labels=settings.labels,
     )

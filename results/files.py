@@ -11,22 +11,24 @@ import os
 from pathlib import Path
 
 from generator.files import write_atomically
+from generator.spec.results_file import RESULTS_FILE
 from results.chart import render_chart
 from results.errors import ResultsWriteError
-from results.model import ExperimentResult
-from results.render import CHART_FILE, report_markdown, results_yaml
+from results.model import ExperimentResult, results_file
+from results.render import CHART_FILE, report_markdown
 
-RESULTS_FILE = "results.yaml"
 REPORT_FILE = "report.md"
 OUTPUT_FILES = (RESULTS_FILE, REPORT_FILE, CHART_FILE)
 
 
 def render_files(result: ExperimentResult, definition_sha256: str) -> dict[str, bytes]:
-    """File name -> bytes, for every file the writer produces."""
-    digest = definition_sha256
+    """File name -> bytes, for every file the writer produces. The report is rendered from
+    results.yaml's model, so it says what the file holds; the chart orders the trials by when
+    they completed, which the file does not keep."""
+    record = results_file(result, definition_sha256)
     return {
-        RESULTS_FILE: results_yaml(result, digest).encode("utf-8"),
-        REPORT_FILE: report_markdown(result, digest).encode("utf-8"),
+        RESULTS_FILE: record.to_yaml().encode("utf-8"),
+        REPORT_FILE: report_markdown(record).encode("utf-8"),
         CHART_FILE: render_chart(result),
     }
 

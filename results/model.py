@@ -1,7 +1,8 @@
 """The outcome of one experiment as plain data, whoever ran it (Katib or the local runner).
 
 Pure: no I/O, no Kubernetes. `build_result` applies the rules both paths share (trial order,
-best trial, counts) so that results.yaml comes out the same way from either.
+best trial, counts) so that results.yaml comes out the same way from either; `results_file`
+turns a result into the file's one model (`generator.spec.results_file`).
 """
 
 from __future__ import annotations
@@ -9,18 +10,16 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
+
+from generator.spec import ObjectiveSpec
+from generator.spec import results_file as file
+from generator.spec.results_file import BEST_TRIAL_STATUSES, EXPERIMENT_STATUSES, TRIAL_STATUSES
 
 # An objective is the sampler's and the results' alike: one model, in its lowest home.
 from suggestion.history import Objective
 
 Scalar = bool | int | float | str
-
-# The order statuses are listed in `counts`; also the set of statuses a trial can have.
-TRIAL_STATUSES = ("Succeeded", "Failed", "EarlyStopped", "Killed", "MetricsUnavailable", "Running")
-EXPERIMENT_STATUSES = ("Succeeded", "Failed")
-# Katib records observations only for these; a Failed or Killed trial's early loss is not a result.
-BEST_TRIAL_STATUSES = ("Succeeded", "EarlyStopped")
 
 
 @dataclass(frozen=True)
@@ -220,74 +219,84 @@ def build_result(
     )
 
 
-def _trial_document(trial: TrialResult, with_status: bool) -> dict[str, Any]:
-    document: dict[str, Any] = {"name": trial.name}
-    if with_status:
-        document["status"] = trial.status
-    document["parameters"] = {k: trial.parameters[k] for k in sorted(trial.parameters)}
-    document["metrics"] = {k: trial.metrics[k] for k in sorted(trial.metrics)}
-    if not with_status and trial.observation:  # the best trial: every metric's reports
-        document["observation"] = {
-            name: {"latest": o.latest, "min": o.min, "max": o.max}
-            for name, o in sorted(trial.observation.items())
-        }
-    return document
+def _trial(trial: TrialResult) -> file.Trial:
+    return file.Trial(
+        name=trial.name,
+        status=trial.status,
+        parameters={k: trial.parameters[k] for k in sorted(trial.parameters)},
+        metrics={k: trial.metrics[k] for k in sorted(trial.metrics)},
+    )
 
 
-def _fetched_document(fetched: Fetched) -> dict[str, Any]:
-    """`resolved` and `fetched_at` always; `unread` only when the marker could not be read."""
-    document = {"resolved": fetched.resolved, "fetched_at": fetched.fetched_at}
-    return document | ({"unread": fetched.unread} if fetched.unread else {})
-
-
-def to_document(result: ExperimentResult, definition_sha256: str) -> dict[str, Any]:
-    """results.yaml as a mapping, keys in the documented order."""
-    p = result.provenance
-    best = result.best_trial
-    document = {
-        "experiment": result.experiment,
-        "status": result.status,
-        "reason": result.reason,
-        "objective": {
-            "metric": result.objective.metric,
-            "type": result.objective.type,
-            "goal": result.objective.goal,
-        },
-        "best_trial": None if best is None else _trial_document(best, with_status=False),
+def _best(trial: TrialResult) -> file.BestTrial:
+    """The best trial, with every metric's reports when Katib kept them."""
+    observation = {
+        name: file.Extremes(latest=o.latest, min=o.min, max=o.max)
+        for name, o in sorted(trial.observation.items())
     }
-    if result.objectives:
-        document["objectives"] = [{"metric": o.metric, "type": o.type} for o in result.objectives]
-        document["pareto_front"] = [
-            {"name": t.name, "metrics": {o.metric: t.metrics[o.metric] for o in result.objectives}}
+    return file.BestTrial(
+        name=trial.name,
+        parameters={k: trial.parameters[k] for k in sorted(trial.parameters)},
+        metrics={k: trial.metrics[k] for k in sorted(trial.metrics)},
+        observation=observation or None,
+    )
+
+
+def _provenance(p: Provenance, definition_sha256: str) -> file.Provenance:
+    model, dataset = p.model_fetched, p.dataset_fetched
+    return file.Provenance(
+        definition_sha256=definition_sha256,
+        model=file.ModelSource(
+            uri=p.model_uri,
+            revision=p.model_revision,
+            resolved=model.resolved,
+            fetched_at=model.fetched_at,
+            unread=model.unread or None,
+        ),
+        dataset=file.DatasetSource(
+            uri=p.dataset_uri,
+            revision=p.dataset_revision,
+            split=p.dataset_split,
+            resolved=dataset.resolved,
+            fetched_at=dataset.fetched_at,
+            unread=dataset.unread or None,
+        ),
+        images=file.Images(trainer=p.trainer_image, storage_init=p.storage_init_image),
+        experiment_uid=p.experiment_uid,
+    )
+
+
+def results_file(result: ExperimentResult, definition_sha256: str) -> file.ResultsFile:
+    """The result as results.yaml's model; `definition_sha256` names the definition that ran."""
+    several = result.objectives
+    budget, warm = result.budget, result.warm_start
+    return file.ResultsFile(
+        experiment=result.experiment,
+        status=result.status,
+        reason=result.reason,
+        objective=file.ObjectiveRecord(
+            metric=result.objective.metric, type=result.objective.type, goal=result.objective.goal
+        ),
+        best_trial=None if result.best_trial is None else _best(result.best_trial),
+        objectives=[ObjectiveSpec(metric=o.metric, type=o.type) for o in several] or None,
+        pareto_front=[
+            file.ParetoPoint(name=t.name, metrics={o.metric: t.metrics[o.metric] for o in several})
             for t in result.pareto_front
         ]
-    document |= {
-        "trials": [_trial_document(t, with_status=True) for t in result.trials],
-        "counts": dict(result.counts),
-        "provenance": {
-            "definition_sha256": definition_sha256,
-            "model": {"uri": p.model_uri, "revision": p.model_revision}
-            | _fetched_document(p.model_fetched),
-            "dataset": {
-                "uri": p.dataset_uri,
-                "revision": p.dataset_revision,
-                "split": p.dataset_split,
-            }
-            | _fetched_document(p.dataset_fetched),
-            "images": {"trainer": p.trainer_image, "storage_init": p.storage_init_image},
-            "experiment_uid": p.experiment_uid,
-        },
-    }
-    if result.budget is not None:
-        document["budget"] = {
-            "unit": result.budget.unit,
-            "limit": result.budget.limit,
-            "spent": result.budget.spent,
-            "ended_experiment": result.budget.ended_experiment,
-        }
-    if result.warm_start is not None:
-        document["warm_start"] = {
-            "from": list(result.warm_start.sources),
-            "trials": result.warm_start.trials,
-        }
-    return document
+        if several
+        else None,
+        trials=[_trial(t) for t in result.trials],
+        counts=dict(result.counts),
+        provenance=_provenance(result.provenance, definition_sha256),
+        budget=None
+        if budget is None
+        else file.BudgetRecord(
+            unit=budget.unit,
+            limit=budget.limit,
+            spent=budget.spent,
+            ended_experiment=budget.ended_experiment,
+        ),
+        warm_start=None
+        if warm is None
+        else file.WarmStartRecord(from_=list(warm.sources), trials=warm.trials),
+    )

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from generator.spec.results_file import ResultsFile
 from proposal.forge import Forge
 from proposal.git import Git, Identity
 from proposal.propose import Proposal, ProposalOutcome, propose
 from results.files import OUTPUT_FILES, render_files
-from results.model import ExperimentResult
+from results.model import ExperimentResult, results_file
 from results.render import pr_body, pr_title
 
 BRANCH_PREFIX = "hpo-results/"
@@ -24,11 +25,11 @@ def results_branch(experiment: str) -> str:
     return f"{BRANCH_PREFIX}{experiment}"
 
 
-def _commit_message(result: ExperimentResult) -> str:
-    best = result.best_trial
-    lines = [pr_title(result), ""]
-    if result.failed:
-        lines.append(f"The Experiment failed: {result.reason}")
+def _commit_message(record: ResultsFile) -> str:
+    best = record.best_trial
+    lines = [pr_title(record), ""]
+    if record.status == "Failed":
+        lines.append(f"The Experiment failed: {record.reason}")
     if best is not None:
         lines.append(f"Best trial {best.name}; every trial is listed in results.yaml.")
     return "\n".join(lines).rstrip() + "\n"
@@ -44,13 +45,14 @@ def results_proposal(
 ) -> Proposal:
     folder = f"experiments/{result.experiment}"
     rendered = render_files(result, definition_sha256)
+    record = results_file(result, definition_sha256)
     return Proposal(
         branch=results_branch(result.experiment),
         base=base,
         files={f"{folder}/{name}": rendered[name] for name in OUTPUT_FILES},
-        message=_commit_message(result),
-        title=pr_title(result),
-        body=pr_body(result, definition_sha256),
+        message=_commit_message(record),
+        title=pr_title(record),
+        body=pr_body(record),
         labels=(*labels, *([FAILED_LABEL] if result.failed else [])),
         author=identity,
         bot=True,

@@ -4,9 +4,11 @@ Katib's Experiment has one objective and no place for earlier trials, so two set
 to `suggestion/` (which reads them with `suggestion.history`):
 - `objectives`, when the definition lists several;
 - `warm_start_trials`, the trials of the experiments `warm_start.from` names, read from their
-  merged `results.yaml`. Only Succeeded trials that reported every objective and whose
-  parameters are points of this experiment's search space are kept; the rest are counted by
-  reason and said. An earlier experiment with no results, or with another objective, is an error.
+  merged `results.yaml` through the file's one model (`generator.spec.results_file`). Only
+  Succeeded trials that reported every objective and whose parameters are points of this
+  experiment's search space are kept; the rest are counted by reason and said. An earlier
+  experiment with no results, with a results file that does not fit the model, or with another
+  objective, is an error.
 
 The trials are read when the experiment is rendered and written into its Experiment, which Katib
 then cannot change: once created, the earlier results files must stay as they are (`hpo check
@@ -21,8 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.errors import Problem
-from generator.loading.yamlload import LocatedDocument, YamlProblems, load_located
+from generator.loading.yamlload import LocatedDocument
 from generator.spec import ExperimentSpec
+from generator.spec.results_file import RESULTS_FILE, ResultsFile, ResultsFileError, Trial
 from suggestion.history import (
     COMPLETE,
     HistoryError,
@@ -32,8 +35,6 @@ from suggestion.history import (
 )
 from suggestion.settings import OBJECTIVES, WARM_START_TRIALS
 from suggestion.space import internal, katib_text
-
-RESULTS_FILE = "results.yaml"
 
 
 @dataclass
@@ -64,7 +65,7 @@ def generated_settings(spec: ExperimentSpec, root: Path, doc: LocatedDocument) -
             message = f"warm_start.from[{index}]: {folder} {mismatch}: warm start needs the same"
             generated.problems.append(doc.problem(where, f"{message} objective"))
             continue
-        for trial in read.get("trials") or []:
+        for trial in read.trials:
             observation, why = _observation(trial, parameters, objectives)
             if observation is None:
                 dropped[why] += 1
@@ -90,7 +91,7 @@ def generated_settings(spec: ExperimentSpec, root: Path, doc: LocatedDocument) -
     return generated
 
 
-def _results(root: Path, folder: str) -> dict | str:
+def _results(root: Path, folder: str) -> ResultsFile | str:
     """results.yaml of an experiment folder, or why it cannot be used."""
     path = root / folder.rstrip("/") / RESULTS_FILE
     if not (root / folder).is_dir():
@@ -101,18 +102,14 @@ def _results(root: Path, folder: str) -> dict | str:
             "pull request is not merged yet"
         )
     try:
-        data = load_located(path.read_text(encoding="utf-8"), str(path)).data
-    except YamlProblems as e:
-        return f"{folder}/{RESULTS_FILE} is not valid YAML: {e.problems[0].message}"
-    if not isinstance(data, dict) or not isinstance(data.get("objective"), dict):
-        return f"{folder}/{RESULTS_FILE} is not a results file (no objective)"
-    return data
+        return ResultsFile.read(path, f"{folder.rstrip('/')}/{RESULTS_FILE}")
+    except ResultsFileError as e:
+        return f"not a results file: {e}"
 
 
-def _objective_mismatch(results: dict, spec: ExperimentSpec) -> str | None:
+def _objective_mismatch(results: ResultsFile, spec: ExperimentSpec) -> str | None:
     ours = [(o.metric, o.type) for o in spec.all_objectives]
-    listed = results.get("objectives") or [results["objective"]]
-    theirs = [(o.get("metric"), o.get("type")) for o in listed if isinstance(o, dict)]
+    theirs = [(o.metric, o.type) for o in results.all_objectives]
     if theirs == ours:
         return None
     said = ", ".join(f"{m} ({t})" for m, t in theirs)
@@ -121,18 +118,17 @@ def _objective_mismatch(results: dict, spec: ExperimentSpec) -> str | None:
     )
 
 
-def _observation(trial, parameters, objectives) -> tuple[Observation | None, str]:
+def _observation(trial: Trial, parameters, objectives) -> tuple[Observation | None, str]:
     """The trial as a finished observation, or None and why it is left out."""
-    if not isinstance(trial, dict) or trial.get("status") != "Succeeded":
+    if trial.status != "Succeeded":
         return None, "not Succeeded"
-    metrics = trial.get("metrics") or {}
     values = {}
     for objective in objectives:
-        value = metrics.get(objective.metric)
-        if not isinstance(value, int | float) or not math.isfinite(value):
+        value = trial.metrics.get(objective.metric)
+        if value is None or not math.isfinite(value):
             return None, f"without {objective.metric}"
         values[objective.metric] = float(value)
-    given = trial.get("parameters") or {}
+    given = trial.parameters
     assignments = {}
     for p in parameters:
         if p.name not in given:

@@ -58,3 +58,39 @@ def test_a_warm_arm_is_run_again_when_the_run_it_starts_from_is():
         "w", warm, "second-random-run"
     )
     assert local_search._key("w", warm) == local_search._key("w", dict(warm))
+
+
+def _written_results(folder: Path) -> Path:
+    """A run's results.yaml as the results writer leaves it."""
+    from results.files import write_results
+    from results.model import Objective, TrialResult, build_result
+
+    trials = [
+        TrialResult("run-000", "Succeeded", {"r": 8}, {"eval_loss": 0.41}),
+        TrialResult("run-001", "Failed", {"r": 16}, {}),
+        TrialResult("run-002", "EarlyStopped", {"r": 4}, {"eval_loss": 0.52, "train_loss": 0.3}),
+    ]
+    result = build_result(
+        experiment="run",
+        status="Succeeded",
+        reason=None,
+        objective=Objective("eval_loss", "minimize"),
+        trials=trials,
+    )
+    folder.mkdir()
+    write_results(folder, result, "0" * 64)
+    return folder / "results.yaml"
+
+
+def test_each_trials_objective_is_read_from_the_written_results(tmp_path):
+    path = _written_results(tmp_path / "run")
+    expected = {"run-000": 0.41, "run-001": None, "run-002": 0.52}
+    assert expected == local_search.objectives_by_trial(path, "eval_loss")
+
+
+def test_a_kept_results_file_the_model_refuses_is_run_again(tmp_path):
+    path = _written_results(tmp_path / "run")
+    assert local_search.usable(path)
+    path.write_text(path.read_text().replace("counts:", "tallies:"))
+    assert not local_search.usable(path)
+    assert not local_search.usable(tmp_path / "never-written.yaml")

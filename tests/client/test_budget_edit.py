@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from client import ClientError, DefinitionInvalid, KatibClient
+from proposal.settings import ForgeSettings
 from tests.client.conftest import REPOSITORY, add_bare_origin, git, isolate_git
 from tests.support.forge_server import TOKEN, ForgeServer
 
@@ -111,7 +112,25 @@ class TestRefusals:
             KatibClient(root=repo_copy).edit_experiment_budget("nope", max_trial_count=3)
 
 
-def test_the_change_goes_to_a_pull_request(repo_copy, tmp_path, monkeypatch):
+def _keywords(github) -> dict:
+    """Today's five keyword arguments (base_branch left to its default)."""
+    return dict(
+        forge="github",
+        forge_api_url=github.api_url,
+        forge_repo=github.state.repo,
+        forge_token=TOKEN,
+    )
+
+
+def _settings_object(github) -> dict:
+    settings = ForgeSettings(
+        forge="github", api_url=github.api_url, repo=github.state.repo, token=TOKEN
+    )
+    return {"forge_settings": settings}
+
+
+@pytest.mark.parametrize("given", [_keywords, _settings_object])
+def test_the_change_goes_to_a_pull_request(repo_copy, tmp_path, monkeypatch, given):
     isolate_git(tmp_path, monkeypatch)
     for key in [k for k in os.environ if k.startswith("HPO_")]:
         monkeypatch.delenv(key)
@@ -120,13 +139,7 @@ def test_the_change_goes_to_a_pull_request(repo_copy, tmp_path, monkeypatch):
         outcome = (
             KatibClient(root=repo_copy)
             .edit_experiment_budget(
-                NAME,
-                max_trial_count=20,
-                open_pull_request=True,
-                forge="github",
-                forge_api_url=github.api_url,
-                forge_repo=github.state.repo,
-                forge_token=TOKEN,
+                NAME, max_trial_count=20, open_pull_request=True, **given(github)
             )
             .pull_request
         )

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from client import ClientError
+from proposal.settings import ForgeSettings
 from tests.client.conftest import add_bare_origin, git, isolate_git
 from tests.client.test_tune import _tune
 from tests.support.forge_server import TOKEN, ForgeServer
@@ -150,6 +151,37 @@ class TestSettings:
         monkeypatch.setenv("HPO_REPO", "someone-else/elsewhere")
         result = _tune(checkout, open_pull_request=True, forge_repo=github.state.repo)
         assert "created" == result.pull_request.pr_action
+
+    def test_a_settings_object_is_used_as_given(self, checkout, github, monkeypatch):
+        """The environment names another repository and a wrong token: neither is read."""
+        monkeypatch.setenv("HPO_REPO", "someone-else/elsewhere")
+        monkeypatch.setenv("HPO_FORGE_TOKEN", "not-the-token")
+        settings = ForgeSettings(
+            forge="github", api_url=github.api_url, repo=github.state.repo, token=TOKEN
+        )
+        result = _tune(checkout, open_pull_request=True, forge_settings=settings)
+        assert "created" == result.pull_request.pr_action
+        assert [BRANCH] == [pr["head"]["ref"] for pr in github.state.open_prs()]
+
+    def test_a_settings_object_and_keyword_arguments_are_refused(self, checkout, github):
+        settings = ForgeSettings.from_environment()
+        with pytest.raises(
+            ClientError, match="give forge_settings= or forge_repo=, base_branch=, not both"
+        ):
+            _tune(
+                checkout,
+                open_pull_request=True,
+                forge_settings=settings,
+                forge_repo=github.state.repo,
+                base_branch="main",
+            )
+        assert not (checkout / DEFINITION).exists()
+
+    def test_a_settings_object_without_a_pull_request_is_refused(self, checkout):
+        settings = ForgeSettings.from_environment()
+        with pytest.raises(ClientError, match="forge_settings= is used only with open_pull_req"):
+            _tune(checkout, forge_settings=settings)
+        assert not (checkout / DEFINITION).exists()
 
 
 def _squash_merge(checkout: Path, tmp_path: Path) -> None:

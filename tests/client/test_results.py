@@ -13,37 +13,43 @@ import pytest
 from kubeflow.katib import V1beta1OptimalTrial
 
 from client import ClientError, KatibClient
+from generator.spec.results_file import RESULTS_FILE
+from results.files import render_files
+from results.model import MetricObservation, Objective, TrialResult, build_result
 from tests.client.conftest import add_bare_origin, commit_to_origin, git, isolate_git
 from tests.support import katib
 from tests.support.kube_api import KubeServer
 
 NAME = "llama-3-2-1b-imdb"
 RELATIVE = f"experiments/{NAME}/results.yaml"
+LOSS = Objective("train_loss", "minimize")
 
 
-def results(trial: str, learning_rate: str, loss: str) -> str:
-    return f"""\
-experiment: {NAME}
-status: Succeeded
-reason: null
-objective: {{metric: train_loss, type: minimize, goal: null}}
-best_trial:
-  name: {trial}
-  parameters: {{learning_rate: {learning_rate}, r: 16}}
-  metrics: {{train_loss: {loss}}}
-  observation:
-    train_loss: {{latest: {loss}, min: {loss}, max: 0.69}}
-trials:
-  - name: {trial}
-    status: Succeeded
-    parameters: {{learning_rate: {learning_rate}, r: 16}}
-    metrics: {{train_loss: {loss}}}
-counts: {{Succeeded: 1}}
-"""
+def results(trial: str, learning_rate: float, loss: float, *, observed: bool = True) -> str:
+    """results.yaml as the results writer writes it, for one best trial and a failed one."""
+    best = TrialResult(
+        name=trial,
+        status="Succeeded",
+        parameters={"learning_rate": learning_rate, "r": 16},
+        metrics={"train_loss": loss},
+        observation={"train_loss": MetricObservation(latest=loss, min=loss, max=0.69)}
+        if observed
+        else {},
+    )
+    failed = TrialResult(f"{NAME}-f5n1z", "Failed", {"learning_rate": 2.0e-5, "r": 8}, {})
+    return written(
+        build_result(
+            experiment=NAME, status="Succeeded", reason=None, objective=LOSS, trials=[best, failed]
+        )
+    )
 
 
-MERGED = results(f"{NAME}-x7k2p", "3.2e-05", "0.412")
-PROPOSED = results(f"{NAME}-c3d8w", "4.7e-05", "0.447")
+def written(result) -> str:
+    return render_files(result, "0" * 64)[RESULTS_FILE].decode("utf-8")
+
+
+MERGED = results(f"{NAME}-x7k2p", 3.2e-05, 0.412)
+PROPOSED = results(f"{NAME}-c3d8w", 4.7e-05, 0.447)
 
 
 def _trial(name: str, learning_rate: str, loss: str, high: str = "0.69") -> V1beta1OptimalTrial:
@@ -117,16 +123,22 @@ class TestRepositorySources:
         assert answer.best_trial_name == f"{NAME}-c3d8w"
         assert "(origin/release)" in source
 
-    def test_results_file_written_before_observations_were_kept(self, checkout, caplog):
-        old = MERGED.replace(
-            "  observation:\n    train_loss: {latest: 0.412, min: 0.412, max: 0.69}\n", ""
-        )
-        commit_to_origin(checkout, "main", {RELATIVE: old})
+    def test_a_best_trial_without_an_observation(self, checkout, caplog):
+        """Katib kept no reports of it: its value by its strategy is latest, min and max."""
+        text = results(f"{NAME}-x7k2p", 3.2e-05, 0.412, observed=False)
+        assert "observation" not in text
+        commit_to_origin(checkout, "main", {RELATIVE: text})
         answer, _ = _answer(checkout, caplog)
         assert answer == _trial(f"{NAME}-x7k2p", "3.2e-05", "0.412", high="0.412")
 
     def test_no_best_trial_yet_is_none(self, checkout, caplog):
-        text = MERGED.replace("best_trial:\n", "best_trial: null\nunused:\n")
+        failed = TrialResult(f"{NAME}-f5n1z", "Failed", {"learning_rate": 2.0e-5, "r": 8}, {})
+        text = written(
+            build_result(
+                experiment=NAME, status="Failed", reason="x", objective=LOSS, trials=[failed]
+            )
+        )
+        assert "best_trial: null\n" in text
         commit_to_origin(checkout, "main", {RELATIVE: text})
         assert _answer(checkout, caplog)[0] is None
 
@@ -137,8 +149,20 @@ class TestRepositorySources:
 
     def test_a_broken_file_is_named(self, checkout, caplog):
         commit_to_origin(checkout, "main", {RELATIVE: "experiment: [unclosed\n"})
-        with pytest.raises(ClientError, match=f"origin/main:{RELATIVE} is not valid YAML"):
+        with pytest.raises(ClientError, match=f"^origin/main:{RELATIVE}:2:1: invalid YAML"):
             _answer(checkout, caplog)
+
+    def test_a_file_that_is_not_the_writers_is_refused_at_its_field(self, checkout, caplog):
+        text = MERGED.replace("    r: 16\n", "    r: [16]\n", 1)
+        line = text.splitlines().index("    r: [16]") + 1
+        commit_to_origin(checkout, "main", {RELATIVE: text})
+        with pytest.raises(ClientError) as raised:
+            _answer(checkout, caplog)
+        expected = (
+            f"origin/main:{RELATIVE}:{line}:8: best_trial.parameters.r: must be a boolean, "
+            "number or string, not a list"
+        )
+        assert expected == str(raised.value)
 
 
 class TestGitRevision:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import pytest
 
 from client import ClientError, KatibClient
+from client.waiting import Stages, wait_for_condition
+from katib.errors import ExperimentDeleted, ExperimentNotFound, ExperimentWaitTimeout
 from tests.support import katib
 from tests.support.katib import experiment_with_conditions as experiment
 from tests.support.kube_api import GONE, KubeServer, expired
@@ -195,3 +197,39 @@ class TestFailures:
         kube.state.watch_scripts.append([("raw", {"type": "DELETED", "object": gone})])
         with pytest.raises(RuntimeError, match="was deleted while waiting"):
             client.wait_for_experiment_condition(NAME, timeout=30)
+
+
+class _Raising:
+    """Cluster reads whose watcher ends the wait with `error`, whatever its words."""
+
+    def __init__(self, error: Exception):
+        self.error = error
+
+    def objects(self, namespace, apiserver_timeout, **options):
+        return self
+
+    def wait(self, name, until, timeout_s, **options):
+        raise self.error
+
+
+class TestErrorsChosenByType:
+    """TimeoutError or RuntimeError follows the watcher's error type, never its message."""
+
+    def _wait(self, repo_copy, error: Exception):
+        stages = Stages(repo_copy, NAME, "kubeflow", None, say=lambda _: None)
+        return wait_for_condition(
+            _Raising(error), stages, "Succeeded", timeout=5, polling_interval=1, apiserver_timeout=4
+        )
+
+    def test_deleted_is_a_runtime_error_whatever_it_says(self, repo_copy):
+        error = ExperimentDeleted("did not finish within 5s")
+        with pytest.raises(RuntimeError, match="was deleted while waiting") as raised:
+            self._wait(repo_copy, error)
+        assert raised.value.__cause__ is error
+
+    @pytest.mark.parametrize("kind", [ExperimentNotFound, ExperimentWaitTimeout])
+    def test_absent_or_late_is_a_timeout_even_when_it_says_deleted(self, repo_copy, kind):
+        error = kind(f"Experiment kubeflow/{NAME} was deleted")
+        with pytest.raises(TimeoutError, match="to reach Succeeded within 5s") as raised:
+            self._wait(repo_copy, error)
+        assert raised.value.__cause__ is error

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from generator.spec.results_file import RESULTS_FILE, ResultsFile
 from tests.support.tiny_models import tiny_bert, tiny_reviews
 
 REPO = Path(__file__).resolve().parents[2]
@@ -166,8 +167,9 @@ class Repo:
         return Run(done.returncode, done.stdout, done.stderr)
 
     def results(self, name: str) -> dict:
-        text = (self.root / "experiments" / name / "results.yaml").read_text(encoding="utf-8")
-        return yaml.safe_load(text)
+        """results.yaml read through its one model (so every test checks the file fits it)."""
+        path = self.root / "experiments" / name / RESULTS_FILE
+        return ResultsFile.read(path).to_document()
 
 
 @pytest.fixture

@@ -150,8 +150,17 @@ class TestErrors:
     def test_missing_settings_are_listed_at_once(self, capsys):
         assert 2 == _run()
         expected = (
-            "error: results: missing --git-url (HPO_GIT_URL), --forge (HPO_FORGE), "
-            "--repo (HPO_REPO), --definition (HPO_DEFINITION), HPO_FORGE_TOKEN\n"
+            "error: results: missing --git-url (HPO_GIT_URL), --definition (HPO_DEFINITION), "
+            "--forge (HPO_FORGE), --repo (HPO_REPO), HPO_FORGE_TOKEN\n"
+        )
+        assert expected == capsys.readouterr().err
+
+    def test_unknown_forge_from_the_environment(self, settings, monkeypatch, capsys):
+        monkeypatch.setenv("HPO_FORGE", "gitea")
+        assert 2 == _run()
+        expected = (
+            "error: results: forge settings: forge (HPO_FORGE) must be github or gitlab, "
+            "not 'gitea'\n"
         )
         assert expected == capsys.readouterr().err
 

@@ -16,7 +16,7 @@ import yaml
 from results import files
 from results.errors import ResultsWriteError
 from results.katib_objects import result_from_katib
-from results.model import Fetched, Provenance
+from results.model import Fetched, Provenance, results_file
 from results.render import pr_body, pr_title
 from tests.results.conftest import DIGEST, SPACE
 from tests.support import katib
@@ -260,11 +260,13 @@ class TestMarkdown:
         files.write_results(folder, result, DIGEST)
         reason = "ExperimentMaxFailedTrialsReached: Experiment has failed because max failed count"
         assert f"> **FAILED.** {reason}" in (folder / "report.md").read_text()
-        assert "HPO results: llama-3-2-1b-imdb FAILED" == pr_title(result)
-        assert f"**The experiment `llama-3-2-1b-imdb` FAILED:** {reason}" in pr_body(result, "x")
+        record = results_file(result, DIGEST)
+        assert "HPO results: llama-3-2-1b-imdb FAILED" == pr_title(record)
+        assert f"**The experiment `llama-3-2-1b-imdb` FAILED:** {reason}" in pr_body(record)
 
     def test_pr_body_names_the_best_trial_and_counts(self):
-        body = pr_body(_result(), DIGEST)
+        record = results_file(_result(), DIGEST)
+        body = pr_body(record)
         assert "Best trial `llama-3-2-1b-imdb-x7k2p`: `train_loss` = **0.412**" in body
         assert "Trials: 4 (Succeeded 3, Failed 1)" in body
-        assert "HPO results: llama-3-2-1b-imdb (train_loss=0.412)" == pr_title(_result())
+        assert "HPO results: llama-3-2-1b-imdb (train_loss=0.412)" == pr_title(record)

@@ -9,8 +9,13 @@ import time
 
 import pytest
 
+from katib.errors import (
+    ExperimentDeleted,
+    ExperimentNotFound,
+    ExperimentWaitTimeout,
+    KubernetesError,
+)
 from katib.watch import KatibWatcher, kube_api
-from results.errors import ExperimentNotFound, ExperimentWaitTimeout, KubernetesError
 from tests.support import katib
 from tests.support.katib import NAME, NAMESPACE
 
@@ -217,8 +222,10 @@ class TestWaitFailures:
     def test_experiment_deleted_while_watching(self, kube, reader_for):
         kube.state.put(_running("100"))
         kube.state.watch_scripts.append([("event", "DELETED", _running("107"))])
-        with pytest.raises(ExperimentNotFound, match="was deleted"):
+        with pytest.raises(ExperimentDeleted, match="was deleted") as raised:
             reader_for().wait_until_finished(NAME, timeout_s=5)
+        # Still an absent Experiment to the results Job: the same exit code.
+        assert isinstance(raised.value, ExperimentNotFound)
 
     def test_forbidden_names_the_missing_permission(self, kube, reader_for):
         kube.state.forbidden = True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from results.model import Objective, TrialResult, build_result, to_document
+from results.model import Objective, TrialResult, build_result, results_file
 
 LOSS = Objective("eval_loss", "minimize")
 ACCURACY = Objective("eval_accuracy", "maximize")
@@ -55,7 +55,7 @@ class TestFront:
             trials=[_trial("a", 0.3, 0.8), _trial("b", 0.4, 0.9)],
             objectives=(LOSS, ACCURACY),
         )
-        document = to_document(result, "0" * 64)
+        document = results_file(result, "0" * 64).to_document()
         assert document["objectives"] == [
             {"metric": "eval_loss", "type": "minimize"},
             {"metric": "eval_accuracy", "type": "maximize"},
@@ -70,4 +70,4 @@ class TestFront:
         result = build_result(
             experiment="x", status="Succeeded", reason=None, objective=LOSS, trials=[]
         )
-        assert "objectives" not in to_document(result, "0" * 64)
+        assert "objectives" not in results_file(result, "0" * 64).to_document()
