@@ -20,6 +20,7 @@ never promoted.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -27,7 +28,7 @@ from suggestion.history import COMPLETE, PRUNED, RUNNING, Objective, Observation
 from suggestion.samplers import UnsupportedAlgorithm, suggestion_seed
 from suggestion.sampling import sample_point
 from suggestion.settings import ASHA, DEFAULTS, RANDOM_STATE
-from suggestion.space import Parameter
+from suggestion.space import CHOICE_KINDS, Parameter, grid
 
 RUNG_PARAMETER = "hpo_rung"
 CONFIG_PARAMETER = "hpo_config"
@@ -179,7 +180,25 @@ def new_configuration(
     inner = {RANDOM_STATE: settings.get(RANDOM_STATE, "0"), "n_startup_trials": str(enough)}
     # Seeded by the configuration's id: each configuration is drawn once, with its own seed.
     seed = suggestion_seed(settings, config)
-    return sample_point(space, algorithm, inner, [objective], seen + running, seed)
+    drawn = sample_point(space, algorithm, inner, [objective], seen + running, seed)
+    return _untried(drawn, space, trials, seed)
+
+
+def _untried(
+    drawn: dict[str, str], space: Sequence[Parameter], trials: Sequence[RungTrial], seed: int
+) -> dict[str, str]:
+    """The drawn point, or, when a configuration of this experiment already has it and the space
+    is a finite grid with points left, one of those left, drawn with the same seed.
+
+    A trial is deterministic for its seed, so a second configuration of the same point only
+    repeats the first: its rung results tie and both climb, paying twice for one answer. A
+    model fitted on a grid keeps drawing its favourite point, so without this hpo-asha with
+    tpe spent its budget on a few points (benchmarks/curve_replay.py)."""
+    taken = {_point(t.assignments) for t in trials}
+    if _point(drawn) not in taken or not all(p.kind in CHOICE_KINDS for p in space):
+        return drawn
+    left = [point for point in grid(space) if _point(point) not in taken]
+    return left[random.Random(seed).randrange(len(left))] if left else drawn
 
 
 def _point(assignments: Mapping[str, str]) -> tuple[tuple[str, str], ...]:

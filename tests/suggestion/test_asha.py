@@ -157,6 +157,23 @@ class TestNewConfigurations:
         assert "hpo-gp" == algorithm  # the default sampler, on the top rung
         assert earlier == [o for o in seen if o.state == COMPLETE]
 
+    @pytest.mark.parametrize("sampler", ["random", "tpe", "gp"])
+    def test_a_grid_point_a_configuration_has_is_not_drawn_again(self, sampler):
+        """On a grid, a point already tried is a repeat of a deterministic trial: with points
+        left, the new configuration takes one of those, whatever the sampler drew."""
+        rank = Parameter("r", "categorical", values=(4, 8, 16))
+        space = [rank, RUNG, CONFIG]
+
+        def at(config: int, r: int, value: float) -> Observation:
+            assignments = {"r": str(r), RUNG_PARAMETER: "0", CONFIG_PARAMETER: str(config)}
+            return Observation(assignments, COMPLETE, {"eval_loss": value})
+
+        history = [at(0, 4, 0.2), at(1, 8, 0.9), at(2, 4, 0.2), at(3, 8, 0.9)]
+        for seed in range(5):
+            settings = {"random_state": str(seed), "sampler": sampler, "reduction_factor": "9"}
+            [point] = ask(history, settings, space=space)
+            assert ("16", 4) == (point["r"], placed(point)[0])
+
     def test_each_configuration_has_its_own_draw(self):
         first, second = ask([], count=2)
         assert [(0, 0), (1, 0)] == [placed(first), placed(second)]
