@@ -11,7 +11,8 @@ task the configurations form a full grid: every combination of the parameters' v
 once. `step` is the optimizer step of an evaluation, `objective` its value (eval_loss,
 minimised), `nan` where a run that diverged never got to; the last evaluation is at
 `total_steps`. `seconds_per_step`, `startup_seconds` (process start, model and data load) and
-`eval_seconds` (one evaluation) are the configuration's costs, the same on each of its rows.
+`eval_seconds` (one evaluation) are the configuration's costs, the same on each of its rows; the
+replay charges every configuration its task's median of each (`_typical_costs` says why).
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from __future__ import annotations
 import csv
 import itertools
 import math
+import statistics
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from storage_init.exits import ExitCode, HpoError
@@ -199,7 +201,22 @@ def _task(path, name, names, curves) -> Task:
             raise TableError(f"{path}: task {name} is not a full grid: no curve for {missing}")
     if all(math.isnan(c.final) for c in curves.values()):
         raise TableError(f"{path}: task {name} has no run that reached total_steps")
-    return Task(name, parameters, curves)
+    return Task(name, parameters, _typical_costs(curves))
+
+
+def _typical_costs(curves: Mapping[tuple[str, ...], Curve]) -> dict[tuple[str, ...], Curve]:
+    """Every curve charged its task's median costs (per step, startup, per evaluation).
+
+    A configuration's cost on the same model and data is its number of steps and evaluations;
+    what one run measured per step is mostly the load the shared recording machine had then
+    (it varied threefold during the recording). So the replay charges the medians, and the
+    searches trade steps, not the luck of the machine's load.
+    """
+    median = {
+        cost: statistics.median(getattr(c, cost) for c in curves.values())
+        for cost in ("seconds_per_step", "startup_seconds", "eval_seconds")
+    }
+    return {values: replace(curve, **median) for values, curve in curves.items()}
 
 
 def _parameter(name: str, values: Sequence[str]) -> Parameter:

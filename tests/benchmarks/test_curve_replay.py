@@ -35,8 +35,10 @@ class TestTable:
             (p.name, p.kind, p.values) for p in alpha.parameters]  # fmt: skip
         curve = alpha.curve({"learning_rate": "0.001", "r": "16"})
         assert (10, 20, 30, 40, 50, 60, 70, 80, 90) == curve.steps
-        assert 20.0 + 90 * 0.75 + 9 * 3.0 == curve.seconds(0, 90)
-        assert 20.0 + 60 * 0.75 + 6 * 3.0 == curve.seconds(30, 90)  # resumed after rung 1
+        # Every run is charged its task's median per step: 0.5 (r 4) and 0.75 (r 16) give 0.625.
+        assert 20.0 + 90 * 0.625 + 9 * 3.0 == curve.seconds(0, 90)
+        assert 20.0 + 60 * 0.625 + 6 * 3.0 == curve.seconds(30, 90)  # resumed after rung 1
+        assert {0.625} == {c.seconds_per_step for c in alpha.curves.values()}
         assert min(c.final for c in alpha.curves.values()) == alpha.best
 
     def test_a_grid_with_a_hole_is_refused(self, tmp_path):
