@@ -35,9 +35,6 @@ CLUSTERS_FILE = "argocd/clusters.yaml"
 IMAGES_FILE = "images.yaml"
 # The cluster name of experiments that only run on one machine (`hpo tune --local`).
 LOCAL_CLUSTER = "local"
-# How a cluster runs trials: "Job" is the training operator's world (a batch Job, or a PyTorchJob
-# for several nodes); "TrainJob" is Kubeflow Trainer v2, on the cluster's training runtime.
-TRIAL_APIS = ("Job", "TrainJob")
 
 _IMAGE = re.compile(
     r"^(?P<repo>[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)"
@@ -106,6 +103,8 @@ class Cluster(Strict):
     results: ResultsTarget | None = None
     # The most GPU-hours one experiment may cost: its worst case, or else its budget.
     max_gpu_hours_per_experiment: Hours | None = None
+    # How the cluster runs trials: "Job" is the training operator's world (a batch Job, or a
+    # PyTorchJob for several nodes); "TrainJob" is Kubeflow Trainer v2, on its training runtime.
     trial_api: Literal["Job", "TrainJob"] = "Job"
     # The ClusterTrainingRuntime TrainJob trials use; checked even when absent (validate_default).
     training_runtime: Label | None = Field(None, validate_default=True)
