@@ -18,20 +18,11 @@ from pathlib import Path
 
 from benchmarks.curves.tasks import TASKS, Task, eval_steps, grid
 from benchmarks.curves.timeline import Curve
+from benchmarks.replay.table import LEADING, TRAILING
 
-COLUMNS = (
-    "task",
-    "config",
-    "learning_rate",
-    "r",
-    "step",
-    "total_steps",
-    "seconds_per_step",
-    "startup_seconds",
-    "eval_seconds",
-    "objective",
-    "eval_accuracy",
-)
+# The format the replay reads (benchmarks/replay/table.py), with this grid's two parameters and
+# the accuracy beside the objective.
+COLUMNS = (*LEADING, "learning_rate", "r", *TRAILING, "eval_accuracy")
 Row = dict[str, str]
 Runs = dict[tuple[str, int], list[Row]]  # (task, configuration) -> its rows
 
