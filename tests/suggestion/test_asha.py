@@ -142,6 +142,10 @@ class TestNewConfigurations:
         running = [o.assignments for o in seen if o.state == RUNNING]
         assert [{"learning_rate": lr(c)} for c in (0, 2, 4, 5, 6)] == running
 
+    def test_new_configurations_are_random_by_default(self, drawn):
+        ask(rung_zero(0.9, 0.3, 0.5, 0.2) + [trial(3, 1, state=RUNNING)])
+        assert "hpo-random" == drawn[0][0]
+
     def test_random_until_a_rung_has_enough(self, drawn):
         ask([trial(0, 0, 0.5)], {"sampler": "gp"})
         assert "hpo-random" == drawn[0][0]
@@ -151,10 +155,11 @@ class TestNewConfigurations:
                    ("0.0001", "0.0002")]  # fmt: skip
         settings = {**SETTINGS, "warm_start_trials": encode_warm_start(
             ["learning_rate"], ["eval_loss"], earlier)}  # fmt: skip
+        settings["sampler"] = "gp"
         [point] = ask(rung_zero(0.9, 0.3, 0.5) + [trial(1, 1, state=RUNNING)], settings)
         assert (3, 0) == placed(point)  # the better warm trials are no one's to promote
         [(algorithm, seen)] = drawn
-        assert "hpo-gp" == algorithm  # the default sampler, on the top rung
+        assert "hpo-gp" == algorithm  # the model, fitted on the top rung
         assert earlier == [o for o in seen if o.state == COMPLETE]
 
     @pytest.mark.parametrize("sampler", ["random", "tpe", "gp"])
