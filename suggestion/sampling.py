@@ -22,6 +22,7 @@ from suggestion.history import (
     warm_start_of,
 )
 from suggestion.samplers import GRID_ALGORITHMS, base_seed, make_sampler, suggestion_seed
+from suggestion.settings import ASHA
 from suggestion.space import (
     CHOICE_KINDS,
     LOG,
@@ -42,6 +43,12 @@ def next_assignments(
     count: int = 1,
 ) -> list[dict[str, str]]:
     """Up to `count` assignments (Katib strings); fewer only when a grid has run out."""
+    if algorithm == ASHA:
+        # Successive halving decides between promoting and starting a configuration; it draws
+        # new configurations with sample_point below (imported here: it imports this module).
+        from suggestion.asha import asha_assignments
+
+        return asha_assignments(parameters, settings, objectives, history, count)
     if algorithm in GRID_ALGORITHMS:
         return _grid_points(parameters, history, count)
     if algorithm == "sobol":
@@ -50,7 +57,8 @@ def next_assignments(
     suggested: list[dict[str, str]] = []
     for _ in range(count):
         pending = [Observation(a, RUNNING) for a in suggested]
-        suggested.append(_one(parameters, algorithm, settings, objectives, seen + pending))
+        point = sample_point(parameters, algorithm, settings, objectives, seen + pending)
+        suggested.append(point)
     return suggested
 
 
@@ -91,7 +99,11 @@ def _sobol_point(parameters, settings, index: int) -> dict[str, str]:
     return point
 
 
-def _one(parameters, algorithm, settings, objectives, history) -> dict[str, str]:
+def sample_point(
+    parameters, algorithm, settings, objectives, history, seed: int | None = None
+) -> dict[str, str]:
+    """One point from an Optuna study rebuilt from `history` (in the order given), sampled by
+    `algorithm`; seeded by `seed`, else by `random_state` and the history's length."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -107,7 +119,7 @@ def _one(parameters, algorithm, settings, objectives, history) -> dict[str, str]
     sampler = make_sampler(
         algorithm,
         settings,
-        suggestion_seed(settings, len(history)),
+        suggestion_seed(settings, len(history)) if seed is None else seed,
         finished,
         _best(finished, objectives),
     )

@@ -15,6 +15,7 @@ import grpc
 from kubeflow.katib import katib_api_pb2 as api
 from kubeflow.katib import katib_api_pb2_grpc as api_grpc
 
+from suggestion import asha
 from suggestion.history import (
     COMPLETE,
     FAILED,
@@ -28,7 +29,7 @@ from suggestion.history import (
 )
 from suggestion.samplers import UnsupportedAlgorithm
 from suggestion.sampling import next_assignments
-from suggestion.settings import ALGORITHMS, setting_problems
+from suggestion.settings import ALGORITHMS, ASHA, setting_problems
 from suggestion.space import Parameter, fits, unsupported
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,11 @@ def validation_problems(experiment: api.Experiment) -> list[str]:
     """Everything ValidateAlgorithmSettings refuses, each message naming what it refuses."""
     parameters = parameters_of(experiment)
     settings = settings_of(experiment)
+    algorithm = experiment.spec.algorithm.algorithm_name
+    space_problems = []
+    if algorithm == ASHA:
+        space_problems = asha.space_problems(parameters, settings)
+        parameters = asha.searched(parameters)  # what warm-start trials carry
     history_problems = []
     objectives = 1
     try:
@@ -111,9 +117,8 @@ def validation_problems(experiment: api.Experiment) -> list[str]:
     except (HistoryError, Refused) as e:
         history_problems.append(str(e))
     continuous = sum(p.kind in ("double", "int") for p in parameters)
-    algorithm = experiment.spec.algorithm.algorithm_name
     problems = [m for _, m in setting_problems(algorithm, settings, continuous, objectives)]
-    return problems + unsupported(parameters) + history_problems
+    return problems + space_problems + unsupported(parameters) + history_problems
 
 
 class SuggestionService(api_grpc.SuggestionServicer):

@@ -21,6 +21,8 @@ Rule = Callable[[str], "str | None"]
 OBJECTIVES = "objectives"
 WARM_START_TRIALS = "warm_start_trials"
 RANDOM_STATE = "random_state"
+# Successive halving: its home is suggestion.asha; the name is here, with the other names.
+ASHA = "hpo-asha"
 
 
 def int_at_least(low: int, high: int | None = None, why: str = "") -> Rule:
@@ -109,6 +111,18 @@ ALGORITHMS: dict[str, Algorithm] = {
         several_objectives=False,
         needs_continuous=2,
     ),
+    # Asynchronous successive halving over rungs of a full trial's optimizer steps
+    # (suggestion.asha): configurations start at the lowest rung and the best third of each rung
+    # goes on to the next. Promotion ranks one objective.
+    ASHA: Algorithm(
+        {
+            **_COMMON,
+            "reduction_factor": int_at_least(2),
+            "rungs": int_at_least(2),
+            "sampler": one_of("random", "tpe", "gp"),
+        },
+        several_objectives=False,
+    ),
 }
 # Defaults chosen for the small budgets of LLM tuning (tens of trials, not hundreds).
 DEFAULTS: dict[str, dict[str, str]] = {
@@ -120,6 +134,8 @@ DEFAULTS: dict[str, dict[str, str]] = {
     },
     "hpo-gp": {"n_startup_trials": "4"},
     "hpo-cmaes": {"n_startup_trials": "4"},
+    # Rungs at 1/9, 1/3 and all of a full run's steps.
+    ASHA: {"reduction_factor": "3", "rungs": "3", "sampler": "gp"},
 }
 
 
