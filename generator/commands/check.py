@@ -7,6 +7,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from generator.checks.asha import storage_text
 from generator.checks.cost import budget_text, worst_case
 from generator.checks.secrets import redact
 from generator.commands.manifest_check import check_manifest_text, is_manifest
@@ -24,6 +25,7 @@ from generator.loading.definition import load_definition, parse_definition
 from generator.loading.repo_config import RepoConfig, load_repo_config
 from generator.loading.yamlload import YamlProblems, load_located_all
 from generator.rendering.training_view import check_lines, effective_training_arguments
+from suggestion.settings import ASHA
 
 
 def print_problems(problems: list[Problem]) -> tuple[int, int]:
@@ -172,11 +174,9 @@ def check(args: argparse.Namespace) -> int:
         spec = report.loaded.spec
         if spec is not None and not report.failed:
             worst = worst_case(spec, repo.clusters.get(spec.cluster))
-            print(
-                f"{report.loaded.path}: worst case {worst.trials} trials x "
-                f"{worst.gpus_per_trial} GPU(s) x {worst.hours_per_trial:g} h = "
-                f"{worst.gpu_hours:g} GPU-hours; {budget_text(spec)}"
-            )
+            print(f"{report.loaded.path}: worst case {worst.shape}; {budget_text(spec)}")
+            if spec.algorithm_name == ASHA:
+                print(f"{report.loaded.path}: storage: {storage_text(spec)}")
             if report.generated.note:
                 print(f"{report.loaded.path}: warm start: {report.generated.note}")
             trainer = spec.trainer_parameters
