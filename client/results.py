@@ -18,19 +18,11 @@ from typing import Any
 from client.cluster import as_katib, katib_models
 from client.errors import ClientError
 from generator.loading.yamlload import YamlProblems, load_located
+from suggestion.space import katib_text
 
 log = logging.getLogger("client")
 
 RESULTS_FILE = "results.yaml"
-
-
-def _katib_text(value: Any) -> str:
-    """A typed value as Katib writes assignments: its strings."""
-    from generator.rendering.manifest_params import format_number
-
-    if isinstance(value, bool | int | float):
-        return format_number(value)
-    return str(value)
 
 
 def _git_show(root: Path, revision: str, relative: str) -> str | None:
@@ -83,16 +75,16 @@ def optimal_trial_of(text: str, where: str) -> Any:
         return models.V1beta1OptimalTrial(
             best_trial_name=best["name"],
             parameter_assignments=[
-                models.V1beta1ParameterAssignment(name=name, value=_katib_text(parameters[name]))
+                models.V1beta1ParameterAssignment(name=name, value=katib_text(parameters[name]))
                 for name in sorted(parameters)
             ],
             observation=models.V1beta1Observation(
                 metrics=[
                     models.V1beta1Metric(
                         name=name,
-                        latest=_katib_text(extremes["latest"]),
-                        min=_katib_text(extremes["min"]),
-                        max=_katib_text(extremes["max"]),
+                        latest=katib_text(extremes["latest"]),
+                        min=katib_text(extremes["min"]),
+                        max=katib_text(extremes["max"]),
                     )
                     for name, extremes in sorted(observed.items())
                 ]

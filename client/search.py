@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from generator.spec import CategoricalSearch, DiscreteSearch, DoubleSearch, IntSearch, is_search
+from suggestion.space import KINDS, Parameter, katib_number
 
 SearchModel = DoubleSearch | IntSearch | CategoricalSearch | DiscreteSearch
 _MODELS = {
@@ -77,37 +78,37 @@ def _is_search_dict(value: Any) -> bool:
     return isinstance(value, dict) and "search" in value
 
 
-def _number(text: Any, kind: str) -> Any:
-    if text is None or not isinstance(text, str):
-        return text
-    try:
-        return builtins.int(text) if kind == "int" else float(text)
-    except ValueError:
-        raise SearchSpaceError(f"'{text}' is not a number for a {kind} search space") from None
+def _discrete_value(text: Any) -> builtins.int | float:
+    number = katib_number(str(text), "int")
+    if number is None:
+        number = katib_number(str(text), "double")
+    if number is None:
+        raise SearchSpaceError(f"'{text}' is not a number for a discrete search space")
+    return number
 
 
 def _from_katib(parameter: Any) -> SearchModel:
     kind = parameter.parameter_type
     space = parameter.feasible_space
-    if kind in ("categorical", "discrete"):
-        values = space.list
-        # Katib 0.19's categorical(list) passes the list positionally, into `distribution`.
-        if values is None and isinstance(space.distribution, builtins.list):
-            values = space.distribution
-        if kind == "discrete":
-            values = [_number(v, "double") for v in values or []]
-            values = [builtins.int(v) if float(v).is_integer() else v for v in values]
-        return _space(kind, values=values)
-    if kind not in ("double", "int"):
-        raise SearchSpaceError(f"unknown Katib parameter type '{kind}'")
+    values = space.list
+    # Katib 0.19's categorical(list) passes the list positionally, into `distribution`.
+    if values is None and isinstance(space.distribution, builtins.list):
+        values = space.distribution
     distribution = space.distribution if isinstance(space.distribution, str) else None
-    return _space(
-        kind,
-        min=_number(space.min, kind),
-        max=_number(space.max, kind),
-        step=_number(space.step, kind),
-        distribution=distribution,
-    )
+    if kind not in KINDS:
+        raise SearchSpaceError(f"unknown Katib parameter type '{kind}'")
+    feasible = {"min": space.min, "max": space.max, "step": space.step, "list": values}
+    try:
+        read = Parameter.from_katib(
+            {"name": parameter.name or kind, "parameterType": kind, "feasibleSpace": feasible}
+        )
+    except ValueError as e:
+        raise SearchSpaceError(str(e)) from None
+    if kind == "discrete":
+        return _space(kind, values=[_discrete_value(v) for v in read.values])
+    if kind == "categorical":
+        return _space(kind, values=builtins.list(read.values))
+    return _space(kind, min=read.min, max=read.max, step=read.step, distribution=distribution)
 
 
 def as_search_space(value: Any) -> SearchModel:

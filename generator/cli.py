@@ -54,6 +54,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--summary-md", metavar="FILE", help="write a Markdown summary for the pull request"
     )
+    check.add_argument(
+        "-v",
+        "--explain",
+        action="store_true",
+        help="also list each valid definition's training arguments: set by it, searched, or "
+        "chosen by the trainer",
+    )
     check.set_defaults(func=_command("check:check"))
 
     render = commands.add_parser("render", help="write rendered/ from experiments/")

@@ -76,19 +76,6 @@ def _command(container: dict) -> Command:
     )
 
 
-def _parameter(entry: dict) -> Parameter:
-    space = entry.get("feasibleSpace", {})
-    return Parameter(
-        name=entry["name"],
-        kind=entry["parameterType"],
-        min=space.get("min"),
-        max=space.get("max"),
-        step=space.get("step"),
-        distribution=space.get("distribution") or "uniform",
-        values=tuple(space.get("list") or ()),
-    )
-
-
 def _early_stopping(spec: dict) -> EarlyStopping | None:
     early = spec.get("earlyStopping")
     if not early:
@@ -159,7 +146,7 @@ def build_plan(experiment: dict, download_job: dict) -> LocalPlan:
             s["name"]: s["value"] for s in spec["algorithm"].get("algorithmSettings") or ()
         },
         early_stopping=_early_stopping(spec),
-        parameters=tuple(_parameter(p) for p in spec["parameters"]),
+        parameters=tuple(Parameter.from_katib(p) for p in spec["parameters"]),
         trial_parameters=trial_parameters,
         trial=trial,
         downloads=downloads,

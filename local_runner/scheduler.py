@@ -30,7 +30,7 @@ from local_runner.trials import RunningTrial, start_trial, trial_name
 from local_runner.workspace import Workspace
 from results.budget import BudgetRule, BudgetState, TrialTime, account, rung_of
 from results.model import Objective, best_trial
-from suggestion.space import distribution, internal, katib_text
+from suggestion.space import distribution, internal
 
 COMPLETED = ("Succeeded", "Failed", "Killed", "EarlyStopped", "MetricsUnavailable")
 POLL_SECONDS = 0.2
@@ -226,9 +226,7 @@ class Scheduler:
             trial = self._next_trial()
             if trial is None:
                 return True
-            assignments = {
-                p.name: katib_text(p.kind, trial.params[p.name]) for p in self.plan.parameters
-            }
+            assignments = {p.name: p.text(trial.params[p.name]) for p in self.plan.parameters}
             trial.set_user_attr(keys.NAME, trial_name(self.plan.name, trial.number))
             trial.set_user_attr(keys.ASSIGNMENTS, assignments)
             rule = current_rule(

@@ -10,32 +10,26 @@ completion markers, found in the cache the way the generator names the folders i
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 
 from generator.rendering.manifest_params import dataset_source, model_source
-from generator.spec import CategoricalSearch, DiscreteSearch, ExperimentSpec
-from results.model import Fetched, Objective, Provenance, Scalar, WarmStartRecord
+from generator.spec import ExperimentSpec
+from results.model import Fetched, Objective, Provenance, WarmStartRecord
 from storage_init.cache import Source, cache_folder, verified
 from storage_init.exits import HpoError
 from suggestion.history import warm_start_of
+from suggestion.space import Parameter
 
 NO_CACHE = "the download's cache was not given to the results writer (--cache-dir, HPO_CACHE_DIR)"
 
 
-@dataclass(frozen=True)
-class SearchSpace:
-    kinds: dict[str, str] = field(default_factory=dict)  # name -> double|int|categorical|discrete
-    values: dict[str, list[Scalar]] = field(default_factory=dict)  # listed values, typed
+# The definition's search parameters by name: what types Katib's string values.
+SearchSpace = Mapping[str, Parameter]
 
 
 def search_space(spec: ExperimentSpec) -> SearchSpace:
-    space = SearchSpace()
-    for name, (_, searched) in spec.search_spaces().items():
-        space.kinds[name] = searched.search
-        if isinstance(searched, CategoricalSearch | DiscreteSearch):
-            space.values[name] = list(searched.values)
-    return space
+    return {p.name: p for p in spec.search_parameters()}
 
 
 def provenance(
@@ -79,7 +73,7 @@ def fetched(cache_dir: str | os.PathLike[str] | None, kind: str, source: Source)
 
 def objectives(spec: ExperimentSpec) -> tuple[Objective, ...]:
     """Every objective, the Experiment's own first."""
-    return tuple(Objective(o.metric, o.type) for o in spec.all_objectives)
+    return tuple(spec.all_objectives)
 
 
 def warm_start_record(spec: ExperimentSpec, settings: dict[str, str]) -> WarmStartRecord | None:

@@ -11,6 +11,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
+# An objective is the sampler's and the results' alike: one model, in its lowest home.
+from suggestion.history import Objective
+
 Scalar = bool | int | float | str
 
 # The order statuses are listed in `counts`; also the set of statuses a trial can have.
@@ -18,18 +21,6 @@ TRIAL_STATUSES = ("Succeeded", "Failed", "EarlyStopped", "Killed", "MetricsUnava
 EXPERIMENT_STATUSES = ("Succeeded", "Failed")
 # Katib records observations only for these; a Failed or Killed trial's early loss is not a result.
 BEST_TRIAL_STATUSES = ("Succeeded", "EarlyStopped")
-OBJECTIVE_TYPES = ("minimize", "maximize")
-
-
-@dataclass(frozen=True)
-class Objective:
-    metric: str
-    type: str  # "minimize" or "maximize"
-    goal: float | None = None
-
-    def __post_init__(self) -> None:
-        if self.type not in OBJECTIVE_TYPES:
-            raise ValueError(f"objective type must be minimize or maximize, not {self.type!r}")
 
 
 @dataclass(frozen=True)

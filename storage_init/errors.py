@@ -40,6 +40,16 @@ class InvalidSourceError(StorageError):
     exit_code = ExitCode.PROBLEMS
 
 
+class InvalidReferenceError(InvalidSourceError):
+    """A model or dataset reference that no fetch could use: a repo id the Hub refuses, a bucket
+    name boto3 refuses, an empty or oversized key, an unknown scheme (storage_init.references).
+    `part` says which part is refused, so a checker can point at the field that holds it."""
+
+    def __init__(self, message: str, part: str = "reference") -> None:
+        super().__init__(message)
+        self.part = part  # "reference", "repo_id", "bucket" or "key"
+
+
 class AuthError(StorageError):
     """401/403: a credential is missing, wrong, or has no access."""
 
@@ -184,8 +194,16 @@ def from_s3(exc: Exception, bucket: str, key: str) -> StorageError:
     return StorageError(f"S3 download of {target} failed: {type(exc).__name__}: {one_line(exc)}")
 
 
-def from_hub(exc: Exception, repo_id: str, repo_type: str, revision: str | None) -> StorageError:
-    """huggingface_hub errors for a model or dataset repo."""
+def from_hub(
+    exc: Exception,
+    repo_id: str,
+    repo_type: str,
+    revision: str | None,
+    credential: str = HUB_SECRET_HINT,
+) -> StorageError:
+    """huggingface_hub errors for a model or dataset repo: the one translator of the Hub's
+    answers, for the download Job and `hpo pin` alike. `credential` names where the token comes
+    from: the Secret in a pod, HF_TOKEN on a laptop."""
     from huggingface_hub import constants
     from huggingface_hub import errors as hub
 
@@ -193,13 +211,14 @@ def from_hub(exc: Exception, repo_id: str, repo_type: str, revision: str | None)
     kind = "dataset" if repo_type == "dataset" else "model"
     if isinstance(exc, hub.GatedRepoError):
         return AuthError(
-            f"403 from the Hub: {kind} {repo_id} is gated and {HUB_SECRET_HINT} is missing or "
-            "its account has not been granted access; accept the terms on the repo's page"
+            f"{_status(exc) or 403} from the Hub: {kind} {repo_id} is gated and {credential} is "
+            "missing or its account has not been granted access; accept the terms on the repo's "
+            "page"
         )
     if isinstance(exc, hub.RepositoryNotFoundError):
         status = _status(exc) or 401
         return AuthError(
-            f"{status} from the Hub: {HUB_SECRET_HINT} is missing or has no access to "
+            f"{status} from the Hub: {credential} is missing or has no access to "
             f"{repo_id}, or no {kind} repo of that name exists"
         )
     if isinstance(exc, hub.RevisionNotFoundError):
@@ -215,13 +234,13 @@ def from_hub(exc: Exception, repo_id: str, repo_type: str, revision: str | None)
                 "forbids downloading it: unset HF_HUB_OFFLINE or fill the cache first"
             )
         if cause is not None and isinstance(cause, Exception):
-            return from_hub(cause, repo_id, repo_type, revision)
+            return from_hub(cause, repo_id, repo_type, revision, credential)
         return TransientError(f"could not reach the Hub for {kind} {at}: {one_line(exc)}")
     if isinstance(exc, hub.HfHubHTTPError):
         status = _status(exc)
         if status in (401, 403):
             return AuthError(
-                f"{status} from the Hub: {HUB_SECRET_HINT} is missing or has no access to {repo_id}"
+                f"{status} from the Hub: {credential} is missing or has no access to {repo_id}"
             )
         if status == 404:
             return NotFoundError(f"404 from the Hub: {kind} {at} or one of its files is missing")

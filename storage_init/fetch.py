@@ -42,8 +42,8 @@ from .errors import (
     from_os_error,
 )
 from .plans import Plan, make_plan
+from .references import HubRepo, Reference, S3Location, parse_uri
 from .retry import RetryPolicy
-from .sources import HubRepo, Location, S3Location, parse_uri
 
 log = logging.getLogger("storage_init")
 TEMPORARY_MARKS = (".tmp-", ".work-", ".stale-")
@@ -100,7 +100,7 @@ def fetch(
     return reference
 
 
-def check_source(kind: str, source: Source) -> Location:
+def check_source(kind: str, source: Source) -> Reference:
     """Reject combinations that cannot be fetched, before anything touches the network."""
     if kind not in KINDS:
         raise InvalidSourceError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")

@@ -18,7 +18,7 @@ import re
 import shutil
 from pathlib import Path
 
-from .errors import InvalidSourceError, from_hub, from_os_error
+from .errors import HUB_SECRET_HINT, InvalidSourceError, from_hub, from_os_error
 from .progress import Progress, folder_size
 from .retry import RetryPolicy, with_retries
 from .sources import (
@@ -43,28 +43,40 @@ def repo_folder(hub_cache: Path, repo_id: str, repo_type: str) -> Path:
 
 
 def resolve_commit(
-    repo_id: str, repo_type: str, revision: str | None, hub_cache: Path, policy: RetryPolicy
+    repo_id: str,
+    repo_type: str,
+    revision: str | None,
+    hub_cache: Path | None,
+    policy: RetryPolicy,
+    credential: str = HUB_SECRET_HINT,
 ) -> str | None:
-    """The commit `revision` (default: main) points at now.
+    """The commit `revision` (default: main) points at now; the one question the download Job
+    and `hpo pin` ask the Hub before anything else.
 
     A full commit sha is its own answer and costs no request. With HF_HUB_OFFLINE the hub
-    cache's refs answer, as they do for huggingface_hub itself; None when they cannot, and the
-    download then reports what is missing.
+    cache's refs answer, as they do for huggingface_hub itself; None when they cannot (or there
+    is no `hub_cache`), and the caller reports what is missing. HF_ENDPOINT is read at the call,
+    not when huggingface_hub was imported, so a process that set it late still asks its mirror.
     """
     if revision is not None and COMMIT.match(revision):
         return revision
     from huggingface_hub import HfApi, constants
 
     if constants.HF_HUB_OFFLINE:
+        if hub_cache is None:
+            return None
         ref = repo_folder(hub_cache, repo_id, repo_type) / "refs" / (revision or "main")
         return ref.read_text(encoding="utf-8").strip() if ref.is_file() else None
+    endpoint = (os.environ.get("HF_ENDPOINT") or "").rstrip("/") or None
 
     def attempt() -> str:
         try:
-            info = HfApi().repo_info(repo_id, repo_type=repo_type, revision=revision or "main")
+            info = HfApi(endpoint=endpoint).repo_info(
+                repo_id, repo_type=repo_type, revision=revision or "main"
+            )
             return str(info.sha)
         except Exception as error:
-            raise from_hub(error, repo_id, repo_type, revision) from error
+            raise from_hub(error, repo_id, repo_type, revision, credential) from error
 
     at = f"hf://{repo_id}@{revision or 'main'}"
     return with_retries(policy, f"resolving {at}", attempt)

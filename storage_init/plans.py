@@ -18,8 +18,8 @@ from .cache import Source
 from .datasets_io import build_dataset_dict
 from .errors import InvalidSourceError
 from .hub_slices import fetch_sliced
+from .references import HubRepo, LocalPath, Reference, S3Location
 from .retry import RetryPolicy
-from .sources import HubRepo, LocalPath, Location, S3Location
 
 log = logging.getLogger("storage_init")
 
@@ -138,7 +138,7 @@ class LocalPlan(Plan):
 
 def make_plan(
     kind: str,
-    location: Location,
+    location: Reference,
     source: Source,
     cache_dir: Path,
     region: str | None,

@@ -15,8 +15,9 @@ from typing import Any
 from .cache import listing_digest
 from .errors import InvalidSourceError, NotFoundError, StorageError, from_s3
 from .progress import Progress
+from .references import S3Location
 from .retry import RetryPolicy, with_retries
-from .sources import S3Location, has_weights, select_model_files
+from .sources import has_weights, select_model_files
 
 log = logging.getLogger("storage_init")
 

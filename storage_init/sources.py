@@ -1,17 +1,12 @@
-"""Where a URI points, and which files of a model folder `from_pretrained` needs.
+"""Which files of a model folder `from_pretrained` needs, and which files hold data.
 
-Routing is on the scheme alone (hf://, s3://, anything else is a local path), the way KServe's
-storage initializer routes, so a new backend is one more branch here and one more module.
+Where a URI points is read by `storage_init.references`; each backend (hub, s3, local) asks this
+module which of the files it finds to fetch.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from fnmatch import fnmatch
-from pathlib import Path
-
-from .errors import InvalidSourceError
 
 # Everything from_pretrained reads for a model, tokenizer or processor: configs, vocabularies,
 # sentencepiece/tiktoken models and chat templates. Only top-level files: subfolders hold ONNX,
@@ -22,57 +17,6 @@ SAFETENSORS_PATTERNS = ("*.safetensors",)
 PICKLE_PATTERNS = ("pytorch_model*.bin", "adapter_model*.bin")
 SUBFOLDER_PATTERN = "*/*"
 DATA_FILE_SUFFIXES = {".csv": "csv", ".json": "json", ".jsonl": "json", ".parquet": "parquet"}
-
-_HUB_REPO = re.compile(r"^(?:[A-Za-z0-9][\w.-]*/)?[A-Za-z0-9][\w.-]*$")
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-
-
-@dataclass(frozen=True)
-class HubRepo:
-    repo_id: str
-
-
-@dataclass(frozen=True)
-class S3Location:
-    bucket: str
-    key: str
-
-    @property
-    def is_data_file(self) -> bool:
-        return Path(self.key).suffix.lower() in DATA_FILE_SUFFIXES
-
-    @property
-    def prefix(self) -> str:
-        """The key as a folder prefix, so `data` does not also match `data-old/`."""
-        return self.key if not self.key or self.key.endswith("/") else self.key + "/"
-
-
-@dataclass(frozen=True)
-class LocalPath:
-    path: Path
-
-
-Location = HubRepo | S3Location | LocalPath
-
-
-def parse_uri(uri: str) -> Location:
-    """hf://ORG/NAME, s3://BUCKET/KEY-OR-PREFIX, or a local path (absolute or relative)."""
-    if uri.startswith("hf://"):
-        repo_id = uri[len("hf://") :].strip("/")
-        if not _HUB_REPO.match(repo_id):
-            raise InvalidSourceError(f"{uri} is not a Hub repo: expected hf://ORG/NAME")
-        return HubRepo(repo_id)
-    if uri.startswith("s3://"):
-        bucket, _, key = uri[len("s3://") :].partition("/")
-        if not _BUCKET.match(bucket):
-            raise InvalidSourceError(f"{uri} has no valid bucket name: expected s3://BUCKET/KEY")
-        return S3Location(bucket, key)
-    if "://" in uri:
-        scheme = uri.split("://", 1)[0]
-        raise InvalidSourceError(
-            f"{uri}: scheme {scheme}:// is not supported; use hf://, s3:// or a path"
-        )
-    return LocalPath(Path(uri))
 
 
 def _matches(path: str, patterns: tuple[str, ...]) -> bool:

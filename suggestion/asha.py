@@ -90,7 +90,7 @@ def space_problems(parameters: Sequence[Parameter], settings: Mapping[str, str])
             f"got {', '.join(rung.values) or 'nothing'}"
         )
     config = by_name.get(CONFIG_PARAMETER)
-    if config is None or config.kind != "int" or config.min != "0":
+    if config is None or config.kind != "int" or config.min != 0:
         problems.append(
             f"parameter {CONFIG_PARAMETER}: hpo-asha needs it, an int from 0 to "
             "max_trial_count - 1 (the configuration's id)"
@@ -152,29 +152,38 @@ def new_configuration(
     highest rung with enough results (warm-start trials count as top-rung results)."""
     space = searched(parameters)
     enough = max(2, len(space) + 1)
-    sign = 1 if objective.direction == "minimize" else -1
+    sign = 1 if objective.type == "minimize" else -1
     seen: list[Observation] = []
-    modelled: set[int] = set()
     for rung in range(plan.rungs - 1, -1, -1):
-        results = _results(trials, rung, sign)
         top = list(warm) if rung == plan.rungs - 1 else []
-        top += [Observation(t.assignments, COMPLETE, {objective.metric: t.value}) for t in results]
+        top += [
+            Observation(t.assignments, COMPLETE, {objective.metric: t.value})
+            for t in _results(trials, rung, sign)
+        ]
         if len(top) >= enough:
-            seen, modelled = top, {t.config for t in results}
+            seen = top
             break
-    # A configuration without a result on the model's rung is still on its way there (running,
-    # or waiting at a lower rung for a promotion that may come): a running trial to the model,
-    # so that it is not drawn again (BOHB's model would keep drawing what never got that far).
-    first = {}
+    # A configuration without a result on the model's rung is on its way there (running, or
+    # waiting at a lower rung for a promotion that may come) or failed: a running trial to the
+    # model, so that it is not drawn again (BOHB's model would keep drawing what never got
+    # that far: the model cannot see it).
+    # Each point once: on a grid many configurations share one, and the model's cost grows
+    # with the running trials.
+    points = {_point(o.assignments) for o in seen}
+    running = []
     for t in trials:
-        if t.config not in modelled:
-            first.setdefault(t.config, t)
-    running = [Observation(t.assignments, RUNNING) for t in first.values()]
+        if (point := _point(t.assignments)) not in points:
+            points.add(point)
+            running.append(Observation(t.assignments, RUNNING))
     algorithm = SAMPLERS[plan.sampler] if seen else "hpo-random"
     inner = {RANDOM_STATE: settings.get(RANDOM_STATE, "0"), "n_startup_trials": str(enough)}
     # Seeded by the configuration's id: each configuration is drawn once, with its own seed.
     seed = suggestion_seed(settings, config)
     return sample_point(space, algorithm, inner, [objective], seen + running, seed)
+
+
+def _point(assignments: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(assignments.items()))
 
 
 def asha_assignments(
@@ -194,7 +203,7 @@ def asha_assignments(
     if problems:
         raise UnsupportedAlgorithm(problems[0])
     plan = Plan.of(settings)
-    sign = 1 if objective.direction == "minimize" else -1
+    sign = 1 if objective.type == "minimize" else -1
     names = [p.name for p in searched(parameters)]
     trials = placed(history, names, objective.metric)
     warm = warm_start_of(settings)

@@ -1,5 +1,8 @@
 """What the sampler learns from: the objectives, and the trials seen so far.
 
+`Objective` is the one model of an objective: the generator makes it from the definition, the
+sampler optimises it, the results rank trials by it and write it into results.yaml.
+
 Both doors describe their trials the same way, as `Observation`s: the service from the Trials in
 Katib's request, the local runner from its study. Two algorithm settings carry what Katib's
 Experiment has no field for, written by the generator and read here:
@@ -19,7 +22,7 @@ from dataclasses import dataclass, field
 
 from suggestion.settings import OBJECTIVES, WARM_START_TRIALS
 
-DIRECTIONS = ("minimize", "maximize")
+OBJECTIVE_TYPES = ("minimize", "maximize")
 # Trial states as the sampler sees them.
 COMPLETE, PRUNED, FAILED, RUNNING = "complete", "pruned", "failed", "running"
 # Katib's Experiment object lives in etcd; this keeps the warm start a small part of it.
@@ -28,8 +31,16 @@ MAX_WARM_START_BYTES = 64 * 1024
 
 @dataclass(frozen=True)
 class Objective:
+    """A metric the trainer reports, which way is better (Katib's `type`), and the value that
+    ends the experiment once reached (Katib's `goal`; the first objective's only)."""
+
     metric: str
-    direction: str  # minimize | maximize
+    type: str  # minimize | maximize
+    goal: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.type not in OBJECTIVE_TYPES:
+            raise ValueError(f"objective type must be minimize or maximize, not {self.type!r}")
 
 
 @dataclass(frozen=True)
@@ -50,25 +61,25 @@ class HistoryError(ValueError):
 
 
 def encode_objectives(objectives: Sequence[Objective]) -> str:
-    return ",".join(f"{o.metric}:{o.direction}" for o in objectives)
+    return ",".join(f"{o.metric}:{o.type}" for o in objectives)
 
 
-def objectives_of(settings: Mapping[str, str], metric: str, direction: str) -> list[Objective]:
+def objectives_of(settings: Mapping[str, str], metric: str, type_: str) -> list[Objective]:
     """The objectives setting when there is one, else the Experiment's single objective."""
     text = settings.get(OBJECTIVES)
     if text is None:
-        return [Objective(metric, direction)]
+        return [Objective(metric, type_)]
     objectives = []
     for item in text.split(","):
         name, _, way = item.partition(":")
-        if not name or way not in DIRECTIONS:
+        if not name or way not in OBJECTIVE_TYPES:
             raise HistoryError(
                 f"{OBJECTIVES} must read metric:minimize|maximize[,...], got '{text}'"
             )
         objectives.append(Objective(name, way))
-    if objectives[0] != Objective(metric, direction):
+    if objectives[0] != Objective(metric, type_):
         raise HistoryError(
-            f"{OBJECTIVES} must start with the Experiment's objective {metric}:{direction}, "
+            f"{OBJECTIVES} must start with the Experiment's objective {metric}:{type_}, "
             f"got '{text}'"
         )
     if len({o.metric for o in objectives}) != len(objectives):

@@ -19,7 +19,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from functools import partial
 
-from suggestion.settings import DEFAULTS, RANDOM_STATE
+from suggestion.settings import ALGORITHM_NAMES, DEFAULTS, KATIB_ALGORITHMS, RANDOM_STATE
 
 # Katib algorithms whose searches are not a sequence of independent trials.
 NO_EQUIVALENT = {
@@ -29,15 +29,8 @@ NO_EQUIVALENT = {
     "darts": "it is a neural architecture search",
 }
 GRID_ALGORITHMS = ("grid", "hpo-grid")
-KATIB_ALGORITHMS = (
-    "random",
-    "grid",
-    "tpe",
-    "multivariate-tpe",
-    "cmaes",
-    "sobol",
-    "bayesianoptimization",
-)
+# Katib's algorithms that Optuna (or scipy's Sobol sequence) can play.
+PLAYABLE = tuple(a for a in KATIB_ALGORITHMS if a not in NO_EQUIVALENT)
 
 
 class UnsupportedAlgorithm(ValueError):
@@ -64,7 +57,7 @@ def check_algorithm(algorithm: str, settings: Mapping[str, str]) -> None:
     if algorithm in NO_EQUIVALENT:
         raise UnsupportedAlgorithm(
             f"algorithm '{algorithm}' has no equivalent here ({NO_EQUIVALENT[algorithm]}); "
-            f"run it on a cluster, or use one of {', '.join(KATIB_ALGORITHMS)}"
+            f"run it on a cluster, or use one of {', '.join(PLAYABLE)}"
         )
     if algorithm == "cmaes" and settings.get("restart_strategy", "none") != "none":
         raise UnsupportedAlgorithm(
@@ -76,9 +69,9 @@ def check_algorithm(algorithm: str, settings: Mapping[str, str]) -> None:
             f"bayesianoptimization with base_estimator {settings['base_estimator']} has no "
             "equivalent here; use GP (Optuna's Gaussian process)"
         )
-    if algorithm not in KATIB_ALGORITHMS and not algorithm.startswith("hpo-"):
+    if algorithm not in ALGORITHM_NAMES:
         raise UnsupportedAlgorithm(
-            f"unknown algorithm '{algorithm}'; use one of {', '.join(KATIB_ALGORITHMS)}"
+            f"unknown algorithm '{algorithm}'; use one of {', '.join(PLAYABLE)}"
         )
 
 

@@ -23,15 +23,7 @@ from suggestion.history import (
 )
 from suggestion.samplers import GRID_ALGORITHMS, base_seed, make_sampler, suggestion_seed
 from suggestion.settings import ASHA
-from suggestion.space import (
-    CHOICE_KINDS,
-    LOG,
-    Parameter,
-    distribution,
-    grid,
-    internal,
-    katib_text,
-)
+from suggestion.space import CHOICE_KINDS, LOG, Parameter, distribution, grid, internal
 
 
 def next_assignments(
@@ -86,7 +78,8 @@ def _sobol_point(parameters, settings, index: int) -> dict[str, str]:
     point = {}
     for p, u in zip(parameters, engine.random(1)[0], strict=True):
         if p.kind in CHOICE_KINDS:
-            point[p.name] = p.values[min(int(u * len(p.values)), len(p.values) - 1)]
+            choices = p.choices()
+            point[p.name] = choices[min(int(u * len(choices)), len(choices) - 1)]
             continue
         low, high = float(p.min), float(p.max)
         if p.distribution == LOG:
@@ -95,7 +88,7 @@ def _sobol_point(parameters, settings, index: int) -> dict[str, str]:
             value = low + u * (high - low)
         if p.step is not None:
             value = low + round((value - low) / float(p.step)) * float(p.step)
-        point[p.name] = katib_text(p.kind, round(value) if p.kind == "int" else value)
+        point[p.name] = p.text(value)
     return point
 
 
@@ -123,11 +116,11 @@ def sample_point(
         finished,
         _best(finished, objectives),
     )
-    study = optuna.create_study(directions=[o.direction for o in objectives], sampler=sampler)
+    study = optuna.create_study(directions=[o.type for o in objectives], sampler=sampler)
     for trial in trials:
         study.add_trial(trial)
     asked = study.ask(fixed_distributions=distributions)
-    return {p.name: katib_text(p.kind, asked.params[p.name]) for p in parameters}
+    return {p.name: p.text(asked.params[p.name]) for p in parameters}
 
 
 def _frozen(observation, parameters, distributions, objectives, stopped_as=PRUNED):
@@ -165,5 +158,5 @@ def _best(finished, objectives) -> Mapping | None:
     """The parameters of the best finished trial by the first objective."""
     if not finished:
         return None
-    sign = 1 if objectives[0].direction == "minimize" else -1
+    sign = 1 if objectives[0].type == "minimize" else -1
     return min(finished, key=lambda t: sign * t.values[0]).params

@@ -55,20 +55,25 @@ class Refused(ValueError):
 
 
 def parameters_of(experiment: api.Experiment) -> list[Parameter]:
+    """The Experiment's parameters; Refused when a bound is not a number."""
     found = []
     for spec in experiment.spec.parameter_specs.parameters:
         space = spec.feasible_space
-        found.append(
-            Parameter(
-                name=spec.name,
-                kind=_KINDS.get(spec.parameter_type, "unknown"),
-                min=space.min or None,
-                max=space.max or None,
-                step=space.step or None,
-                distribution=_DISTRIBUTIONS.get(space.distribution, "uniform"),
-                values=tuple(space.list),
-            )
-        )
+        entry = {
+            "name": spec.name,
+            "parameterType": _KINDS.get(spec.parameter_type, "unknown"),
+            "feasibleSpace": {
+                "min": space.min,
+                "max": space.max,
+                "step": space.step,
+                "distribution": _DISTRIBUTIONS.get(space.distribution, "uniform"),
+                "list": list(space.list),
+            },
+        }
+        try:
+            found.append(Parameter.from_katib(entry))
+        except ValueError as e:
+            raise Refused(str(e)) from None
     return found
 
 
@@ -78,10 +83,10 @@ def settings_of(experiment: api.Experiment) -> dict[str, str]:
 
 def objectives_in(experiment: api.Experiment, settings: dict[str, str]) -> list[Objective]:
     objective = experiment.spec.objective
-    direction = {api.MINIMIZE: "minimize", api.MAXIMIZE: "maximize"}.get(objective.type)
-    if direction is None:
+    type_ = {api.MINIMIZE: "minimize", api.MAXIMIZE: "maximize"}.get(objective.type)
+    if type_ is None:
         raise Refused("the Experiment's objective has no type (minimize or maximize)")
-    return objectives_of(settings, objective.objective_metric_name, direction)
+    return objectives_of(settings, objective.objective_metric_name, type_)
 
 
 def observation_of(trial: api.Trial) -> Observation:
@@ -97,7 +102,10 @@ def observation_of(trial: api.Trial) -> Observation:
 
 def validation_problems(experiment: api.Experiment) -> list[str]:
     """Everything ValidateAlgorithmSettings refuses, each message naming what it refuses."""
-    parameters = parameters_of(experiment)
+    try:
+        parameters = parameters_of(experiment)
+    except Refused as e:
+        return [str(e)]
     settings = settings_of(experiment)
     algorithm = experiment.spec.algorithm.algorithm_name
     space_problems = []

@@ -1,4 +1,9 @@
-"""The algorithms this service adds to Katib, and the rules of their settings.
+"""Every algorithm name a cluster knows, and the rules of the settings of this service's own.
+
+Katib's own algorithms (`KATIB_ALGORITHMS`) and the ones this service adds (`ALGORITHMS`, all
+named `hpo-*`) form the one list of names (`ALGORITHM_NAMES`) that `hpo check`, the rendered
+Experiment's checks and the local runner read. The rules of Katib's own settings are Katib's
+services', kept in `generator.checks.algorithms`.
 
 Katib stores algorithm settings as strings; every rule parses the string the way the sampler
 will, and a refused setting is named with the reason. The same rules run three times: in
@@ -23,6 +28,23 @@ WARM_START_TRIALS = "warm_start_trials"
 RANDOM_STATE = "random_state"
 # Successive halving: its home is suggestion.asha; the name is here, with the other names.
 ASHA = "hpo-asha"
+
+# Katib's own algorithms: the suggestion services of Katib's default katib-config.
+KATIB_ALGORITHMS = (
+    "random",
+    "tpe",
+    "grid",
+    "hyperband",
+    "bayesianoptimization",
+    "cmaes",
+    "sobol",
+    "multivariate-tpe",
+    "enas",
+    "darts",
+    "pbt",
+)
+# Katib's neural architecture searches: they search a nasConfig, not hyperparameters.
+NAS_ALGORITHMS = ("enas", "darts")
 
 
 def int_at_least(low: int, high: int | None = None, why: str = "") -> Rule:
@@ -169,3 +191,8 @@ def setting_problems(
 
 def names() -> str:
     return ", ".join(ALGORITHMS)
+
+
+# What a cluster set up as docs/cluster-setup.md knows: Katib's algorithms and this service's,
+# which argocd/katib-config-patch.yaml registers.
+ALGORITHM_NAMES = KATIB_ALGORITHMS + tuple(ALGORITHMS)

@@ -59,7 +59,16 @@ EVAL_LOSS = "eval_loss"
 # training and is printed at its start too: a trial stopped early still reports it.
 TRAINABLE_PARAMS = "trainable_params"  # parameters the optimizer updates: LoRA, new heads
 PEAK_MEMORY_MB = "peak_memory_mb"  # MiB: peak allocated on the GPU, peak resident set on a CPU
-COST_METRICS = (TRAINABLE_PARAMS, PEAK_MEMORY_MB, "train_samples_per_second", "train_runtime")
+# Optimizer steps the trial ran itself: a trial that resumes a checkpoint (a rung of hpo-asha)
+# counts only its own, so the steps of an experiment add up to what it cost.
+TRAINED_STEPS = "trained_steps"
+COST_METRICS = (
+    TRAINABLE_PARAMS,
+    PEAK_MEMORY_MB,
+    "train_samples_per_second",
+    "train_runtime",
+    TRAINED_STEPS,
+)
 
 
 def metric_names(transformer_type: str, has_eval_split: bool) -> tuple[str, ...]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
+from trainer import rungs
 from trainer.catalog import TASKS
 from trainer.errors import TrialConfigError
 
@@ -44,6 +45,16 @@ class TrialConfig:
     training: dict[str, Any]  # transformers.TrainingArguments fields
     lora: dict[str, Any]  # peft.LoraConfig fields
     task_options: dict[str, Any]  # options of the task module, e.g. mlm_probability
+    # Where training stops and what it continues (docs/trainer.md, "Rungs and checkpoints"). The
+    # rung flags resolve to these; a rung's stop step needs the full run's length, so the recipe
+    # computes it from `rung` once the Trainer has planned the run.
+    stop_at_step: int | None = None  # None: train to the full run's last step
+    rung: rungs.Rung | None = None
+    resume_from: Path | None = None  # a checkpoint this trial continues
+    save_checkpoint_to: Path | None = None  # where it leaves one for the trial that continues it
+    # The rung flags own their checkpoint folders: a rung's trial removes the rung below's
+    # checkpoint once its own work is safe. A checkpoint named with --resume-from is kept.
+    remove_resumed: bool = False
 
 
 def convert(type_name: str, text: str) -> Any:
@@ -142,7 +153,71 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--training", metavar="NAME:TYPE=VALUE", **multi)
     parser.add_argument("--lora", metavar="NAME:TYPE=VALUE", **multi)
     parser.add_argument("--task", metavar="NAME:TYPE=VALUE", **multi, help="task module option")
+    rung = parser.add_argument_group("rungs (hpo-asha): all four together")
+    rung.add_argument("--rung", type=int, metavar="K", help="this trial's rung, 0 = lowest")
+    rung.add_argument("--rungs", type=int, metavar="R", help="rungs, the full run included")
+    rung.add_argument("--reduction-factor", type=int, metavar="ETA")
+    rung.add_argument(
+        "--checkpoint-dir", type=Path, metavar="DIR", help="the configuration's checkpoints"
+    )
+    steps = parser.add_argument_group("stopping and resuming, without rungs")
+    steps.add_argument("--stop-at-step", type=int, metavar="N", help="optimizer step to stop at")
+    steps.add_argument("--resume-from", type=Path, metavar="PATH", help="a checkpoint to continue")
+    steps.add_argument("--save-checkpoint", type=Path, metavar="PATH", help="where to save one")
     return parser
+
+
+RUNG_FLAGS = ("--rung", "--rungs", "--reduction-factor", "--checkpoint-dir")
+STEP_FLAGS = ("--stop-at-step", "--resume-from", "--save-checkpoint")
+
+
+def flag_values(args: argparse.Namespace, flags: Sequence[str]) -> dict[str, Any]:
+    """The flags of `flags` given on the command line, with their values."""
+    found = {flag: getattr(args, flag[2:].replace("-", "_")) for flag in flags}
+    return {flag: value for flag, value in found.items() if value is not None}
+
+
+def parse_steps(args: argparse.Namespace) -> dict[str, Any]:
+    """The TrialConfig fields of the rung flags, or of --stop-at-step and the checkpoint paths.
+
+    The rung flags decide the stop step and both checkpoints themselves, so they come as a set
+    of four and exclude the direct flags: a trial with two stop steps would be ambiguous.
+    """
+    given, direct = flag_values(args, RUNG_FLAGS), flag_values(args, STEP_FLAGS)
+    if not given:
+        stop = direct.get("--stop-at-step")
+        if stop is not None and stop < 1:
+            raise TrialConfigError(f"--stop-at-step must be at least 1, got {stop}")
+        return {
+            "stop_at_step": stop,
+            "resume_from": direct.get("--resume-from"),
+            "save_checkpoint_to": direct.get("--save-checkpoint"),
+        }
+    missing = [flag for flag in RUNG_FLAGS if flag not in given]
+    if missing:
+        raise TrialConfigError(
+            f"{' '.join(given)} without {', '.join(missing)}: the rung flags "
+            f"{', '.join(RUNG_FLAGS)} go together"
+        )
+    if direct:
+        raise TrialConfigError(
+            f"{next(iter(direct))} with --rung: the rung flags choose the stop step and the "
+            "checkpoints themselves"
+        )
+    try:
+        rung = rungs.Rung(args.rung, args.rungs, args.reduction_factor)
+    except ValueError as e:
+        values = (
+            f"--rung {args.rung} --rungs {args.rungs} --reduction-factor {args.reduction_factor}"
+        )
+        raise TrialConfigError(f"{values}: {e}") from e
+    folder = args.checkpoint_dir
+    return {
+        "rung": rung,
+        "resume_from": folder / rungs.checkpoint_name(rung.rung - 1) if rung.rung else None,
+        "save_checkpoint_to": None if rung.is_top else folder / rungs.checkpoint_name(rung.rung),
+        "remove_resumed": rung.rung > 0,
+    }
 
 
 def parse_args(argv: Sequence[str]) -> TrialConfig:
@@ -169,4 +244,5 @@ def parse_args(argv: Sequence[str]) -> TrialConfig:
         training=training,
         lora=parse_typed_list("--lora", args.lora),
         task_options=parse_typed_list("--task", args.task),
+        **parse_steps(args),
     )

@@ -21,6 +21,12 @@ class InputError(TrainingError):
     exit_code = ExitCode.PROBLEMS
 
 
+class CheckpointNotFoundError(TrainingError):
+    """The checkpoint a trial is to continue does not exist (or holds no trainer state)."""
+
+    exit_code = ExitCode.NOT_FOUND
+
+
 class NothingToMaskError(InputError):
     """A masked-LM batch holds no token masking may hide: each one is special or unknown.
 

@@ -22,7 +22,7 @@ from transformers import AutoConfig, PrinterCallback, Trainer, TrainingArguments
 
 from storage_init.cache import verified
 from storage_init.errors import StorageError
-from trainer import distributed
+from trainer import distributed, resume
 from trainer.catalog import TRAINABLE_PARAMS
 from trainer.config import TrialConfig
 from trainer.errors import InputError, OutOfMemoryError, TrialConfigError
@@ -55,6 +55,8 @@ def run(config: TrialConfig, stdout: IO[str] | None = None) -> dict[str, float]:
     # The folders named on the command line point at the copy that is current now; this trial
     # reads that copy to the end, even when a later download moves the pointer.
     config = verify_inputs(config)
+    # A rung's trial whose rung below has not saved its checkpoint cannot resume: say so now.
+    resumed = resume.read_checkpoint(config)
     check_fields("--training", TrainingArguments, config.training)
     check_fields("--lora", LoraConfig, config.lora)
     task = TASKS[config.transformer_type](config.columns, config.task_options)
@@ -81,7 +83,10 @@ def run(config: TrialConfig, stdout: IO[str] | None = None) -> dict[str, float]:
     compute_metrics, keep_from_logits = None, None
     if eval_set is not None:
         compute_metrics, keep_from_logits = task.metrics(splits["eval"], eval_set)
-    reporter = KatibMetrics(task.task_metrics, task.derive, stdout)
+    # A trial continues the run of the checkpoint it resumes: the Trainer plans the full run (its
+    # learning-rate schedule spans every step), a callback stops it at this trial's stop step,
+    # and the reported training loss counts the steps before it.
+    reporter = KatibMetrics(task.task_metrics, task.derive, stdout, resume.earlier(resumed))
     try:
         trainer = Trainer(
             model=model,
@@ -92,7 +97,7 @@ def run(config: TrialConfig, stdout: IO[str] | None = None) -> dict[str, float]:
             processing_class=processor,
             compute_metrics=compute_metrics,
             preprocess_logits_for_metrics=keep_from_logits,
-            callbacks=[StopOnNonFiniteLoss(), reporter],
+            callbacks=[StopOnNonFiniteLoss(), reporter, *resume.callbacks(config, resumed, args)],
         )
     except ValueError as e:  # settings that conflict with the data, e.g. eval without a split
         raise TrialConfigError(f"--training: {first_line(e)}") from e
@@ -106,15 +111,30 @@ def run(config: TrialConfig, stdout: IO[str] | None = None) -> dict[str, float]:
         reporter.emit({TRAINABLE_PARAMS: trainable_params(model)})
     reset_peak_memory(args.device)
     with name_out_of_memory(args, max_length):
-        trained = trainer.train()
-        # The last scheduled evaluation may fall before the last step; report the final model.
-        if eval_set is not None and last_evaluated_step(trainer) != trainer.state.global_step:
+        trained = trainer.train(
+            resume_from_checkpoint=None if resumed is None else str(config.resume_from)
+        )
+        step = trainer.state.global_step
+        # The Trainer saved the checkpoint at the stop step, inside its loop; put it where the
+        # next rung looks for it. The last train_loss printed is the whole run's mean (the first
+        # process's; only that process writes the checkpoint).
+        if config.save_checkpoint_to is not None:
+            loss_sum = reporter.printed.get("train_loss", 0.0) * step
+            resume.keep_checkpoint(trainer, config.save_checkpoint_to, loss_sum)
+        # The last scheduled evaluation may fall before the stop step; report the model there,
+        # the value the rung's promotion is decided on.
+        if eval_set is not None and last_evaluated_step(trainer) != step:
             trainer.evaluate()
     if first_process:
-        reporter.emit(cost_metrics(model, args.device, trained.metrics))
+        trained_steps = step - (resumed.step if resumed else 0)
+        reporter.emit(cost_metrics(model, args.device, trained.metrics, trained_steps))
 
     if config.save_adapter:
         save_adapter(trainer, config.output_dir / ADAPTER_DIR)
+    # This trial's work is safe (its own checkpoint saved, or the run ended): nothing will
+    # resume the one it started from.
+    if config.remove_resumed and config.resume_from is not None:
+        resume.remove_checkpoint(trainer, config.resume_from)
     return reporter.printed
 
 

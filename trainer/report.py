@@ -20,7 +20,13 @@ from typing import IO, Any
 import torch
 from transformers import TrainerCallback
 
-from trainer.catalog import COST_METRICS, EVAL_LOSS, PEAK_MEMORY_MB, TRAINABLE_PARAMS
+from trainer.catalog import (
+    COST_METRICS,
+    EVAL_LOSS,
+    PEAK_MEMORY_MB,
+    TRAINABLE_PARAMS,
+    TRAINED_STEPS,
+)
 from trainer.errors import NonFiniteLossError
 
 MIB = 2**20
@@ -49,10 +55,15 @@ class KatibMetrics(TrainerCallback):
         task_metrics: tuple[str, ...],
         derive: Callable[[Mapping[str, float]], dict[str, float]] | None = None,
         stream: IO[str] | None = None,
+        earlier: tuple[int, float] = (0, 0.0),
     ):
         self.task_metrics = task_metrics
         self.derive = derive
         self.stream = stream
+        # Steps trained before this trial (by the trials it resumes) and their summed training
+        # loss: the final train_loss is the mean of the whole run, as one uninterrupted run
+        # reports it, not of this trial's steps alone.
+        self.earlier = earlier
         self.printed: dict[str, float] = {}  # the latest value of each metric, for the caller
 
     def emit(self, metrics: Mapping[str, Any]) -> None:
@@ -67,10 +78,20 @@ class KatibMetrics(TrainerCallback):
         if not state.is_world_process_zero or not logs:
             return
         # "loss" is the mean since the last log; "train_loss" the mean of the whole run, at the end.
-        loss = logs.get("loss", logs.get("train_loss"))
+        loss = logs.get("loss")
+        if loss is None and "train_loss" in logs:
+            loss = self.run_mean(logs["train_loss"], state.global_step)
         if loss is not None:
             epoch = logs.get("epoch", state.epoch or 0.0)
             self.emit({"train_loss": loss, "epoch": epoch, "step": state.global_step})
+
+    def run_mean(self, own_mean: float, global_step: int) -> float:
+        """The mean training loss of steps 1..global_step, of which this trial ran the last ones
+        with mean `own_mean` (the Trainer's train_loss covers only the steps it ran)."""
+        steps, loss_sum = self.earlier
+        if steps == 0:
+            return own_mean
+        return (loss_sum + own_mean * (global_step - steps)) / global_step
 
     def on_evaluate(self, args, state, control, metrics=None, **kwargs):
         if not state.is_world_process_zero or not metrics:
@@ -103,7 +124,10 @@ def peak_memory_mb(device: torch.device) -> float:
 
 
 def cost_metrics(
-    model: torch.nn.Module, device: torch.device, train_metrics: Mapping[str, Any]
+    model: torch.nn.Module,
+    device: torch.device,
+    train_metrics: Mapping[str, Any],
+    trained_steps: int,
 ) -> dict[str, Any]:
     """The catalog's cost metrics, in its order; throughput and runtime from the metrics of
     `Trainer.train()`'s output, as the Trainer measured them."""
@@ -111,6 +135,7 @@ def cost_metrics(
         **train_metrics,
         TRAINABLE_PARAMS: trainable_params(model),
         PEAK_MEMORY_MB: peak_memory_mb(device),
+        TRAINED_STEPS: trained_steps,
     }
     return {name: found[name] for name in COST_METRICS if name in found}
 

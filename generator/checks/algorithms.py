@@ -10,31 +10,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from suggestion import settings as ours
-from suggestion.settings import float_where, int_at_least, one_of, refused
-from suggestion.space import grid_points
-
-# Katib's default katib-config suggestion entries.
-KATIB_ALGORITHMS = (
-    "random",
-    "tpe",
-    "grid",
-    "hyperband",
-    "bayesianoptimization",
-    "cmaes",
-    "sobol",
-    "multivariate-tpe",
-    "enas",
-    "darts",
-    "pbt",
+from suggestion.settings import (
+    KATIB_ALGORITHMS,
+    NAS_ALGORITHMS,
+    float_where,
+    int_at_least,
+    one_of,
+    refused,
 )
-NAS_ALGORITHMS = ("enas", "darts")
-# What a cluster set up as docs/cluster-setup.md says knows: Katib's entries and ours, which
-# argocd/katib-config-patch.yaml registers.
-KNOWN_ALGORITHMS = KATIB_ALGORITHMS + tuple(ours.ALGORITHMS)
-
+from suggestion.space import CHOICE_KINDS, RANGE_KINDS, Parameter, grid_points
 
 # numpy seeds its generators with 0 .. 2**32 - 1: hyperopt, optuna and skopt accept a larger
 # random_state when they validate it, then fail the Experiment when they first sample.
@@ -98,26 +84,6 @@ EARLY_STOPPING_SETTINGS = {
 }
 
 
-@dataclass(frozen=True)
-class SearchParameter:
-    """The part of a search space the algorithm rules need."""
-
-    name: str
-    kind: str  # double | int | categorical | discrete
-    min: float | None = None
-    max: float | None = None
-    step: float | None = None
-    count: int | None = None  # number of values, for categorical and discrete
-    distribution: str = "uniform"
-
-
-def setting_text(value: object) -> str:
-    """A setting value as Katib stores it (a string), with YAML booleans written Go-style."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
 def check_settings(settings: dict[str, str], rules: dict, owner: str) -> list[tuple[str, str]]:
     """(setting name, message) for each setting the rules of `owner` (an algorithm) refuse.
     Each message starts with the setting's name."""
@@ -135,7 +101,7 @@ def check_settings(settings: dict[str, str], rules: dict, owner: str) -> list[tu
 def check_algorithm(
     algorithm: str,
     settings: dict[str, str],
-    parameters: list[SearchParameter],
+    parameters: list[Parameter],
     max_trial_count: int | None,
     parallel_trial_count: int,
     objectives: int = 1,
@@ -171,7 +137,7 @@ def check_algorithm(
     for name in REQUIRED_SETTINGS.get(algorithm, ()):
         if name not in settings:
             problems.append((None, f"algorithm '{algorithm}' needs the setting '{name}'"))
-    continuous = [p for p in parameters if p.kind in ("double", "int")]
+    continuous = [p for p in parameters if p.kind in RANGE_KINDS]
     if algorithm == "cmaes" and len(continuous) < 2:
         problems.append((None, "cmaes needs at least two int or double parameters"))
     if algorithm == "grid":
@@ -191,7 +157,7 @@ def _check_ours(algorithm, settings, parameters, max_trial_count, objectives):
         if name in GENERATED
     ]
     given = {k: v for k, v in settings.items() if k not in GENERATED}
-    continuous = sum(p.kind in ("double", "int") for p in parameters)
+    continuous = sum(p.kind in RANGE_KINDS for p in parameters)
     problems += ours.setting_problems(algorithm, given, continuous, objectives)
     for p in parameters:
         if p.distribution in ("normal", "logNormal"):
@@ -217,7 +183,7 @@ UNIFORM_ONLY = ("grid", "multivariate-tpe", "bayesianoptimization")
 INT64_MAX = 2**63 - 1
 
 
-def _check_suggestion_space(algorithm: str, continuous: list[SearchParameter]):
+def _check_suggestion_space(algorithm: str, continuous: list[Parameter]):
     """What the suggestion services reject only once the Experiment runs."""
     problems = []
     for p in continuous:
@@ -244,12 +210,12 @@ def _check_suggestion_space(algorithm: str, continuous: list[SearchParameter]):
     return problems
 
 
-def grid_size(parameters: list[SearchParameter]) -> int | None:
+def grid_size(parameters: list[Parameter]) -> int | None:
     """How many points a grid search visits; None when a double has no step."""
     total = 1
     for p in parameters:
-        if p.kind in ("categorical", "discrete"):
-            total *= p.count or 0
+        if p.kind in CHOICE_KINDS:
+            total *= len(p.values)
         elif p.step is None and p.kind == "double":
             return None
         else:

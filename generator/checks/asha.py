@@ -15,10 +15,11 @@ import re
 from collections.abc import Iterator
 from fractions import Fraction
 
-from generator.checks.algorithms import GENERATED, setting_text
+from generator.checks.algorithms import GENERATED
 from generator.spec import CategoricalSearch, DiscreteSearch, ExperimentSpec, IntSearch, is_search
 from suggestion.asha import RESERVED, Plan
 from suggestion.settings import ASHA, setting_problems
+from suggestion.space import katib_text
 from trainer import rungs as rung_rule
 
 Finding = tuple[tuple, str, str]
@@ -60,7 +61,7 @@ def plan_of(spec: ExperimentSpec) -> Plan | None:
     the algorithm is another, or when these settings are refused (check_algorithm says why)."""
     if spec.algorithm_name != ASHA:
         return None
-    given = {k: setting_text(v) for k, v in spec.algorithm_settings.items() if k not in GENERATED}
+    given = {k: katib_text(v) for k, v in spec.algorithm_settings.items() if k not in GENERATED}
     refused = {name for name, _ in setting_problems(ASHA, given, continuous=0, objectives=1)}
     if refused & {"reduction_factor", "rungs"}:
         return None

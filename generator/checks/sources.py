@@ -1,7 +1,9 @@
 """Checks of where a definition's model and dataset come from: URIs, revisions, credentials.
 
-A cluster cannot read this repository's local paths; a Hub reference should be pinned to a commit
-for results that can be reproduced; S3 credentials come in pairs.
+Each reference is read by the download Job's own parser (storage_init.references), so a definition
+passes exactly when its download could start. Beyond that: a cluster cannot read this repository's
+local paths; a Hub reference should be pinned to a commit for results that can be reproduced; S3
+credentials come in pairs.
 """
 
 from __future__ import annotations
@@ -10,59 +12,70 @@ import re
 from collections.abc import Iterator
 
 from generator.loading.repo_config import LOCAL_CLUSTER
-from generator.spec import ExperimentSpec, S3DatasetParams, is_local_path
+from generator.spec import ExperimentSpec, S3DatasetParams
+from storage_init.errors import InvalidReferenceError
+from storage_init.references import (
+    HUB_SCHEME,
+    S3_SCHEME,
+    is_local_path,
+    parse_dataset_repo_id,
+    parse_model_uri,
+    parse_s3,
+)
 from trainer.catalog import TASKS
 
 Finding = tuple[tuple, str, str]
+# The definition's field for each part of an S3 reference the parser refuses.
+S3_FIELDS = {"bucket": "bucket_name", "key": "file_key"}
 
-HF_MODEL = re.compile(r"^hf://[\w.-]+(/[\w.-]+)?$")
-HF_DATASET = re.compile(r"^(hf://)?[\w.-]+(/[\w.-]+)?$")
-S3_URI = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$")
 COMMIT = re.compile(r"^[0-9a-f]{40}$")
 
 
+def reference_findings(spec: ExperimentSpec) -> Iterator[Finding]:
+    """The model's and the dataset's references as the download Job will read them: one error at
+    the field that names each reference no fetch could use (storage_init.references), so a
+    pull request is refused for exactly what the cluster's download would refuse."""
+    model = spec.model_provider_parameters
+    try:
+        parse_model_uri(model.model_uri)
+    except InvalidReferenceError as error:
+        yield ("model_provider_parameters", "model_uri"), f"model_uri: {error}", "error"
+    dataset = spec.dataset_provider_parameters
+    try:
+        if isinstance(dataset, S3DatasetParams):
+            parse_s3(dataset.bucket_name, dataset.file_key)
+        else:
+            parse_dataset_repo_id(dataset.repo_id)
+    except InvalidReferenceError as error:
+        key = S3_FIELDS.get(error.part, "repo_id")
+        yield ("dataset_provider_parameters", key), f"{key}: {error}", "error"
+
+
 def check_sources(spec: ExperimentSpec) -> Iterator[Finding]:
+    yield from reference_findings(spec)
     model = spec.model_provider_parameters
     uri = model.model_uri
     local_ok = spec.cluster == LOCAL_CLUSTER
     mloc = ("model_provider_parameters",)
-    if is_local_path(uri):
-        if not local_ok:
-            yield (
-                mloc + ("model_uri",),
-                (
-                    f"model_uri: local path '{uri}' cannot be read by a cluster; use hf:// or "
-                    "s3://, or set "
-                    f"cluster: {LOCAL_CLUSTER} to run only with hpo tune --local"
-                ),
-                "error",
-            )
-    elif uri.startswith("s3://"):
-        if not S3_URI.match(uri):
-            yield (
-                mloc + ("model_uri",),
-                f"model_uri '{uri}' is not a valid s3://BUCKET/PREFIX URI",
-                "error",
-            )
-    elif not HF_MODEL.match(uri):
-        hint = f"; did you mean 'hf://{uri}'?" if HF_DATASET.match(uri) else ""
+    if is_local_path(uri) and not local_ok:
         yield (
             mloc + ("model_uri",),
             (
-                f"model_uri '{uri}' must be hf://ORG/NAME, s3://BUCKET/PREFIX or a local path "
-                f"starting with /, ./ or ../{hint}"
+                f"model_uri: local path '{uri}' cannot be read by a cluster; use hf:// or "
+                "s3://, or set "
+                f"cluster: {LOCAL_CLUSTER} to run only with hpo tune --local"
             ),
             "error",
         )
-    if uri.startswith("s3://"):
+    if uri.startswith(S3_SCHEME):
         yield from _key_pair(model, mloc)
     else:
         for key in ("endpoint_url", "region_name", "access_key", "secret_key"):
             if getattr(model, key) is not None:
                 yield mloc + (key,), f"{key} applies only to s3:// model URIs", "error"
-    if model.revision is not None and not uri.startswith("hf://"):
+    if model.revision is not None and not uri.startswith(HUB_SCHEME):
         yield mloc + ("revision",), "revision applies only to hf:// models", "error"
-    elif uri.startswith("hf://") and not (model.revision and COMMIT.match(model.revision)):
+    elif uri.startswith(HUB_SCHEME) and not (model.revision and COMMIT.match(model.revision)):
         yield (
             mloc + ("revision",),
             ("model revision is not pinned to a commit: results may not be reproducible"),
@@ -94,30 +107,13 @@ def check_sources(spec: ExperimentSpec) -> Iterator[Finding]:
                 "endpoint_url must start with https:// or http://",
                 "error",
             )
-        if dataset.file_key.startswith("/"):
-            yield (
-                dloc + ("file_key",),
-                "file_key is a key inside the bucket: no leading '/'",
-                "error",
-            )
         yield from _key_pair(dataset, dloc)
-    elif is_local_path(dataset.repo_id):
-        if not local_ok:
-            yield (
-                dloc + ("repo_id",),
-                (
-                    f"repo_id: local path '{dataset.repo_id}' cannot be read by a cluster; use a "
-                    f"Hub dataset or S3, or set cluster: {LOCAL_CLUSTER}"
-                ),
-                "error",
-            )
-    elif not HF_DATASET.match(dataset.repo_id):
+    elif is_local_path(dataset.repo_id) and not local_ok:
         yield (
             dloc + ("repo_id",),
             (
-                f"repo_id '{dataset.repo_id}' must be a Hub dataset (NAME or ORG/NAME) "
-                f"or a local path "
-                "starting with /, ./ or ../"
+                f"repo_id: local path '{dataset.repo_id}' cannot be read by a cluster; use a "
+                f"Hub dataset or S3, or set cluster: {LOCAL_CLUSTER}"
             ),
             "error",
         )

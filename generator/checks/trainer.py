@@ -20,6 +20,7 @@ from generator.spec import (
 from generator.validate import dotted
 from generator.validate.shell_safety import SHELL_INERT
 from suggestion.settings import ASHA
+from suggestion.space import katib_text
 from trainer.catalog import TASKS
 
 Finding = tuple[tuple, str, str]
@@ -200,33 +201,12 @@ def _space_problems(space) -> Iterator[tuple[tuple, str]]:
             yield ("values",), "values must all have the same type"
 
 
-def search_parameters(spec: ExperimentSpec) -> list[algorithms.SearchParameter]:
-    parameters = []
-    for name, (_, space) in spec.search_spaces().items():
-        if isinstance(space, DoubleSearch | IntSearch):
-            parameters.append(
-                algorithms.SearchParameter(
-                    name,
-                    space.search,
-                    space.min,
-                    space.max,
-                    space.step,
-                    distribution=space.distribution,
-                )
-            )
-        else:
-            parameters.append(
-                algorithms.SearchParameter(name, space.search, count=len(space.values))
-            )
-    return parameters
-
-
 def check_algorithm(spec: ExperimentSpec) -> Iterator[Finding]:
-    settings = {k: algorithms.setting_text(v) for k, v in spec.algorithm_settings.items()}
+    settings = {k: katib_text(v) for k, v in spec.algorithm_settings.items()}
     problems = algorithms.check_algorithm(
         spec.algorithm_name,
         settings,
-        search_parameters(spec),
+        spec.search_parameters(),
         spec.max_trial_count,
         spec.effective_parallel_trial_count,
         # hpo-asha's own check (generator.checks.asha) refuses several objectives at

@@ -13,6 +13,7 @@ from generator.checks.secrets import redact
 from generator.commands.manifest_check import check_manifest_text, is_manifest
 from generator.commands.project import (
     DEFINITION_FILE,
+    DefinitionReport,
     check_loaded,
     definition_paths,
     display,
@@ -128,6 +129,29 @@ def _root_for(paths: list[str]) -> Path | None:
     return roots.pop() if len(roots) == 1 else None
 
 
+def definition_lines(report: DefinitionReport, repo: RepoConfig, *, explain: bool) -> list[str]:
+    """What hpo check says of a valid definition: one line, its worst case against its budget
+    (and what a warm start took); with --explain, the training arguments a trial runs with."""
+    spec, path = report.loaded.spec, report.loaded.path
+    worst = worst_case(spec, repo.clusters.get(spec.cluster))
+    line = f"{path}: worst case {worst.shape}; {budget_text(spec)}"
+    if spec.algorithm_name == ASHA:
+        line += f"; storage: {storage_text(spec)}"
+    if report.generated.note:
+        line += f"; warm start: {report.generated.note}"
+    if not explain:
+        return [line]
+    trainer = spec.trainer_parameters
+    arguments = effective_training_arguments(
+        trainer.training_parameters, trainer.exact_training_arguments
+    )
+    heading = (
+        f"{path}: training arguments (set by the definition, searched, or chosen by the "
+        "trainer; pin a choice by setting it):"
+    )
+    return [line, heading, *check_lines(arguments)]
+
+
 def check(args: argparse.Namespace) -> int:
     root = _root_for(args.paths)
     if root is None and not args.paths:
@@ -171,23 +195,8 @@ def check(args: argparse.Namespace) -> int:
             )
         problems += report.problems
     for report in reports:
-        spec = report.loaded.spec
-        if spec is not None and not report.failed:
-            worst = worst_case(spec, repo.clusters.get(spec.cluster))
-            print(f"{report.loaded.path}: worst case {worst.shape}; {budget_text(spec)}")
-            if spec.algorithm_name == ASHA:
-                print(f"{report.loaded.path}: storage: {storage_text(spec)}")
-            if report.generated.note:
-                print(f"{report.loaded.path}: warm start: {report.generated.note}")
-            trainer = spec.trainer_parameters
-            arguments = effective_training_arguments(
-                trainer.training_parameters, trainer.exact_training_arguments
-            )
-            print(
-                f"{report.loaded.path}: training arguments (set by the definition, searched, "
-                "or chosen by the trainer; pin a choice by setting it):"
-            )
-            print("\n".join(check_lines(arguments)))
+        if report.loaded.spec is not None and not report.failed:
+            print("\n".join(definition_lines(report, repo, explain=args.explain)))
     if args.summary_md:
         from generator.commands.summary import write_summary
 

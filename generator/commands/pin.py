@@ -1,25 +1,22 @@
 """`hpo pin experiments/<name>`: write the Hub commits that revisions point at into a definition.
 
 `revision: main` (or none) fetches whatever main is when the download Job runs; a commit sha
-fetches the same files every time. This asks the Hub (`GET {HF_ENDPOINT}/api/{models,datasets}/
-REPO/revision/REV`, with HF_TOKEN when set) for the commit of the model's revision (hf:// only)
-and of a Hub dataset's, and rewrites only the characters of each revision value, or inserts a
-`revision:` line after `model_uri` / `repo_id`, so every comment and all formatting stay. The
-result is checked as `hpo check` checks a file, and written only when it passes.
+fetches the same files every time. This asks the Hub (HF_ENDPOINT, with HF_TOKEN when set) what
+the download Job asks it (`storage_init.hub.resolve_commit`, which also translates the Hub's
+errors) for the commit of the model's revision (hf:// only) and of a Hub dataset's, and rewrites
+only the characters of each revision value, or inserts a `revision:` line after `model_uri` /
+`repo_id`, so every comment and all formatting stay. The result is checked as `hpo check` checks
+a file, and written only when it passes.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import sys
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
+from generator.checks.sources import reference_findings
 from generator.commands.project import (
     DEFINITION_FILE,
     check_definition_text,
@@ -32,13 +29,12 @@ from generator.files import write_atomically
 from generator.loading.definition import parse_definition
 from generator.loading.repo_config import load_repo_config
 from generator.loading.yamlload import resolve_plain_scalar
-from generator.spec.sources import HUB_SCHEME, HuggingFaceDatasetParams
-from storage_init.errors import AuthError, NotFoundError, TransientError
+from generator.spec.sources import HuggingFaceDatasetParams
 from storage_init.exits import ExitCode
-from storage_init.retry import RetryPolicy, with_retries
+from storage_init.hub import COMMIT, resolve_commit
+from storage_init.references import HubRepo, parse_dataset_repo_id, parse_model_uri
+from storage_init.retry import RetryPolicy
 
-COMMIT = re.compile(r"^[0-9a-f]{40}$")
-DEFAULT_ENDPOINT = "https://huggingface.co"
 TOKEN_HINT = "HF_TOKEN"
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 NULLS = {"null", "Null", "NULL", "~"}
@@ -72,8 +68,15 @@ def run(args) -> int:
         raise PinProblems(f"{shown}: cannot read: {e.strerror or e}") from e
     text = raw.decode("utf-8")
     loaded = parse_definition(text, shown)
-    if loaded.spec is None or loaded.document is None:
-        _print(loaded.problems)
+    problems = list(loaded.problems)
+    if loaded.spec is not None and loaded.document is not None:
+        # A reference the Hub would refuse is reported at its line before anything is asked.
+        problems += [
+            loaded.document.problem(loc, message, severity=severity)
+            for loc, message, severity in reference_findings(loaded.spec)
+        ]
+    if loaded.spec is None or loaded.document is None or any(p.is_error for p in problems):
+        _print(problems)
         raise PinProblems(f"{shown}: fix the definition first (hpo check {shown})")
     edits, lines = [], []
     for target in targets(loaded.spec):
@@ -101,79 +104,52 @@ def run(args) -> int:
 
 
 def targets(spec) -> list[Target]:
-    """The Hub inputs of a definition: an hf:// model and a Hub dataset."""
+    """The Hub inputs of a definition: an hf:// model and a Hub dataset, read by the one parser
+    of references (a definition that reached here has passed it already)."""
     found = []
     model = spec.model_provider_parameters
-    if model.source_uri.startswith(HUB_SCHEME):
-        repo = model.source_uri[len(HUB_SCHEME) :].strip("/")
-        found.append(
-            Target("model", "model_provider_parameters", "model_uri", "model", repo, model.revision)
-        )
-    dataset = spec.dataset_provider_parameters
-    if isinstance(dataset, HuggingFaceDatasetParams) and dataset.source_uri.startswith(HUB_SCHEME):
-        repo = dataset.source_uri[len(HUB_SCHEME) :].strip("/")
+    reference = parse_model_uri(model.model_uri)
+    if isinstance(reference, HubRepo):
         found.append(
             Target(
-                "dataset",
-                "dataset_provider_parameters",
-                "repo_id",
-                "dataset",
-                repo,
-                dataset.revision,
+                "model",
+                "model_provider_parameters",
+                "model_uri",
+                "model",
+                reference.repo_id,
+                model.revision,
             )
         )
+    dataset = spec.dataset_provider_parameters
+    if isinstance(dataset, HuggingFaceDatasetParams):
+        reference = parse_dataset_repo_id(dataset.repo_id)
+        if isinstance(reference, HubRepo):
+            found.append(
+                Target(
+                    "dataset",
+                    "dataset_provider_parameters",
+                    "repo_id",
+                    "dataset",
+                    reference.repo_id,
+                    dataset.revision,
+                )
+            )
     return found
 
 
 def resolve(target: Target) -> str:
-    """The commit `target.revision` (default main) points at, from the Hub's revision API."""
-    endpoint = (os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
-    revision = target.revision or "main"
-    url = f"{endpoint}/api/{target.repo_type}s/{target.repo_id}/revision/{quote(revision, safe='')}"
-    headers = {"Accept": "application/json", "User-Agent": "hpo-pin"}
-    if os.environ.get("HF_TOKEN"):
-        headers["Authorization"] = f"Bearer {os.environ['HF_TOKEN']}"
-    at = f"{target.what} {target.repo_id}@{revision}"
-
-    def attempt() -> str:
-        request = urllib.request.Request(url, headers=headers)
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                answer = json.loads(response.read())
-        except urllib.error.HTTPError as e:
-            raise _http_error(e.code, e.headers.get("X-Error-Code", ""), target, revision) from e
-        except (OSError, ValueError) as e:  # refused, reset, timed out, or not JSON
-            raise TransientError(f"could not reach the Hub at {endpoint} for {at}: {e}") from e
-        sha = answer.get("sha") if isinstance(answer, dict) else None
-        if not isinstance(sha, str) or not COMMIT.match(sha):
-            raise HpoError(f"the Hub at {endpoint} answered no commit sha for {at}")
-        return sha
-
+    """The commit `target.revision` (default main) points at: the download Job's own question
+    to the Hub, its retries and its translation of the Hub's errors, naming HF_TOKEN."""
     policy = RetryPolicy.from_env()
-    return with_retries(policy, f"resolving {at}", attempt)
-
-
-def _http_error(status: int, code: str, target: Target, revision: str) -> Exception:
-    kind, repo = target.what, target.repo_id
-    if code == "GatedRepo":
-        return AuthError(
-            f"{status} from the Hub: {kind} {repo} is gated and {TOKEN_HINT} is missing or its "
-            "account has not been granted access; accept the terms on the repo's page"
+    commit = resolve_commit(
+        target.repo_id, target.repo_type, target.revision, None, policy, TOKEN_HINT
+    )
+    if commit is None:
+        raise PinProblems(
+            f"{target.what} {target.repo_id}: HF_HUB_OFFLINE is set, and pinning asks the Hub "
+            "what a revision points at; unset it"
         )
-    if status in (401, 403):
-        return AuthError(
-            f"{status} from the Hub: {TOKEN_HINT} is missing or has no access to {repo}, or no "
-            f"{kind} repo of that name exists"
-        )
-    if status == 404 and code == "RevisionNotFound":
-        return NotFoundError(
-            f"404 from the Hub: revision {revision!r} does not exist in {kind} {repo}"
-        )
-    if status == 404:
-        return NotFoundError(f"404 from the Hub: no {kind} repo {repo}")
-    if status == 429 or status >= 500:
-        return TransientError(f"{status} from the Hub for {kind} {repo}@{revision}")
-    return HpoError(f"{status} from the Hub for {kind} {repo}@{revision}")
+    return commit
 
 
 def offset(text: str, line: int, col: int) -> int:

@@ -95,8 +95,10 @@ def check_loaded(
                     report.loaded.spec, root, report.loaded.document
                 )
                 report.problems += report.generated.problems
-        # Rendering broken input would only repeat the same mistakes.
+        # Rendering broken input would only repeat the same mistakes; without an image for
+        # every role (reported with images.yaml) there is nothing to render with.
         valid = [r for r in reports if r.loaded.spec is not None and not r.failed]
+        valid = valid if repo.has_every_image else []
         records = [r.loaded.record for r in valid]
         settings = [r.generated.settings for r in valid]
         for report, rendered in zip(

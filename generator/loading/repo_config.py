@@ -1,18 +1,38 @@
-"""Repository-wide configuration: the target clusters and the pinned images."""
+"""Repository-wide configuration: the target clusters and the pinned images.
+
+`argocd/clusters.yaml` and `images.yaml` are read like a definition: through the YAML 1.2 loader
+into strict models, so a misspelt key is an error at its own line that names the key it resembles
+(a silently ignored `max_gpu_hour_per_experiment` would leave an experiment without a GPU-hour
+cap), and every mistake of a file is reported in one run.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from generator.errors import Problem
-from generator.loading.yamlload import YamlProblems, load_located
-from generator.spec import DNS1123_LABEL, SecretRef
+from generator.loading.model_errors import located_problems
+from generator.loading.yamlload import LocatedDocument, YamlProblems, load_located
+from generator.spec import DNS1123_LABEL, Strict
+from generator.spec.base import Credential, PositiveNumber
+from generator.validate import dotted
 
 CLUSTERS_FILE = "argocd/clusters.yaml"
 IMAGES_FILE = "images.yaml"
-IMAGE_ROLES = ("trainer", "storage_init", "results", "suggestion")
 # The cluster name of experiments that only run on one machine (`hpo tune --local`).
 LOCAL_CLUSTER = "local"
 # How a cluster runs trials: "Job" is the training operator's world (a batch Job, or a PyTorchJob
@@ -37,29 +57,94 @@ def image_pin_problem(reference: str) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class ResultsTarget:
-    git_url: str
-    forge: str
-    forge_api_url: str
-    repo: str
-    base_branch: str
-    token: SecretRef
+def _pinned(reference: str) -> str:
+    if (why := image_pin_problem(reference)) is not None:
+        raise ValueError(why)
+    return reference
+
+
+def _label(value: str) -> str:
+    if not DNS1123_LABEL.match(value) or len(value) > 63:
+        raise ValueError(f"'{value}' is not a DNS-1123 label (lowercase letters, digits and '-')")
+    return value
+
+
+Label = Annotated[StrictStr, AfterValidator(_label)]
+Hours = Annotated[PositiveNumber, AfterValidator(float)]
+PinnedImage = Annotated[StrictStr, AfterValidator(_pinned)]
+
+
+class ResultsTarget(Strict):
+    """Where the results Job pushes its branch and opens the pull request."""
+
+    git_url: StrictStr
+    forge: Literal["github", "gitlab"]
+    forge_api_url: StrictStr
+    repo: StrictStr
+    base_branch: StrictStr
+    token: Credential
     # For an SSH git_url: the deploy key and the host keys to trust, both from Secrets.
-    ssh_key: SecretRef | None = None
-    ssh_known_hosts: SecretRef | None = None
+    ssh_key: Credential | None = None
+    ssh_known_hosts: Credential | None = None
+
+    @model_validator(mode="after")
+    def _ssh_pair(self) -> ResultsTarget:
+        if (self.ssh_key is None) != (self.ssh_known_hosts is None):
+            raise ValueError(
+                "ssh_key and ssh_known_hosts go together: an SSH push must know the host key "
+                "it trusts"
+            )
+        return self
 
 
-@dataclass(frozen=True)
-class Cluster:
-    name: str
-    gpu_quota: int
-    default_trial_deadline_hours: float
+class Cluster(Strict):
+    """One cluster Argo CD deploys experiments to."""
+
+    name: Label
+    gpu_quota: Annotated[StrictInt, Field(ge=0)]  # GPUs held at once by all its experiments
+    default_trial_deadline_hours: Hours = 24.0
     results: ResultsTarget | None = None
     # The most GPU-hours one experiment may cost: its worst case, or else its budget.
-    max_gpu_hours_per_experiment: float | None = None
-    trial_api: str = "Job"
-    training_runtime: str | None = None  # the ClusterTrainingRuntime TrainJob trials use
+    max_gpu_hours_per_experiment: Hours | None = None
+    trial_api: Literal["Job", "TrainJob"] = "Job"
+    # The ClusterTrainingRuntime TrainJob trials use; checked even when absent (validate_default).
+    training_runtime: Label | None = Field(None, validate_default=True)
+
+    @field_validator("name")
+    @classmethod
+    def _not_local(cls, value: str) -> str:
+        if value == LOCAL_CLUSTER:
+            raise ValueError(f"'{LOCAL_CLUSTER}' is reserved for experiments of hpo tune --local")
+        return value
+
+    @field_validator("training_runtime")
+    @classmethod
+    def _runtime_for_trainjob(cls, value: str | None, info) -> str | None:
+        trial_api = info.data.get("trial_api")  # absent when trial_api itself is wrong
+        if trial_api is not None and (trial_api == "TrainJob") != (value is not None):
+            raise ValueError(
+                "a TrainJob cluster names its ClusterTrainingRuntime in training_runtime "
+                "(a DNS-1123 label, e.g. hpo-torch-distributed); other clusters set none"
+            )
+        return value
+
+
+class ClusterList(Strict):
+    """argocd/clusters.yaml."""
+
+    clusters: list[Cluster]
+
+
+class PinnedImages(Strict):
+    """images.yaml: the image of each role, pinned by tag or digest."""
+
+    trainer: PinnedImage
+    storage_init: PinnedImage
+    results: PinnedImage
+    suggestion: PinnedImage
+
+
+IMAGE_ROLES = tuple(PinnedImages.model_fields)
 
 
 @dataclass
@@ -67,6 +152,11 @@ class RepoConfig:
     clusters: dict[str, Cluster] = field(default_factory=dict)
     images: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def has_every_image(self) -> bool:
+        """Whether images.yaml names an image for every role: rendering needs them all."""
+        return all(role in self.images for role in IMAGE_ROLES)
 
 
 def load_repo_config(root: Path) -> RepoConfig:
@@ -76,163 +166,66 @@ def load_repo_config(root: Path) -> RepoConfig:
     return config
 
 
-def _read(root: Path, name: str, config: RepoConfig):
-    path = root / name
+def _read(root: Path, name: str, config: RepoConfig) -> LocatedDocument | None:
     try:
-        return load_located(path.read_text(encoding="utf-8"), name)
-    except OSError as e:
-        config.problems.append(Problem(name, 1, 1, f"cannot read: {e.strerror}"))
+        return load_located((root / name).read_text(encoding="utf-8"), name)
+    except (OSError, UnicodeDecodeError) as e:
+        config.problems.append(Problem(name, 1, 1, f"cannot read: {getattr(e, 'strerror', e)}"))
     except YamlProblems as e:
         config.problems.extend(e.problems)
     return None
+
+
+def _validated(model: type[BaseModel], doc: LocatedDocument, config: RepoConfig):
+    """The document as `model`, or None after adding every one of its problems to `config`."""
+    try:
+        return model.model_validate(doc.data)
+    except ValidationError as e:
+        config.problems += located_problems(e, doc, model)
+        return None
 
 
 def _load_clusters(root: Path, config: RepoConfig) -> None:
     doc = _read(root, CLUSTERS_FILE, config)
     if doc is None:
         return
+    listed = _validated(ClusterList, doc, config)
     entries = doc.data.get("clusters") if isinstance(doc.data, dict) else None
-    if not isinstance(entries, list):
-        config.problems.append(doc.problem((), "expected a mapping with a 'clusters' list"))
-        return
-    for i, entry in enumerate(entries):
-        loc = ("clusters", i)
-        if not isinstance(entry, dict):
-            config.problems.append(doc.problem(loc, "clusters: each cluster is a mapping"))
+    entries = entries if isinstance(entries, list) else []
+    if listed is not None:
+        clusters: list[Cluster | None] = list(listed.clusters)
+    else:  # keep the clusters that are right, so definitions on them are still checked
+        clusters = [_valid_cluster(entry) for entry in entries]
+    first: dict[str, int] = {}  # each name's first line
+    for i, (entry, cluster) in enumerate(zip(entries, clusters, strict=True)):
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if isinstance(name, str) and name in first:
+            where = ("clusters", i, "name")
+            message = f"cluster '{name}' listed twice (first on line {first[name]})"
+            config.problems.append(doc.problem(where, f"{dotted(where)}: {message}"))
             continue
-        name, quota = entry.get("name"), entry.get("gpu_quota")
-        deadline = entry.get("default_trial_deadline_hours", 24)
-        max_gpu_hours = entry.get("max_gpu_hours_per_experiment")
-        trial_api = entry.get("trial_api", "Job")
-        runtime = entry.get("training_runtime")
-        if not isinstance(name, str) or not DNS1123_LABEL.match(name) or name == LOCAL_CLUSTER:
-            config.problems.append(
-                doc.problem(loc + ("name",), f"name: invalid cluster name {name!r}")
-            )
-            continue
-        if name in config.clusters:
-            config.problems.append(doc.problem(loc + ("name",), f"cluster '{name}' listed twice"))
-            continue
-        if not isinstance(quota, int) or isinstance(quota, bool) or quota < 0:
-            config.problems.append(
-                doc.problem(loc + ("gpu_quota",), "gpu_quota must be a whole number >= 0")
-            )
-            continue
-        if not isinstance(deadline, int | float) or deadline <= 0:
-            config.problems.append(
-                doc.problem(
-                    loc + ("default_trial_deadline_hours",),
-                    "default_trial_deadline_hours must be a positive number",
-                )
-            )
-            continue
-        if max_gpu_hours is not None and (
-            not isinstance(max_gpu_hours, int | float)
-            or isinstance(max_gpu_hours, bool)
-            or max_gpu_hours <= 0
-        ):
-            config.problems.append(
-                doc.problem(
-                    loc + ("max_gpu_hours_per_experiment",),
-                    "max_gpu_hours_per_experiment must be a positive number",
-                )
-            )
-            continue
-        if trial_api not in TRIAL_APIS:
-            config.problems.append(
-                doc.problem(
-                    loc + ("trial_api",),
-                    f"trial_api must be one of {', '.join(TRIAL_APIS)}, not {trial_api!r}",
-                )
-            )
-            continue
-        if (trial_api == "TrainJob") != (runtime is not None) or (
-            runtime is not None
-            and (not isinstance(runtime, str) or not DNS1123_LABEL.match(runtime))
-        ):
-            where = "training_runtime" if runtime is not None else "trial_api"
-            config.problems.append(
-                doc.problem(
-                    loc + (where,),
-                    "a TrainJob cluster names its ClusterTrainingRuntime in training_runtime "
-                    "(a DNS-1123 label, e.g. hpo-torch-distributed); other clusters set none",
-                )
-            )
-            continue
-        config.clusters[name] = Cluster(
-            name,
-            quota,
-            float(deadline),
-            _results(doc, loc, entry, config),
-            None if max_gpu_hours is None else float(max_gpu_hours),
-            trial_api,
-            runtime,
-        )
+        if isinstance(name, str):
+            first[name] = doc.position(("clusters", i, "name"))[0]
+        if cluster is not None:
+            config.clusters[cluster.name] = cluster
 
 
-def _results(doc, loc, entry, config) -> ResultsTarget | None:
-    results = entry.get("results")
-    if results is None:
-        return None
-    keys = ("git_url", "forge", "forge_api_url", "repo", "base_branch")
-    if not isinstance(results, dict) or any(not isinstance(results.get(k), str) for k in keys):
-        config.problems.append(
-            doc.problem(
-                loc + ("results",), f"results needs string keys {', '.join(keys)} and token"
-            )
-        )
-        return None
-    if results["forge"] not in ("github", "gitlab"):
-        config.problems.append(
-            doc.problem(loc + ("results", "forge"), "forge must be github or gitlab")
-        )
-        return None
+def _valid_cluster(entry: object) -> Cluster | None:
     try:
-        token = SecretRef.model_validate(results.get("token"))
-    except ValueError:
-        config.problems.append(
-            doc.problem(loc + ("results", "token"), "token must be {secret: NAME, key: KEY}")
-        )
-        return None
-    ssh: dict[str, SecretRef | None] = {}
-    for name in ("ssh_key", "ssh_known_hosts"):
-        try:
-            ssh[name] = (
-                None if results.get(name) is None else SecretRef.model_validate(results[name])
-            )
-        except ValueError:
-            config.problems.append(
-                doc.problem(loc + ("results", name), f"{name} must be {{secret: NAME, key: KEY}}")
-            )
-            return None
-    if (ssh["ssh_key"] is None) != (ssh["ssh_known_hosts"] is None):
-        config.problems.append(
-            doc.problem(
-                loc + ("results",),
-                "ssh_key and ssh_known_hosts go together: an SSH "
-                "push must know the host key it trusts",
-            )
-        )
-        return None
-    return ResultsTarget(token=token, **ssh, **{k: results[k] for k in keys})
+        return Cluster.model_validate(entry)
+    except ValidationError:
+        return None  # reported with the whole file
 
 
 def _load_images(root: Path, config: RepoConfig) -> None:
     doc = _read(root, IMAGES_FILE, config)
     if doc is None:
         return
-    if not isinstance(doc.data, dict):
-        config.problems.append(doc.problem((), "expected a mapping of role to image"))
-        return
-    for role in IMAGE_ROLES:
-        if not isinstance(doc.data.get(role), str):
-            config.problems.append(doc.problem((), f"missing image for '{role}'"))
-    for role, reference in doc.data.items():
-        if role not in IMAGE_ROLES:
-            config.problems.append(
-                doc.problem((role,), f"unknown image role '{role}'", at_key=True)
-            )
-        elif isinstance(reference, str):
-            if (why := image_pin_problem(reference)) is not None:
-                config.problems.append(doc.problem((role,), why))
-            config.images[role] = reference
+    images = _validated(PinnedImages, doc, config)
+    if images is not None:
+        config.images = images.model_dump()
+    elif isinstance(doc.data, dict):
+        # What can still be rendered: an unpinned reference is also refused in what it renders.
+        config.images = {
+            role: doc.data[role] for role in IMAGE_ROLES if isinstance(doc.data.get(role), str)
+        }

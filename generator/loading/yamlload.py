@@ -159,9 +159,13 @@ def _construct(node, loc: Path, doc: LocatedDocument, problems: list[Problem], s
             return resolve_plain_scalar(node.value)
         return node.value
     if isinstance(node, yaml.SequenceNode):
-        return [
-            _construct(item, loc + (i,), doc, problems, seen) for i, item in enumerate(node.value)
-        ]
+        items = []
+        for i, item in enumerate(node.value):
+            # An item has no key of its own: a problem with a whole mapping item (a cluster of
+            # clusters.yaml missing a key) reads best at the item, not at the list's key.
+            doc.value_positions.setdefault(loc + (i,), _mark(item))
+            items.append(_construct(item, loc + (i,), doc, problems, seen))
+        return items
     mapping: dict = {}
     for key_node, value_node in node.value:
         if not isinstance(key_node, yaml.ScalarNode):

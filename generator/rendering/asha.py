@@ -13,8 +13,9 @@ experiment's name keeps experiments that share a claim (storage_config.existing_
 
 from __future__ import annotations
 
-from generator.spec import CategoricalSearch, ExperimentSpec, IntSearch
+from generator.spec import ExperimentSpec
 from suggestion.asha import CONFIG_PARAMETER, RUNG_PARAMETER, Plan
+from suggestion.space import Parameter
 from trainer.catalog import TRAINED_STEPS
 
 # The experiments' checkpoints, relative to the volume's root.
@@ -26,17 +27,15 @@ def checkpoints_path(workspace: str, experiment: str) -> str:
     return f"{workspace}/{CHECKPOINTS}/{experiment}"
 
 
-def rung_spaces(spec: ExperimentSpec, plan: Plan) -> dict[str, CategoricalSearch | IntSearch]:
-    """The two parameters the policy sets, as search spaces: the rungs "0".."R-1" (strings, as
-    the trainer's --rung reads them), and configuration ids 0..max_trial_count-1 (each new
-    configuration takes at least one trial)."""
+def rung_parameters(spec: ExperimentSpec, plan: Plan) -> list[Parameter]:
+    """The two parameters the policy sets: the rungs "0".."R-1" (strings, as the trainer's
+    --rung reads them), and configuration ids 0..max_trial_count-1 (each new configuration
+    takes at least one trial)."""
     assert spec.max_trial_count is not None  # hpo check refuses hpo-asha without it
-    return {
-        RUNG_PARAMETER: CategoricalSearch(
-            search="categorical", values=[str(k) for k in range(plan.rungs)]
-        ),
-        CONFIG_PARAMETER: IntSearch(search="int", min=0, max=spec.max_trial_count - 1),
-    }
+    return [
+        Parameter(RUNG_PARAMETER, "categorical", values=tuple(str(k) for k in range(plan.rungs))),
+        Parameter(CONFIG_PARAMETER, "int", 0, spec.max_trial_count - 1),
+    ]
 
 
 def rung_args(spec: ExperimentSpec, plan: Plan, workspace: str) -> list[str]:

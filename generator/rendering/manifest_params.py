@@ -8,18 +8,14 @@ from __future__ import annotations
 
 import base64
 import json
-import math
 from pathlib import PurePosixPath
 
-from generator.checks.algorithms import setting_text
 from generator.checks.asha import plan_of, volume_size
 from generator.checks.cost import trial_deadline_seconds
 from generator.loading.definition import DefinitionRecord
 from generator.loading.repo_config import Cluster
 from generator.rendering import asha
 from generator.spec import (
-    CategoricalSearch,
-    DiscreteSearch,
     DoubleSearch,
     ExperimentSpec,
     IntSearch,
@@ -29,6 +25,7 @@ from generator.spec import (
 from generator.validate.shell_safety import SHELL_INERT
 from storage_init.cache import Source
 from storage_init.cache import cache_folder as storage_cache_folder
+from suggestion.space import katib_text
 
 WORKSPACE = "/workspace"
 CACHE_DIR = f"{WORKSPACE}/cache"
@@ -62,17 +59,6 @@ def cache_folder(kind: str, source: Source) -> str:
     return PurePosixPath(storage_cache_folder(CACHE_DIR, kind, source)).as_posix()
 
 
-def format_number(value: int | float) -> str:
-    """Numbers as Katib and the trainer read them back: ints plain, floats round-tripping."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
-        return f"{value:.1f}"
-    return repr(value)
-
-
 def _typed_fixed(value) -> tuple[str, str]:
     """(type, text) of a fixed value; anything the trial's shell would alter goes as json64."""
     if isinstance(value, bool):
@@ -80,7 +66,7 @@ def _typed_fixed(value) -> tuple[str, str]:
     if isinstance(value, int):
         return "int", str(value)
     if isinstance(value, float):
-        return "float", format_number(value)
+        return "float", katib_text(value)
     if isinstance(value, str) and SHELL_INERT.match(value):
         return "str", value
     encoded = json.dumps(value, sort_keys=True, separators=(",", ":")).encode("utf-8")
@@ -199,26 +185,6 @@ def _fetch_container(kind: str, source: Source, location, token_env: str) -> dic
     }
 
 
-def katib_parameter(name: str, space) -> dict:
-    """One Experiment parameter: its type and feasible space, as Katib's strings."""
-    if isinstance(space, DoubleSearch | IntSearch):
-        feasible = {
-            "min": format_number(space.min),
-            "max": format_number(space.max),
-            "distribution": space.distribution,
-        }
-        if space.step is not None:
-            feasible["step"] = format_number(space.step)
-        return {"name": name, "parameterType": space.search, "feasibleSpace": feasible}
-    assert isinstance(space, CategoricalSearch | DiscreteSearch)
-    values = [v if isinstance(v, str) else format_number(v) for v in space.values]
-    return {
-        "name": name,
-        "parameterType": space.search,
-        "feasibleSpace": {"list": values, "distribution": "uniform"},
-    }
-
-
 def _checkpoints_mount(spec: ExperimentSpec, volume: dict | None) -> dict | None:
     """The experiment's own checkpoints folder, which the results Job empties once the
     Experiment has finished: only under hpo-asha, with a volume it can mount, and when the
@@ -254,14 +220,13 @@ def manifest_params(
     spec = definition.spec
     kind = trial_kind(spec, cluster)
     resources = spec.resources_per_trial
-    tuned = spec.search_spaces()
+    parameters = spec.search_parameters()
     plan = plan_of(spec)
     args = _trainer_args(spec)
     additional, strategies = spec.katib_additional_metrics, spec.effective_metric_strategies
     if plan is not None:
         # hpo-asha: two parameters the policy sets, the trainer's rung flags, the rung's value.
-        spaces = asha.rung_spaces(spec, plan)
-        tuned = {**tuned, **{name: (None, space) for name, space in spaces.items()}}
+        parameters += asha.rung_parameters(spec, plan)
         args += asha.rung_args(spec, plan, WORKSPACE)
         additional, strategies = asha.objective_metrics(spec)
     images = {**images, **spec.images.model_dump(exclude_none=True)}
@@ -296,7 +261,7 @@ def manifest_params(
         "algorithm": {
             "name": spec.algorithm_name,
             "settings": [
-                {"name": k, "value": setting_text(v)} for k, v in spec.algorithm_settings.items()
+                {"name": k, "value": katib_text(v)} for k, v in spec.algorithm_settings.items()
             ]
             + [{"name": k, "value": v} for k, v in generated_settings.items()],
         },
@@ -305,7 +270,7 @@ def manifest_params(
         else {
             "name": spec.early_stopping.algorithm_name,
             "settings": [
-                {"name": k, "value": str(v)}
+                {"name": k, "value": katib_text(v)}
                 for k, v in spec.early_stopping.algorithm_settings.items()
             ],
         },
@@ -313,8 +278,8 @@ def manifest_params(
         "parallelTrialCount": spec.effective_parallel_trial_count,
         "maxFailedTrialCount": spec.max_failed_trial_count,
         "resumePolicy": spec.resume_policy,
-        "parameters": [katib_parameter(name, space) for name, (_, space) in tuned.items()],
-        "trialParameters": [{"name": name, "reference": name} for name in tuned]
+        "parameters": [p.katib() for p in parameters],
+        "trialParameters": [{"name": p.name, "reference": p.name} for p in parameters]
         + [{"name": TRIAL_NAME_PARAMETER, "reference": "${trialSpec.Name}"}],
         "trial": {
             "kind": kind,

@@ -22,7 +22,6 @@ from pathlib import Path
 
 from generator.errors import Problem
 from generator.loading.yamlload import LocatedDocument, YamlProblems, load_located
-from generator.rendering.manifest_params import format_number, katib_parameter
 from generator.spec import ExperimentSpec
 from suggestion.history import (
     COMPLETE,
@@ -31,9 +30,8 @@ from suggestion.history import (
     encode_objectives,
     encode_warm_start,
 )
-from suggestion.history import Objective as SamplerObjective
 from suggestion.settings import OBJECTIVES, WARM_START_TRIALS
-from suggestion.space import Parameter, internal
+from suggestion.space import internal, katib_text
 
 RESULTS_FILE = "results.yaml"
 
@@ -47,12 +45,12 @@ class Generated:
 
 def generated_settings(spec: ExperimentSpec, root: Path, doc: LocatedDocument) -> Generated:
     generated = Generated()
-    objectives = [SamplerObjective(o.metric, o.type) for o in spec.all_objectives]
+    objectives = spec.all_objectives
     if len(objectives) > 1:
         generated.settings[OBJECTIVES] = encode_objectives(objectives)
     if spec.warm_start is None:
         return generated
-    parameters = _parameters(spec)
+    parameters = spec.search_parameters()
     taken: list[Observation] = []
     dropped: Counter[str] = Counter()
     for index, folder in enumerate(spec.warm_start.from_):
@@ -90,26 +88,6 @@ def generated_settings(spec: ExperimentSpec, root: Path, doc: LocatedDocument) -
             doc.problem(("warm_start",), f"warm_start: {generated.note}", severity="warning")
         )
     return generated
-
-
-def _parameters(spec: ExperimentSpec) -> list[Parameter]:
-    """The search space as the sampler reads it from the rendered Experiment."""
-    found = []
-    for name, (_, space) in spec.search_spaces().items():
-        rendered = katib_parameter(name, space)
-        feasible = rendered["feasibleSpace"]
-        found.append(
-            Parameter(
-                name=name,
-                kind=rendered["parameterType"],
-                min=feasible.get("min"),
-                max=feasible.get("max"),
-                step=feasible.get("step"),
-                distribution=feasible.get("distribution", "uniform"),
-                values=tuple(feasible.get("list") or ()),
-            )
-        )
-    return found
 
 
 def _results(root: Path, folder: str) -> dict | str:
@@ -160,7 +138,7 @@ def _observation(trial, parameters, objectives) -> tuple[Observation | None, str
         if p.name not in given:
             return None, f"without {p.name}"
         value = given[p.name]
-        text = value if isinstance(value, str) else format_number(value)
+        text = katib_text(value)
         try:
             internal(p, text)
         except ValueError:

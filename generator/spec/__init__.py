@@ -38,7 +38,6 @@ from generator.spec.sources import (
     ModelParams,
     S3DatasetParams,
     TransformerType,
-    is_local_path,
 )
 
 __all__ = [
@@ -72,7 +71,6 @@ __all__ = [
     "TransformerType",
     "TrainerParams",
     "TunableValue",
-    "is_local_path",
     "is_search",
     "suggest_name",
 ]

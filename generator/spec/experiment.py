@@ -40,6 +40,8 @@ from generator.spec.base import (
 from generator.spec.objectives import ObjectiveSpec, WarmStart
 from generator.spec.search import TunableValue, is_search
 from generator.spec.sources import DatasetParams, ModelParams
+from suggestion.history import Objective
+from suggestion.space import Parameter
 
 
 class TrainerParams(Strict):
@@ -308,12 +310,16 @@ class ExperimentSpec(Strict):
                     tuned.setdefault(key, (section, value))
         return tuned
 
+    def search_parameters(self) -> list[Parameter]:
+        """The tuned values as search parameters, in definition order."""
+        return [space.parameter(name) for name, (_, space) in self.search_spaces().items()]
+
     @property
-    def all_objectives(self) -> list[ObjectiveSpec]:
+    def all_objectives(self) -> list[Objective]:
         """The objectives, first the Experiment's own: one unless `objectives` lists several."""
         if self.objectives is not None:
-            return list(self.objectives)
-        return [ObjectiveSpec(metric=self.objective_metric_name, type=self.objective_type)]
+            return [Objective(o.metric, o.type) for o in self.objectives]
+        return [Objective(self.objective_metric_name, self.objective_type)]
 
     @property
     def primary_metric(self) -> str:

@@ -1,4 +1,9 @@
-"""Search spaces: `{search: double|int|categorical|discrete, ...}` wherever a value may stand."""
+"""Search spaces: `{search: double|int|categorical|discrete, ...}` wherever a value may stand.
+
+These models are the definition's syntax; `parameter(name)` turns each into the one search
+parameter every later part uses (`suggestion.space.Parameter`): the rendered Experiment, the
+checks of the algorithms, warm start and the results.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,24 @@ from typing import Annotated, Any, Literal
 from pydantic import Discriminator, Field, StrictInt, Tag
 
 from generator.spec.base import FiniteFloat, Scalar, Strict
+from suggestion.space import Parameter
 
 Distribution = Literal["uniform", "logUniform", "normal", "logNormal"]
 
 
-class DoubleSearch(Strict):
+class _Range(Strict):
+    def parameter(self, name: str) -> Parameter:
+        """This space as the search parameter named `name`."""
+        return Parameter(name, self.search, self.min, self.max, self.step, self.distribution)
+
+
+class _Listed(Strict):
+    def parameter(self, name: str) -> Parameter:
+        """This space as the search parameter named `name`."""
+        return Parameter(name, self.search, values=tuple(self.values))
+
+
+class DoubleSearch(_Range):
     search: Literal["double"]
     min: FiniteFloat | StrictInt
     max: FiniteFloat | StrictInt
@@ -19,7 +37,7 @@ class DoubleSearch(Strict):
     distribution: Distribution = "uniform"
 
 
-class IntSearch(Strict):
+class IntSearch(_Range):
     search: Literal["int"]
     min: StrictInt
     max: StrictInt
@@ -27,12 +45,12 @@ class IntSearch(Strict):
     distribution: Distribution = "uniform"
 
 
-class CategoricalSearch(Strict):
+class CategoricalSearch(_Listed):
     search: Literal["categorical"]
     values: list[Scalar] = Field(min_length=1)
 
 
-class DiscreteSearch(Strict):
+class DiscreteSearch(_Listed):
     search: Literal["discrete"]
     values: list[StrictInt | FiniteFloat] = Field(min_length=1)
 

@@ -1,8 +1,9 @@
 """Where a model and a dataset come from: the provider parameters of `tune()`, and their URIs.
 
 A model is `hf://ORG/NAME`, `s3://BUCKET/PREFIX` or a local folder; a dataset is a Hub repo id
-(with or without `hf://`), a local path, or an S3 object or prefix. `source_uri` is the one
-place such a reference becomes the URI the download Job fetches and the results record.
+(with or without `hf://`), a local path, or an S3 object or prefix. `source_uri` is the URI the
+download Job fetches and the results record, written by `storage_init.references`, which also
+judges every reference (`hpo check`, through generator.checks.sources).
 """
 
 from __future__ import annotations
@@ -12,11 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Discriminator, Field, StrictInt, StrictStr, Tag
 
 from generator.spec.base import Credential, Strict
+from storage_init.references import dataset_uri, s3_uri
 from trainer.catalog import TASKS
-
-HUB_SCHEME = "hf://"
-# Paths a definition may name instead of a Hub repository: absolute or relative to the repo root.
-LOCAL_PREFIXES = ("/", "./", "../")
 
 TransformerType = Literal[
     "AutoModelForSequenceClassification",
@@ -27,10 +25,6 @@ TransformerType = Literal[
     "AutoModelForImageClassification",
 ]
 assert set(TransformerType.__args__) == set(TASKS)  # one list of tasks, shared with the trainer
-
-
-def is_local_path(reference: str) -> bool:
-    return reference.startswith(LOCAL_PREFIXES)
 
 
 class ModelParams(Strict):
@@ -64,9 +58,7 @@ class HuggingFaceDatasetParams(Strict):
     @property
     def source_uri(self) -> str:
         """A local path as written; a Hub repo id with its scheme, written with it or not."""
-        if is_local_path(self.repo_id) or self.repo_id.startswith(HUB_SCHEME):
-            return self.repo_id
-        return HUB_SCHEME + self.repo_id
+        return dataset_uri(self.repo_id)
 
 
 class S3DatasetParams(Strict):
@@ -83,7 +75,7 @@ class S3DatasetParams(Strict):
 
     @property
     def source_uri(self) -> str:
-        return f"s3://{self.bucket_name}/{self.file_key}"
+        return s3_uri(self.bucket_name, self.file_key)
 
     @property
     def revision(self) -> None:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 import re
 
-from generator.checks.algorithms import KNOWN_ALGORITHMS
 from generator.spec import DNS1123_SUBDOMAIN
 from generator.validate import Finding
 from generator.validate.katib_defaults import webhook_defaults
+from suggestion.settings import ALGORITHM_NAMES
 
 NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?")
 MAX_NAME = 40
@@ -119,7 +119,7 @@ def _algorithm(spec: dict) -> list[Finding]:
         findings.append(
             Finding(("spec", "algorithm", "algorithmName"), "algorithmName is required")
         )
-    elif name not in KNOWN_ALGORITHMS:
+    elif name not in ALGORITHM_NAMES:
         findings.append(
             Finding(
                 ("spec", "algorithm", "algorithmName"),
@@ -169,6 +169,25 @@ def _trial_template(spec: dict) -> list[Finding]:
                 )
             )
         return findings  # the template text lives in the cluster
+    findings += _trial_parameters(spec, parameters, trial_spec, base)
+    metadata = trial_spec.get("metadata") or {}
+    if "name" in metadata or "namespace" in metadata:
+        findings.append(
+            Finding(
+                base + ("trialSpec", "metadata"),
+                "trialSpec must not set metadata.name or metadata.namespace",
+            )
+        )
+    for key in ("apiVersion", "kind"):
+        if not trial_spec.get(key):
+            findings.append(Finding(base + ("trialSpec", key), f"trialSpec.{key} is required"))
+    return findings
+
+
+def _trial_parameters(spec: dict, parameters: list, trial_spec: dict, base: tuple) -> list[Finding]:
+    """Each trial parameter named once, referring to a parameter or trial metadata, and used in
+    the trial spec; every placeholder in the spec declared."""
+    findings = []
     text = json.dumps(trial_spec, sort_keys=True)
     names = {p.get("name") for p in spec.get("parameters") or [] if isinstance(p, dict)}
     seen_names, seen_references = set(), set()
@@ -199,26 +218,14 @@ def _trial_template(spec: dict) -> list[Finding]:
             )
         placeholder = "${trialParameters." + name + "}"
         if placeholder not in text:
-            return findings + [
-                Finding(loc, f"parameter name {name} not found in spec.trialTemplate")
-            ]
+            findings.append(Finding(loc, f"parameter name {name} not found in spec.trialTemplate"))
+            return findings
         text = text.replace(placeholder, "1")
     leftover = sorted(set(PLACEHOLDER.findall(text)))
     if leftover:
         findings.append(
             Finding(base + ("trialSpec",), f"trialParameters not declared: {', '.join(leftover)}")
         )
-    metadata = trial_spec.get("metadata") or {}
-    if "name" in metadata or "namespace" in metadata:
-        findings.append(
-            Finding(
-                base + ("trialSpec", "metadata"),
-                "trialSpec must not set metadata.name or metadata.namespace",
-            )
-        )
-    for key in ("apiVersion", "kind"):
-        if not trial_spec.get(key):
-            findings.append(Finding(base + ("trialSpec", key), f"trialSpec.{key} is required"))
     return findings
 
 

@@ -8,11 +8,10 @@ hand-written manifest given to `hpo check` is held to them too (`random` with `g
 
 from __future__ import annotations
 
-import math
-
 from generator.checks import algorithms
 from generator.spec import DEFAULT_PARALLEL_TRIAL_COUNT
 from generator.validate import Finding
+from suggestion.space import CHOICE_KINDS, KINDS, Parameter
 
 ALGORITHM = ("spec", "algorithm")
 EARLY_STOPPING = ("spec", "earlyStopping")
@@ -30,37 +29,20 @@ def _settings(section: dict) -> tuple[dict[str, str], dict[str, int]]:
     return values, index
 
 
-def _number(text: object) -> float | None:
-    try:
-        number = float(str(text))
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _parameter(parameter: object) -> algorithms.SearchParameter | None:
-    """The search parameter as the rules need it; None when it is not well formed (the
-    webhook's rules report that)."""
+def _parameter(parameter: object) -> Parameter | None:
+    """The search parameter as the rules need it; None when it is not well formed (a bound
+    that is not a number of its type, or what the webhook's rules report)."""
     if not isinstance(parameter, dict) or not isinstance(parameter.get("name"), str):
         return None
     kind = parameter.get("parameterType")
     space = parameter.get("feasibleSpace") or {}
-    if not isinstance(space, dict):
+    if kind not in KINDS or not isinstance(space, dict):
         return None
-    if kind in ("categorical", "discrete"):
-        return algorithms.SearchParameter(
-            parameter["name"], kind, count=len(space.get("list") or [])
-        )
-    if kind not in ("int", "double"):
+    try:
+        found = Parameter.from_katib(parameter)
+    except (ValueError, TypeError):
         return None
-    low, high = _number(space.get("min")), _number(space.get("max"))
-    step = _number(space["step"]) if space.get("step") else None
-    if low is None or high is None or (space.get("step") and step is None):
-        return None
-    distribution = space.get("distribution") or "uniform"
-    return algorithms.SearchParameter(
-        parameter["name"], kind, low, high, step, distribution=distribution
-    )
+    return found if kind in CHOICE_KINDS or None not in (found.min, found.max) else None
 
 
 def suggestion_findings(spec: dict) -> list[Finding]:

@@ -114,6 +114,28 @@ class TestCredentials:
         assert "  secret_key: {secret: s3-credentials, key: secret-access-key}\n" in text
 
 
+class TestReferences:
+    """tune() judges model and dataset references with hpo check's, and the download Job's,
+    parser: a repo id the Hub refuses never reaches a file."""
+
+    @pytest.mark.parametrize(
+        ("model_uri", "repo_id", "field"),
+        [
+            ("hf://meta--llama/Llama-3.2-1B", "imdb", "model_uri: hf://meta--llama/Llama-3.2-1B"),
+            ("hf://meta-llama/Llama-3.2-1B", "stanfordnlp/.imdb", "repo_id: stanfordnlp/.imdb"),
+        ],
+    )
+    def test_a_repo_id_the_hub_refuses(self, repo_copy, model_uri, repo_id, field):
+        model = HuggingFaceModelParams(
+            model_uri, "AutoModelForSequenceClassification", num_labels=2, revision="0" * 40
+        )
+        dataset = HuggingFaceDatasetParams(repo_id=repo_id, split="train")
+        with pytest.raises(DefinitionInvalid) as raised:
+            _tune(repo_copy, model_provider_parameters=model, dataset_provider_parameters=dataset)
+        assert f"error: {field}: the Hub refuses this repo id: " in str(raised.value)
+        assert not (repo_copy / "experiments/llama-3-2-fine-tune").exists()
+
+
 class TestClusterAndArguments:
     """Where the experiment goes, and arguments tune() cannot take."""
 

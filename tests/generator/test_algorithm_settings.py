@@ -103,9 +103,9 @@ class TestHandWrittenExperiments:
         assert 1 == main(["check", str(manifest)])
         errors = [e for e in capsys.readouterr().err.splitlines() if ": error: " in e]
         assert [
-            f"{manifest}:17:7: error: spec.algorithm.algorithmSettings[0]: gamma is not a "
+            f"{manifest}:17:9: error: spec.algorithm.algorithmSettings[0]: gamma is not a "
             "setting of random (it accepts: random_state)",
-            f"{manifest}:21:7: error: spec.earlyStopping.algorithmSettings[0]: start_step must "
+            f"{manifest}:21:9: error: spec.earlyStopping.algorithmSettings[0]: start_step must "
             "be >= 1, got 0",
         ] == errors
 

@@ -109,8 +109,8 @@ class TestClusterLimit:
         code, _, err = _check(repo, capsys, VALID_DEFINITION, limit="-1")
         assert 1 == code
         assert (
-            "argocd/clusters.yaml:5:35: error: max_gpu_hours_per_experiment must be a positive "
-            "number" in err
+            "argocd/clusters.yaml:5:35: error: clusters[0].max_gpu_hours_per_experiment: "
+            "Input should be greater than 0" in err
         )
 
 

@@ -79,7 +79,7 @@ class TestStandardInputAndStreams:
         monkeypatch.setattr(sys, "stdin", io.StringIO(JOB.replace("command", "comand")))
         assert 1 == main(["check", "-"])
         assert (
-            "<stdin>:10:9: error: spec.template.spec.containers[0]: unknown field: 'comand'"
+            "<stdin>:10:11: error: spec.template.spec.containers[0]: unknown field: 'comand'"
             in capsys.readouterr().err
         )
 

@@ -9,14 +9,18 @@ model and a dataset repo; HF_ENDPOINT points at it, as it would at a Hub mirror.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from huggingface_hub import constants
 
 from generator.cli import main
+from storage_init.errors import HUB_SECRET_HINT
 from storage_init.exits import ExitCode
-from tests.generator.conftest import VALID_DEFINITION
+from tests.generator.conftest import REPO, VALID_DEFINITION
 from tests.storage_init.hubserver import FakeHub
 
 MODEL = "meta-llama/Llama-3.2-1B"
@@ -33,6 +37,8 @@ def hub(monkeypatch: pytest.MonkeyPatch) -> Any:
     server = FakeHub(MODEL, {"config.json": b"{}", "model.safetensors": b"w"})
     server.add(DATASET, {"data/train.parquet": b"rows"}, repo_type="dataset", refs=("main", "v1"))
     monkeypatch.setenv("HF_ENDPOINT", server.url)
+    # huggingface_hub reads HF_HUB_OFFLINE once, at import; another test may have set it.
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
     monkeypatch.delenv("HF_TOKEN", raising=False)
     monkeypatch.setenv("STORAGE_INIT_RETRY_ATTEMPTS", "2")
     monkeypatch.setenv("STORAGE_INIT_RETRY_BASE_SECONDS", "0.01")
@@ -147,8 +153,7 @@ class TestHubErrors:
                 403,
                 "",
                 ExitCode.AUTH,
-                f"hpo: error: 403 from the Hub: HF_TOKEN is missing or has no access to {MODEL}, "
-                "or no model repo of that name exists",
+                f"hpo: error: 403 from the Hub: HF_TOKEN is missing or has no access to {MODEL}",
             ),
             (
                 503,
@@ -166,13 +171,41 @@ class TestHubErrors:
         assert (exit_code, message) == (result, err.splitlines()[-1])
         assert UNPINNED == path.read_text()
 
+    @pytest.mark.parametrize(
+        ("status", "code"), [(401, "RepoNotFound"), (403, "GatedRepo"), (404, "RevisionNotFound")]
+    )
+    def test_the_download_job_reads_the_same_answer_alike(
+        self, repo, hub, capsys, monkeypatch, tmp_path, status, code
+    ) -> None:
+        """One translator of the Hub's errors: the same answer gives the download Job's line and
+        exit code, with HF_TOKEN named where the Job names its Secret."""
+        hub.error = (status, code)
+        repo.write(UNPINNED)
+        pinned, _, err = pin(capsys)
+        monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+        monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub-cache"))
+        monkeypatch.setenv("PYTHONPATH", str(REPO))
+        download = subprocess.run(
+            [sys.executable, "-m", "storage_init", "model", "--uri", f"hf://{MODEL}"]
+            + ["--revision", "main", "--cache-dir", str(tmp_path / "cache")],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        job_line = download.stderr.splitlines()[-1]
+        assert (download.returncode, job_line.replace(HUB_SECRET_HINT, "HF_TOKEN")) == (
+            pinned,
+            err.splitlines()[-1].replace("hpo: ", "", 1),
+        )
+
     def test_missing_revision(self, repo, hub, capsys) -> None:
         """A branch the repo does not have is NOT_FOUND, naming it."""
         path = repo.write(UNPINNED.replace("revision: main ", "revision: release "))
         result, _, err = pin(capsys)
         assert ExitCode.NOT_FOUND == result
         assert (
-            f"hpo: error: 404 from the Hub: revision 'release' does not exist in model {MODEL}"
+            f"hpo: error: 404 from the Hub: revision 'release' does not exist in model {MODEL}; "
+            "pin an existing branch, tag or commit"
         ) == err.splitlines()[-1]
         assert "revision: release " in path.read_text()
 

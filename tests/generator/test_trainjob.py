@@ -218,17 +218,19 @@ class TestClusterList:
             (
                 "    trial_api: MPIJob\n",
                 "4:16",
-                "trial_api must be one of Job, TrainJob, not 'MPIJob'",
+                "clusters[0].trial_api: Input should be 'Job' or 'TrainJob'",
             ),
-            (
+            (  # the runtime is missing: said at the cluster, like any missing key
                 "    trial_api: TrainJob\n",
-                "4:16",
-                "a TrainJob cluster names its ClusterTrainingRuntime in training_runtime",
+                "2:5",
+                "clusters[0]: a TrainJob cluster names its ClusterTrainingRuntime in "
+                "training_runtime",
             ),
             (
                 "    training_runtime: hpo-torch\n",
                 "4:23",
-                "a TrainJob cluster names its ClusterTrainingRuntime in training_runtime",
+                "clusters[0].training_runtime: a TrainJob cluster names its "
+                "ClusterTrainingRuntime in training_runtime",
             ),
         ],
     )

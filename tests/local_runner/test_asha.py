@@ -151,10 +151,10 @@ class TestWarmStart:
         # Four earlier results are enough for the model (two parameters + 1), so the first
         # configuration is tpe's choice given them, as the cluster's service would make it.
         space = [
-            Parameter("learning_rate", "double", "0.1", "0.4"),
-            Parameter("r", "int", "1", "4"),
+            Parameter("learning_rate", "double", 0.1, 0.4),
+            Parameter("r", "int", 1, 4),
             Parameter("hpo_rung", "categorical", values=("0", "1", "2")),
-            Parameter("hpo_config", "int", "0", "15"),
+            Parameter("hpo_config", "int", 0, 15),
         ]
         path = repo.root / "experiments/later/experiment.yaml"
         loaded = load_definition(path, "experiments/later/experiment.yaml")

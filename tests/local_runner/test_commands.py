@@ -28,7 +28,7 @@ def plan_with(argv: tuple[str, ...], trial_parameters: dict[str, str]) -> LocalP
         algorithm="random",
         algorithm_settings={},
         early_stopping=None,
-        parameters=(Parameter("learning_rate", "double", "0.1", "0.2"),),
+        parameters=(Parameter("learning_rate", "double", 0.1, 0.2),),
         trial_parameters=trial_parameters,
         trial=Command("trainer", argv),
         downloads=(),

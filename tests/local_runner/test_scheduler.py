@@ -37,7 +37,7 @@ def make_plan(argv: tuple[str, ...], env: dict[str, str], **limits) -> LocalPlan
         algorithm="random",
         algorithm_settings={},
         early_stopping=None,
-        parameters=(Parameter("lr", "double", min="0.1", max="0.2"),),
+        parameters=(Parameter("lr", "double", min=0.1, max=0.2),),
         trial_parameters={},
         trial=Command("trial", argv, tuple({"name": k, "value": v} for k, v in env.items())),
         downloads=(),

@@ -116,8 +116,8 @@ class TestWarmStart:
         settings = generated_settings(spec.spec, repo.root, spec.document).settings
         assert len(warm_start_of(settings)) == len(inside)
         space = [
-            Parameter("learning_rate", "double", "0.1", "0.3"),
-            Parameter("r", "int", "1", "4"),
+            Parameter("learning_rate", "double", 0.1, 0.3),
+            Parameter("r", "int", 1, 4),
         ]
         expected = next_assignments(
             space,
@@ -139,11 +139,13 @@ class TestWarmStart:
         repo.write("later", self._later(warm_start={"from": ["experiments/early"]}))
         checked = repo.hpo("check", "experiments/later")
         assert checked.code == 0, checked.stderr
-        assert (
-            f"warning: warm_start: {len(earlier) - outside} trials from "
-            f"experiments/early; {outside} dropped ({outside} with learning_rate outside this "
-            "search space)"
-        ) in checked.stderr
+        note = (
+            f"warm_start: {len(earlier) - outside} trials from experiments/early; {outside} "
+            f"dropped ({outside} with learning_rate outside this search space)"
+        )
+        assert f"warning: {note}" in checked.stderr
+        [line] = checked.stdout.splitlines()  # the definition's one line says it too
+        assert line.endswith(note.replace("warm_start:", "; warm start:"))
 
     def test_a_folder_without_results_is_refused(self, repo, monkeypatch):
         repo.write("later", self._later(warm_start={"from": ["experiments/nothing-yet"]}))

@@ -7,9 +7,16 @@ from __future__ import annotations
 
 import pytest
 
-from results.definition import SearchSpace
 from results.errors import ParameterTypeError
-from results.params import typed_parameters, typed_value
+from results.params import typed_parameters
+from suggestion.space import Parameter
+
+
+def typed_value(name: str, raw: str, kind: str, values=None):
+    """One assignment typed by a one-parameter search space."""
+    bounds = {"min": 0, "max": 1} if kind in ("double", "int") else {}
+    parameter = Parameter(name, kind, values=tuple(values or ()), **bounds)
+    return typed_parameters({name: raw}, {name: parameter})[name]
 
 
 class TestRangeKinds:
@@ -78,10 +85,11 @@ class TestAssignments:
     """A whole assignment set is typed at once and must match the search space."""
 
     def test_mixed_assignments_are_typed_and_sorted_by_name(self):
-        space = SearchSpace(
-            {"learning_rate": "double", "r": "int", "use_rslora": "categorical"},
-            {"use_rslora": [True, False]},
-        )
+        space = {
+            "learning_rate": Parameter("learning_rate", "double", 1e-5, 1e-3),
+            "r": Parameter("r", "int", 4, 32),
+            "use_rslora": Parameter("use_rslora", "categorical", values=(True, False)),
+        }
         typed = typed_parameters(
             {"use_rslora": "false", "r": "16", "learning_rate": "3.2e-05"}, space
         )
@@ -90,7 +98,7 @@ class TestAssignments:
 
     def test_a_parameter_missing_from_the_search_space_is_an_error(self):
         with pytest.raises(ParameterTypeError) as caught:
-            typed_parameters({"dropout": "0.1"}, SearchSpace({"r": "int"}))
+            typed_parameters({"dropout": "0.1"}, {"r": Parameter("r", "int", 4, 32)})
         assert "parameter dropout is not in the definition's search space (it has: r)" == str(
             caught.value
         )
@@ -98,6 +106,6 @@ class TestAssignments:
     def test_hpo_ashas_rung_and_configuration_are_not_parameters(self):
         """The policy sets them; they are not part of what was searched."""
         typed = typed_parameters(
-            {"r": "16", "hpo_rung": "2", "hpo_config": "7"}, SearchSpace({"r": "int"})
+            {"r": "16", "hpo_rung": "2", "hpo_config": "7"}, {"r": Parameter("r", "int", 4, 32)}
         )
         assert {"r": 16} == typed

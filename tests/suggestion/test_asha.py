@@ -20,9 +20,9 @@ from suggestion.sampling import next_assignments
 from suggestion.settings import setting_problems
 from suggestion.space import Parameter
 
-LR = Parameter("learning_rate", "double", "1e-5", "1e-3", distribution="logUniform")
+LR = Parameter("learning_rate", "double", 1e-5, 1e-3, distribution="logUniform")
 RUNG = Parameter(RUNG_PARAMETER, "categorical", values=("0", "1", "2"))
-CONFIG = Parameter(CONFIG_PARAMETER, "int", "0", "99")
+CONFIG = Parameter(CONFIG_PARAMETER, "int", 0, 99)
 SPACE = [LR, RUNG, CONFIG]
 LOSS = [Objective("eval_loss", "minimize")]
 SETTINGS = {"random_state": "7"}

@@ -10,10 +10,10 @@ import pytest
 from suggestion.history import COMPLETE, FAILED, PRUNED, Objective, Observation
 from suggestion.samplers import UnsupportedAlgorithm, hyperopt_gamma, make_sampler
 from suggestion.sampling import next_assignments
-from suggestion.space import Parameter, grid_values, katib_text, unsupported
+from suggestion.space import Parameter, grid_values, unsupported
 
-LR = Parameter("learning_rate", "double", "1.0e-5", "1.0e-2", distribution="logUniform")
-RANK = Parameter("r", "int", "4", "16", step="4")
+LR = Parameter("learning_rate", "double", 1.0e-5, 1.0e-2, distribution="logUniform")
+RANK = Parameter("r", "int", 4, 16, step=4)
 OPTIM = Parameter("optim", "categorical", values=("adamw_torch", "sgd"))
 DROPOUT = Parameter("lora_dropout", "discrete", values=("0.0", "0.1"))
 LOSS = [Objective("eval_loss", "minimize")]
@@ -50,27 +50,27 @@ class TestSuggestions:
             assert 1e-5 <= float(values["learning_rate"]) <= 1e-2
             assert values["r"] in {"4", "8", "12", "16"}
 
-    def test_katib_text(self):
-        assert "3e-05" == katib_text("double", 3e-05)
-        assert "0.5" == katib_text("double", 0.5)
-        assert "16" == katib_text("int", 16.0)
+    def test_sampled_values_as_katib_text(self):
+        assert "3e-05" == LR.text(3e-05)
+        assert "0.5" == LR.text(0.5)
+        assert "16" == RANK.text(16.0)
 
 
 class TestGrid:
     """Grid points are every step from min to max, listed values as they are."""
 
     def test_double_steps_print_cleanly(self):
-        grid = grid_values(Parameter("x", "double", "0.1", "0.5", step="0.1"))
+        grid = grid_values(Parameter("x", "double", 0.1, 0.5, step=0.1))
         assert ["0.1", "0.2", "0.3", "0.4", "0.5"] == grid
 
     def test_int_default_step_is_one(self):
-        assert ["1", "2", "3"] == grid_values(Parameter("x", "int", "1", "3"))
+        assert ["1", "2", "3"] == grid_values(Parameter("x", "int", 1, 3))
 
     def test_listed_values(self):
         assert ["adamw_torch", "sgd"] == grid_values(OPTIM)
 
     def test_visits_each_point_once_then_stops(self):
-        space = [OPTIM, Parameter("x", "int", "1", "2")]
+        space = [OPTIM, Parameter("x", "int", 1, 2)]
         points = draw(space, 4, "grid")
         assert [(p["optim"], p["x"]) for p in points] == [
             ("adamw_torch", "1"),
@@ -87,18 +87,16 @@ class TestRefusedSpaces:
 
     @pytest.mark.parametrize("distribution", ["normal", "logNormal"])
     def test_normal_distributions(self, distribution):
-        parameter = Parameter("x", "double", "0.1", "0.5", distribution=distribution)
+        parameter = Parameter("x", "double", 0.1, 0.5, distribution=distribution)
         assert [f"parameter x: distribution {distribution} cannot be sampled here; use "
                 "uniform or logUniform"] == unsupported([parameter])  # fmt: skip
 
     def test_log_with_step(self):
-        parameter = Parameter("x", "double", "0.1", "0.5", step="0.1", distribution="logUniform")
+        parameter = Parameter("x", "double", 0.1, 0.5, step=0.1, distribution="logUniform")
         assert "logUniform with step" in unsupported([parameter])[0]
 
     def test_log_int_with_unit_step_is_fine(self):
-        assert [] == unsupported(
-            [Parameter("x", "int", "1", "64", step="1", distribution="logUniform")]
-        )
+        assert [] == unsupported([Parameter("x", "int", 1, 64, step=1, distribution="logUniform")])
 
 
 class TestSamplers:

@@ -18,7 +18,12 @@ import pytest
 from storage_init.cache import Source, write_marker
 from tests.support.tiny_models import review_rows, tiny_bert, tiny_llama, tiny_vit
 
-__all__ = ["mark_complete", "review_rows", "save_dataset"]  # what the trainer tests import
+__all__ = [
+    "mark_complete",
+    "review_rows",
+    "run_in_process",
+    "save_dataset",
+]  # what the trainer tests import
 
 
 def mark_complete(folder: Path, kind: str) -> Path:
@@ -67,15 +72,17 @@ class TrialRun:
         return [value for metric, value in self.metrics() if metric == name]
 
 
-@pytest.fixture
-def run_trial() -> Callable[..., TrialRun]:
+def run_in_process(*argv: object) -> TrialRun:
     """Run `python -m trainer` in this process and capture what it prints."""
     from trainer.cli import main
 
-    def run(*argv: str) -> TrialRun:
-        out, err = io.StringIO(), io.StringIO()
-        with redirect_stdout(out), redirect_stderr(err):
-            code = main([str(a) for a in argv])
-        return TrialRun(code, out.getvalue(), err.getvalue())
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main([str(a) for a in argv])
+    return TrialRun(code, out.getvalue(), err.getvalue())
 
-    return run
+
+@pytest.fixture
+def run_trial() -> Callable[..., TrialRun]:
+    """`run_in_process`, as a fixture."""
+    return run_in_process

@@ -1,4 +1,5 @@
-"""The trial command line: typed values, column roles and flags, checked before torch loads."""
+"""The trial command line: typed values, column roles, rungs and flags, checked before torch
+loads."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 
 from trainer.config import parse_args, parse_columns, parse_typed
 from trainer.errors import TrialConfigError
+from trainer.rungs import Rung
 
 REQUIRED = ["--model-dir", "m", "--dataset-dir", "d", "--output-dir", "o"]
 
@@ -122,3 +124,107 @@ class TestParseArgs:
         with pytest.raises(TrialConfigError) as caught:
             parse_args([*REQUIRED, "--transformer-type", "AutoModelForSeq2SeqLM"])
         assert "invalid choice: 'AutoModelForSeq2SeqLM'" in str(caught.value)
+
+
+class TestRungFlags:
+    """`--rung K --rungs R --reduction-factor ETA --checkpoint-dir DIR` resolve into the plain
+    stop-and-resume fields the recipe reads; the direct flags set those fields themselves."""
+
+    BASE = (*REQUIRED, "--transformer-type", "AutoModelForCausalLM")
+
+    def rung(self, k: int, *extra: str):
+        flags = ("--rungs", "3", "--reduction-factor", "3", "--checkpoint-dir", "/ck/config-7")
+        return parse_args([*self.BASE, "--rung", str(k), *flags, *extra])
+
+    def test_lowest_rung_saves_and_resumes_nothing(self):
+        config = self.rung(0)
+        assert (Rung(0, 3, 3), None, Path("/ck/config-7/rung-0"), False, None) == (
+            config.rung,
+            config.resume_from,
+            config.save_checkpoint_to,
+            config.remove_resumed,
+            config.stop_at_step,
+        )
+
+    def test_middle_rung_resumes_the_rung_below_and_saves_its_own(self):
+        config = self.rung(1)
+        assert (Path("/ck/config-7/rung-0"), Path("/ck/config-7/rung-1"), True) == (
+            config.resume_from,
+            config.save_checkpoint_to,
+            config.remove_resumed,
+        )
+
+    def test_top_rung_is_the_full_run_and_saves_no_checkpoint(self):
+        config = self.rung(2)
+        assert (Path("/ck/config-7/rung-1"), None, True) == (
+            config.resume_from,
+            config.save_checkpoint_to,
+            config.remove_resumed,
+        )
+
+    def test_direct_flags_keep_the_checkpoint_they_resume(self):
+        config = parse_args(
+            [*self.BASE, "--stop-at-step", "5", "--resume-from", "a", "--save-checkpoint", "b"]
+        )
+        assert (5, Path("a"), Path("b"), False, None) == (
+            config.stop_at_step,
+            config.resume_from,
+            config.save_checkpoint_to,
+            config.remove_resumed,
+            config.rung,
+        )
+
+    def test_no_flags_train_the_full_run(self):
+        config = parse_args(list(self.BASE))
+        assert (None, None, None, None, False) == (
+            config.stop_at_step,
+            config.rung,
+            config.resume_from,
+            config.save_checkpoint_to,
+            config.remove_resumed,
+        )
+
+    @pytest.mark.parametrize(
+        ("extra", "message"),
+        [
+            (
+                ["--rung", "1", "--rungs", "3"],
+                "--rung --rungs without --reduction-factor, --checkpoint-dir: the rung flags "
+                "--rung, --rungs, --reduction-factor, --checkpoint-dir go together",
+            ),
+            (
+                ["--checkpoint-dir", "/ck"],
+                "--checkpoint-dir without --rung, --rungs, --reduction-factor: the rung flags",
+            ),
+            (
+                ["--rung", "3", "--rungs", "3", "--reduction-factor", "3", "--checkpoint-dir", "c"],
+                "--rung 3 --rungs 3 --reduction-factor 3: rung must be below rungs (3): rungs "
+                "are 0..2, got 3",
+            ),
+            (
+                ["--rung", "0", "--rungs", "1", "--reduction-factor", "3", "--checkpoint-dir", "c"],
+                "--rung 0 --rungs 1 --reduction-factor 3: rungs must be at least 2, got 1",
+            ),
+            (
+                ["--rung", "0", "--rungs", "3", "--reduction-factor", "1", "--checkpoint-dir", "c"],
+                "--rung 0 --rungs 3 --reduction-factor 1: reduction_factor must be at least 2",
+            ),
+            (
+                ["--rung", "1", "--rungs", "3", "--reduction-factor", "3", "--checkpoint-dir", "c"]
+                + ["--stop-at-step", "4"],
+                "--stop-at-step with --rung: the rung flags choose the stop step and the "
+                "checkpoints themselves",
+            ),
+            (
+                ["--rung", "1", "--rungs", "3", "--reduction-factor", "3", "--checkpoint-dir", "c"]
+                + ["--resume-from", "x"],
+                "--resume-from with --rung",
+            ),
+            (["--rung", "one"], "argument --rung: invalid int value: 'one'"),
+            (["--stop-at-step", "0"], "--stop-at-step must be at least 1, got 0"),
+        ],
+    )
+    def test_refused(self, extra, message):
+        with pytest.raises(TrialConfigError) as caught:
+            parse_args([*self.BASE, *extra])
+        assert str(caught.value).startswith(message)

@@ -58,6 +58,20 @@ class TestKatibMetrics:
         expected = "train_loss=0.5\nepoch=0.5\nstep=5\ntrain_loss=0.4\nepoch=1\nstep=10\n"
         assert expected == out.getvalue()
 
+    def test_a_resumed_trial_reports_the_mean_of_the_whole_run(self):
+        """The Trainer's final train_loss covers the steps it ran (5 and 6, mean 0.6); steps 1..4
+        (mean 0.9) came before, from the checkpoint: the run's mean is (4 * 0.9 + 2 * 0.6) / 6.
+        A logging step's loss stays the mean since the last log."""
+        out = io.StringIO()
+        reporter = KatibMetrics((), stream=out, earlier=(4, 4 * 0.9))
+        reporter.on_log(None, state(6, 1.0), None, logs={"loss": 0.6})
+        reporter.on_log(None, state(6, 1.0), None, logs={"train_loss": 0.6})
+        assert [0.6, pytest.approx(0.8, rel=1e-12)] == [
+            float(line.partition("=")[2])
+            for line in out.getvalue().splitlines()
+            if line.startswith("train_loss=")
+        ]
+
     def test_evaluation_prints_task_and_derived_metrics_only(self):
         out = io.StringIO()
         reporter = KatibMetrics(("eval_perplexity",), derive=perplexity, stream=out)
@@ -109,22 +123,26 @@ class TestCostMetrics:
             "train_loss": 0.7,
             "epoch": 1.0,
         }
-        costs = cost_metrics(model, torch.device("cpu"), train)
+        costs = cost_metrics(model, torch.device("cpu"), train, trained_steps=4)
         assert list(COST_METRICS) == list(costs)
-        assert (3, 3.2, 2.5) == (
+        assert (3, 3.2, 2.5, 4) == (
             costs["trainable_params"],
             costs["train_samples_per_second"],
             costs["train_runtime"],
+            costs["trained_steps"],
         )
         out = io.StringIO()
         KatibMetrics((), stream=out).emit(costs)
         assert out.getvalue().startswith("trainable_params=3\npeak_memory_mb=")
-        assert out.getvalue().endswith("\ntrain_samples_per_second=3.2\ntrain_runtime=2.5\n")
+        expected_end = "\ntrain_samples_per_second=3.2\ntrain_runtime=2.5\ntrained_steps=4\n"
+        assert out.getvalue().endswith(expected_end)
 
     def test_a_timing_the_trainer_did_not_measure_is_left_out(self):
         # The Trainer leaves out samples per second when the run took no measurable time.
-        costs = cost_metrics(torch.nn.Linear(2, 1), torch.device("cpu"), {"train_runtime": 0.0})
-        assert ["trainable_params", "peak_memory_mb", "train_runtime"] == list(costs)
+        costs = cost_metrics(torch.nn.Linear(2, 1), torch.device("cpu"), {"train_runtime": 0.0}, 1)
+        assert ["trainable_params", "peak_memory_mb", "train_runtime", "trained_steps"] == list(
+            costs
+        )
 
 
 class TestStopOnNonFiniteLoss:

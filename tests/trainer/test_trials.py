@@ -65,14 +65,17 @@ def assert_reported(run, transformer_type: str, has_eval: bool) -> None:
 
 
 def assert_costs(run, model, seconds: float) -> None:
-    """The cost metrics: the parameter count first, then all four once, after everything else."""
+    """The cost metrics: the parameter count first, then all of them once, after everything else;
+    the trial ran both steps itself."""
     metrics = run.metrics()
     count = sum(p.numel() for p in model.parameters() if p.requires_grad)
     assert 0 < count < sum(p.numel() for p in model.parameters())  # LoRA: most stays frozen
     assert ("trainable_params", count) == metrics[0]
-    assert [(name, run.values(name)[-1]) for name in COST_METRICS] == metrics[-4:]
+    costs = len(COST_METRICS)
+    assert [(name, run.values(name)[-1]) for name in COST_METRICS] == metrics[-costs:]
     assert [count, count] == run.values("trainable_params")
-    assert isinstance(json.loads(run.stdout.splitlines()[-4].partition("=")[2]), int)
+    assert isinstance(json.loads(run.stdout.splitlines()[-costs].partition("=")[2]), int)
+    assert [2] == run.values("trained_steps")
     for name in MEASURED:
         assert 1 == len(run.values(name)), name
     # On the CPU the peak resident set of this process, in MiB (Linux counts KiB); the peak
