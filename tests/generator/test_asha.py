@@ -165,6 +165,12 @@ class TestWorstCase:
             "6 h = 62.6667 GPU-hours; no budget; storage: "
         )
 
+    def test_the_pull_requests_summary_counts_full_runs(self, repo, capsys, tmp_path):
+        repo.write(ASHA)
+        summary = tmp_path / "summary.md"
+        assert 0 == main(["check", "--summary-md", str(summary)])
+        assert "| hpo-asha | 30 (2) | 2 | 4 | 62.6667 (6 h per full run) |" in summary.read_text()
+
     def test_the_cluster_limit_applies_to_the_rung_mix(self, repo, capsys):
         """100 full runs would be 1200 GPU-hours, over the cluster's 500; 100 trials of rungs
         cost at most 17.6 full runs (70 at rung 0, 23 at rung 1, 7 at the top): 211 GPU-hours."""
