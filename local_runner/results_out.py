@@ -26,7 +26,7 @@ def experiment_result(
 ):
     """The run's result; provenance reads what the inputs resolved to from the markers under
     `cache_dir`, the cache the local download step fetched into."""
-    from results.budget import BudgetRule, TrialTime, account, outcome
+    from results.budget import BudgetRule, TrialTime, account, outcome, rung_of
     from results.definition import objectives, provenance, search_space, warm_start_record
     from results.model import MetricObservation, Objective, TrialResult, build_result
     from results.params import typed_parameters
@@ -47,7 +47,8 @@ def experiment_result(
     rule = BudgetRule.of(definition.spec)
     budget = None
     if rule is not None:
-        times = [TrialTime(0.0, t.seconds) for t in finished]  # interrupted ones spent too
+        # Interrupted ones spent too.
+        times = [TrialTime(0.0, t.seconds, rung_of(t.assignments)) for t in finished]
         budget = outcome(account(rule, times, now=0.0), budget_ended)
     return build_result(
         experiment=plan.name,

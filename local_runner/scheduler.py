@@ -28,7 +28,7 @@ from local_runner.records import FinishedTrial, finished_from_study, rfc3339
 from local_runner.suggest import history, next_point
 from local_runner.trials import RunningTrial, start_trial, trial_name
 from local_runner.workspace import Workspace
-from results.budget import BudgetRule, BudgetState, TrialTime, account
+from results.budget import BudgetRule, BudgetState, TrialTime, account, rung_of
 from results.model import Objective, best_trial
 from suggestion.space import distribution, internal
 
@@ -87,8 +87,10 @@ class Scheduler:
         if self.budget is None:
             return None
         # Interrupted trials spent their time too, as killed Trials do on a cluster.
-        times = [TrialTime(0.0, t.seconds) for t in self.finished]
-        times += [TrialTime(now - r.process.seconds, None) for r in self.running]
+        times = [TrialTime(0.0, t.seconds, rung_of(t.assignments)) for t in self.finished]
+        times += [
+            TrialTime(now - r.process.seconds, None, rung_of(r.assignments)) for r in self.running
+        ]
         return account(self.budget, times, now)
 
     def _apply_budget(self) -> None:

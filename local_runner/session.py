@@ -20,6 +20,7 @@ from local_runner.suggest import check_search
 from local_runner.trials import check_references
 from local_runner.workspace import Workspace
 from results.budget import BudgetRule
+from results.checkpoints import remove_checkpoints
 
 
 def download_job(objects: list[dict]) -> dict:
@@ -79,12 +80,15 @@ class Session:
         finally:
             progress.close()
         if outcome.status is None:
+            # hpo-asha's checkpoints stay: --resume runs the interrupted trials again, and a
+            # promoted one resumes its configuration from the checkpoint of the rung below.
             say(
                 f"interrupted: finished trials are saved in {workspace.study_file}; continue with "
                 f"hpo tune --local {self._shown_definition()} --resume"
             )
             return None
         say(f"experiment {outcome.status}: {outcome.reason}")
+        self._remove_checkpoints()
         result = experiment_result(
             plan,
             outcome.status,
@@ -98,6 +102,21 @@ class Session:
         self._print_best(result)
         say("wrote " + ", ".join(self._shown(p) for p in paths))
         return outcome.status
+
+    def _remove_checkpoints(self) -> None:
+        """The run has ended: no trial resumes a checkpoint any more (hpo-asha)."""
+        folder = self.workspace.checkpoints
+        if not folder.is_dir():
+            return
+        try:
+            removed = remove_checkpoints(folder)
+            folder.rmdir()
+            if not any(folder.parent.iterdir()):  # the work folder's checkpoints/, now empty
+                folder.parent.rmdir()
+        except OSError as e:
+            _say(f"warning: could not remove the checkpoints in {self._shown(folder)}: {e}")
+            return
+        _say(f"removed the checkpoints of {removed} configuration(s) from {self._shown(folder)}")
 
     def _summary(self, resumed: bool, done: int) -> str:
         plan = self.plan

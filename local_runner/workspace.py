@@ -13,6 +13,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from generator.rendering.asha import checkpoints_path
 from generator.rendering.manifest_params import CACHE_DIR, WORKSPACE
 
 # /workspace (or its cache folder) at the start of an argument or value, or after `=` (as in
@@ -50,6 +51,11 @@ class Workspace:
     @property
     def storage_url(self) -> str:
         return f"sqlite:///{self.study_file}"
+
+    @property
+    def checkpoints(self) -> Path:
+        """This experiment's hpo-asha checkpoints: where the trial command's path leads."""
+        return Path(self.trial_path(checkpoints_path(WORKSPACE, self.experiment)))
 
     def log_file(self, trial_name: str) -> Path:
         return self.experiment_dir / "logs" / f"{trial_name}.log"

@@ -13,17 +13,25 @@ trial start. So the budget stops an experiment while that one trial still fits: 
 spent, plus what the running trials cost so far, plus one more trial (as much as the costliest
 trial so far) reaches the budget, the trial count becomes the trials created plus one. Running
 trials finish; one more runs; no other starts. The local runner applies the same rule.
+
+Under hpo-asha a trial trains one rung of a configuration, a share of a full run (its rung's
+fraction less the rung below's). What it spent is its wall time as for any trial; only the one
+more trial is estimated differently: the next could be a promotion to the top rung, however short
+the trials so far, so it is expected to cost the costliest trial so far scaled to a full run
+(its time over its share), times the largest share.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from generator.checks.asha import plan_of, rung_shares
 from generator.checks.cost import gpus_per_trial
 from generator.spec import ExperimentSpec
 from results.model import BudgetOutcome
+from suggestion.asha import RUNG_PARAMETER
 
 UNIT_NAMES = {"gpu_hours": "GPU-hours", "trial_hours": "trial-hours"}
 
@@ -35,6 +43,8 @@ class BudgetRule:
     unit: str  # "gpu_hours" or "trial_hours"
     limit: float
     per_trial_hour: int  # GPUs on all of a trial's nodes, or 1 for trial-hours
+    # Under hpo-asha, the share of a full run a trial at each rung trains; empty otherwise.
+    rung_shares: tuple[float, ...] = ()
 
     @classmethod
     def of(cls, spec: ExperimentSpec) -> BudgetRule | None:
@@ -42,7 +52,15 @@ class BudgetRule:
         if budget is None:
             return None
         per_hour = gpus_per_trial(spec) if budget.unit == "gpu_hours" else 1
-        return cls(budget.unit, budget.limit, per_hour)
+        plan = plan_of(spec)
+        shares = () if plan is None else tuple(float(s) for s in rung_shares(plan))
+        return cls(budget.unit, budget.limit, per_hour, shares)
+
+    def share(self, rung: int | None) -> float:
+        """The share of a full run a trial at `rung` trains: 1 without rungs."""
+        if rung is None or not 0 <= rung < len(self.rung_shares):
+            return 1.0
+        return self.rung_shares[rung]
 
 
 @dataclass(frozen=True)
@@ -51,6 +69,15 @@ class TrialTime:
 
     started: float | None
     finished: float | None = None
+    rung: int | None = None  # under hpo-asha, the rung the trial trains to
+
+
+def rung_of(assignments: Mapping[str, str]) -> int | None:
+    """The rung of a trial's parameter assignments (hpo-asha); None for any other trial."""
+    try:
+        return int(assignments[RUNG_PARAMETER])
+    except (KeyError, ValueError):
+        return None
 
 
 @dataclass(frozen=True)
@@ -58,7 +85,9 @@ class BudgetState:
     rule: BudgetRule
     spent: float  # by finished trials
     running: float  # by running trials, so far
-    next_trial: float  # what one more trial is expected to cost: the costliest so far
+    # What one more trial is expected to cost: the costliest so far (under hpo-asha, scaled to
+    # the costliest rung).
+    next_trial: float
     trials: int  # created so far
 
     @property
@@ -86,12 +115,12 @@ def account(rule: BudgetRule, trials: Iterable[TrialTime], now: float) -> Budget
             continue  # created, not started: nothing spent yet
         end = now if trial.finished is None else trial.finished
         cost = max(0.0, end - trial.started) / 3600 * rule.per_trial_hour
-        costliest = max(costliest, cost)
+        costliest = max(costliest, cost / rule.share(trial.rung))
         if trial.finished is None:
             running += cost
         else:
             spent += cost
-    return BudgetState(rule, spent, running, costliest, count)
+    return BudgetState(rule, spent, running, costliest * max(rule.rung_shares, default=1.0), count)
 
 
 def rfc3339_seconds(text: str | None) -> float | None:
@@ -102,10 +131,16 @@ def rfc3339_seconds(text: str | None) -> float | None:
 
 
 def katib_trial_time(trial: dict) -> TrialTime:
-    """A Katib Trial's start and completion times."""
+    """A Katib Trial's start and completion times, and its rung under hpo-asha."""
     status = trial.get("status") or {}
+    assignments = {
+        a.get("name"): a.get("value")
+        for a in (trial.get("spec") or {}).get("parameterAssignments") or ()
+    }
     return TrialTime(
-        rfc3339_seconds(status.get("startTime")), rfc3339_seconds(status.get("completionTime"))
+        rfc3339_seconds(status.get("startTime")),
+        rfc3339_seconds(status.get("completionTime")),
+        rung_of(assignments),
     )
 
 

@@ -81,6 +81,11 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="the download's cache, mounted read-only (HPO_CACHE_DIR): what the inputs resolved "
         "to is read from its completion markers into provenance",
     )
+    add(
+        "--checkpoint-dir",
+        help="the experiment's hpo-asha checkpoints (HPO_CHECKPOINT_DIR): emptied once the "
+        "Experiment has finished",
+    )
     add("--watch-seconds", type=int, default=300, help=argparse.SUPPRESS)
     parser.set_defaults(func=run)
     return parser
@@ -103,6 +108,7 @@ class Settings:
     storage_init_image: str | None
     watch_seconds: int
     cache_dir: str | None = None
+    checkpoint_dir: str | None = None
 
 
 def _setting(args: argparse.Namespace, attr: str, env: str, default: str | None = None):
@@ -152,6 +158,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         storage_init_image=_setting(args, "storage_init_image", "HPO_STORAGE_INIT_IMAGE"),
         watch_seconds=args.watch_seconds,
         cache_dir=_setting(args, "cache_dir", "HPO_CACHE_DIR"),
+        checkpoint_dir=_setting(args, "checkpoint_dir", "HPO_CHECKPOINT_DIR"),
     )
 
 
@@ -251,6 +258,21 @@ def wait_for_experiment(watcher, name: str, timeout_s: float, rule) -> dict:
     return watcher.wait(name, finished_or_guarded, timeout_s)
 
 
+def clear_checkpoints(folder: str | None) -> None:
+    """Empty the finished experiment's checkpoints folder. The results matter more than the
+    space: a failure is a warning, and the results are written all the same."""
+    if folder is None:
+        return
+    from results.checkpoints import remove_checkpoints
+
+    try:
+        removed = remove_checkpoints(Path(folder))
+    except OSError as e:
+        log.warning("warning: could not remove the checkpoints in %s: %s", folder, e)
+        return
+    log.info("removed %d checkpoint folder(s) from %s", removed, folder)
+
+
 def _taken_over(error: HpoError) -> int | None:
     """A person owns the branch now: that is an outcome, not a failure of the Job."""
     if isinstance(error, BranchTakenOver):
@@ -276,6 +298,9 @@ def run(args: argparse.Namespace) -> int:
         seconds = settings.watch_seconds if rule is None else min(settings.watch_seconds, 60)
         watcher = KatibWatcher(api, namespace, watch_timeout_s=seconds)
         experiment = wait_for_experiment(watcher, settings.name, settings.timeout_s, rule)
+        # Finished: no trial will resume a checkpoint again (the Job is rendered with a
+        # checkpoint folder only when the Experiment cannot be resumed).
+        clear_checkpoints(settings.checkpoint_dir)
         trials = watcher.trials(settings.name)
         with tempfile.TemporaryDirectory(prefix="hpo-results-") as workdir:
             print(_write_back(settings, definition, experiment, trials, Path(workdir)))

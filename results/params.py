@@ -12,16 +12,21 @@ from collections.abc import Mapping
 from results.definition import SearchSpace
 from results.errors import ParameterTypeError
 from results.model import Scalar
+from suggestion.asha import RESERVED
 
 
 def typed_parameters(assignments: Mapping[str, str], space: SearchSpace) -> dict[str, Scalar]:
     """Type every assignment by the definition's search space.
 
     A parameter the search space does not name is an error: it means the definition and the
-    Experiment disagree, and guessing a type would reintroduce the string bug.
+    Experiment disagree, and guessing a type would reintroduce the string bug. The two that
+    hpo-asha adds (the rung and the configuration; hpo check keeps the names free) are the
+    policy's, not the search's, and are left out.
     """
     typed: dict[str, Scalar] = {}
     for name in sorted(assignments):
+        if name in RESERVED:
+            continue
         if name not in space:
             known = ", ".join(sorted(space)) or "none"
             raise ParameterTypeError(

@@ -13,6 +13,9 @@
 //
 // With `volume`, the experiment's volume is mounted read-only, so the results can record what the
 // download fetched (its completion markers under HPO_CACHE_DIR) beside what the definition states.
+// With `checkpoints` too (hpo-asha), the experiment's own checkpoints folder on that volume is
+// mounted read-write at HPO_CHECKPOINT_DIR, as a subPath: the Job empties it once the Experiment
+// has finished, and sees no other experiment's files on a shared claim.
 
 local common = import 'common.libsonnet';
 
@@ -40,6 +43,8 @@ local defaults = {
   sshSecrets: null,
   // The experiment's volume, as the download Job mounts it: { claimName, mountPath, cacheDir }.
   volume: null,
+  // The experiment's checkpoints on that volume: { subPath, mountPath }; needs `volume`.
+  checkpoints: null,
   labels: {},
   backoffLimit: 2,
   resources: {
@@ -74,6 +79,7 @@ function(params)
   assert std.isString(p.definition) : 'definition must be the record as JSON text';
   assert std.isBoolean(p.enforcesBudget) : 'enforcesBudget must be a boolean';
   assert p.volume == null || std.isString(p.volume.claimName) : 'volume.claimName must be a string';
+  assert p.checkpoints == null || p.volume != null : 'checkpoints needs volume';
 
   {
     definition: {
@@ -148,6 +154,9 @@ function(params)
               ] + optionalEnv('HPO_FORGE_API_URL', p.git.forgeApiUrl)
               + optionalEnv('HPO_STORAGE_INIT_IMAGE', p.storageInitImage)
               + (if p.volume == null then [] else [{ name: 'HPO_CACHE_DIR', value: p.volume.cacheDir }])
+              + (if p.checkpoints == null then [] else [
+                   { name: 'HPO_CHECKPOINT_DIR', value: p.checkpoints.mountPath },
+                 ])
               + (if p.sshSecrets == null then [] else [
                    { name: 'HPO_GIT_SSH_KEY', value: sshDir + '/id_key' },
                    { name: 'HPO_GIT_SSH_KNOWN_HOSTS', value: sshDir + '/known_hosts' },
@@ -166,6 +175,9 @@ function(params)
               ) + (
                 if p.volume == null then []
                 else [common.workspaceMount(p.volume.mountPath) { readOnly: true }]
+              ) + (
+                if p.checkpoints == null then []
+                else [common.workspaceMount(p.checkpoints.mountPath) { subPath: p.checkpoints.subPath }]
               ),
             }],
             volumes: [
@@ -173,8 +185,9 @@ function(params)
               { name: 'definition', configMap: { name: fullName } },
             ] + (
               if p.volume == null then []
+              // Read-only for the whole pod, unless one mount of it must write (checkpoints).
               else [common.workspaceVolume(p.volume.claimName) {
-                persistentVolumeClaim+: { readOnly: true },
+                persistentVolumeClaim+: if p.checkpoints == null then { readOnly: true } else {},
               }]
             ) + (
               if p.sshSecrets == null then [] else [{

@@ -3,12 +3,18 @@
 A reviewer approving a definition wants the most it can spend. The worst case is every trial
 running to its deadline on every GPU it requested; a `budget` caps what is actually spent
 (enforced by the results Job on a cluster and by `hpo tune --local`, see results.budget).
+
+Under hpo-asha a trial trains one configuration at one rung, a share of a full run: the deadline
+bounds a full run, and the worst case is the costliest mix of rungs that max_trial_count trials
+can form (generator.checks.asha.worst_trial_mix), counted in full runs. A trial that hangs until
+its deadline at a low rung would cost more than its share; the budget bounds that case.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from generator.checks.asha import plan_of, worst_case_full_runs
 from generator.loading.repo_config import Cluster
 from generator.spec import ExperimentSpec
 
@@ -19,6 +25,24 @@ class WorstCase:
     gpus_per_trial: int  # GPUs per node times nodes
     hours_per_trial: float  # the trial deadline; 0 for local experiments, which have none
     gpu_hours: float
+    # What the trials cost at most in full runs: `trials`, except under hpo-asha, whose trials
+    # train one rung each (then hours_per_trial is a full run's deadline).
+    full_runs: float | None = None
+
+    @property
+    def shape(self) -> str:
+        """The product, as hpo check prints it."""
+        if self.full_runs is None:
+            count = f"{self.trials} trials"
+        else:
+            count = (
+                f"{self.trials} trials (hpo-asha: a trial is one configuration at one rung; at "
+                f"most {self.full_runs:.3g} full runs of training)"
+            )
+        return (
+            f"{count} x {self.gpus_per_trial} GPU(s) x {self.hours_per_trial:g} h = "
+            f"{self.gpu_hours:g} GPU-hours"
+        )
 
 
 def trial_deadline_seconds(spec: ExperimentSpec, cluster: Cluster | None) -> int | None:
@@ -36,11 +60,16 @@ def gpus_per_trial(spec: ExperimentSpec) -> int:
 
 
 def worst_case(spec: ExperimentSpec, cluster: Cluster | None) -> WorstCase:
-    """Every trial running to its deadline on every GPU it requested."""
+    """Every trial running to its deadline (its rung's share of it, under hpo-asha) on every
+    GPU it requested."""
     gpus = gpus_per_trial(spec)
     trials = spec.max_trial_count or spec.effective_parallel_trial_count
     hours = (trial_deadline_seconds(spec, cluster) or 0) / 3600
-    return WorstCase(trials, gpus, hours, trials * gpus * hours)
+    plan = plan_of(spec)
+    if plan is None or trials <= 0:
+        return WorstCase(trials, gpus, hours, trials * gpus * hours)
+    full_runs = float(worst_case_full_runs(trials, plan))
+    return WorstCase(trials, gpus, hours, round(full_runs * gpus * hours, 6), full_runs)
 
 
 def budget_gpu_hours(spec: ExperimentSpec) -> float | None:

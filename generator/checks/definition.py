@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 
+from generator.checks.asha import check_asha
 from generator.checks.cost import budget_gpu_hours, budget_text, gpus_per_trial, worst_case
 from generator.checks.secrets import document_problems
 from generator.checks.sources import check_sources
@@ -102,6 +103,7 @@ def _findings(spec: ExperimentSpec, folder_name: str | None, repo: RepoConfig) -
     yield from _check_objective(spec)
     yield from _check_counts(spec)
     yield from check_algorithm(spec)
+    yield from check_asha(spec)
     yield from _check_resources(spec)
     yield from _check_budget(spec)
     yield from _check_env(spec)
@@ -169,10 +171,7 @@ def _check_cost(spec: ExperimentSpec, cluster: Cluster) -> Iterator[Finding]:
     allowed = budget_gpu_hours(spec)
     if limit is None or worst.gpu_hours <= limit or (allowed is not None and allowed <= limit):
         return
-    shape = (
-        f"{worst.trials} trials x {worst.gpus_per_trial} GPU(s) x "
-        f"{worst.hours_per_trial:g} h = {worst.gpu_hours:g} GPU-hours"
-    )
+    shape = worst.shape
     if allowed is None:
         yield (
             ("max_trial_count",),

@@ -7,6 +7,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from generator.checks.asha import storage_text
 from generator.checks.cost import budget_text, worst_case
 from generator.checks.secrets import redact
 from generator.commands.manifest_check import check_manifest_text, is_manifest
@@ -25,6 +26,7 @@ from generator.loading.definition import load_definition, parse_definition
 from generator.loading.repo_config import RepoConfig, load_repo_config
 from generator.loading.yamlload import YamlProblems, load_located_all
 from generator.rendering.training_view import check_lines, effective_training_arguments
+from suggestion.settings import ASHA
 
 
 def print_problems(problems: list[Problem]) -> tuple[int, int]:
@@ -132,10 +134,9 @@ def definition_lines(report: DefinitionReport, repo: RepoConfig, *, explain: boo
     (and what a warm start took); with --explain, the training arguments a trial runs with."""
     spec, path = report.loaded.spec, report.loaded.path
     worst = worst_case(spec, repo.clusters.get(spec.cluster))
-    line = (
-        f"{path}: worst case {worst.trials} trials x {worst.gpus_per_trial} GPU(s) x "
-        f"{worst.hours_per_trial:g} h = {worst.gpu_hours:g} GPU-hours; {budget_text(spec)}"
-    )
+    line = f"{path}: worst case {worst.shape}; {budget_text(spec)}"
+    if spec.algorithm_name == ASHA:
+        line += f"; storage: {storage_text(spec)}"
     if report.generated.note:
         line += f"; warm start: {report.generated.note}"
     if not explain:

@@ -17,6 +17,8 @@ from generator.errors import GitError, Problem
 from generator.loading.definition import LoadedDefinition, parse_definition
 from generator.rendering.render import RenderedExperiment, output_path
 from generator.spec import MAX_NAME_LENGTH
+from suggestion.asha import CONFIG_PARAMETER
+from suggestion.settings import ASHA
 
 EDITABLE_KEYS = ("max_trial_count", "parallel_trial_count", "max_failed_trial_count")
 EDITABLE_SPEC_FIELDS = ("maxTrialCount", "parallelTrialCount", "maxFailedTrialCount")
@@ -76,6 +78,16 @@ def immutability_problems(
     if changed is not None:
         key = ".".join(map(str, changed))
         return [doc.problem(changed, f"{key} changed since {ref}: {advice}")]
+    if spec.algorithm_name == ASHA and old.max_trial_count != spec.max_trial_count:
+        return [
+            doc.problem(
+                ("max_trial_count",),
+                f"max_trial_count changed since {ref}: under hpo-asha it also bounds the "
+                f"Experiment's {CONFIG_PARAMETER} parameter (the configurations' ids), and Katib "
+                f"refuses any change to parameters; create a new experiment instead (e.g. name: "
+                f"{next_name(spec.name)} in experiments/{next_name(spec.name)}/)",
+            )
+        ]
     problems = []
     if (old.max_trial_count or 0) > (spec.max_trial_count or 0):
         problems.append(

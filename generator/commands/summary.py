@@ -56,10 +56,12 @@ def write_summary(
             )
             details += summary_details(spec.name, arguments)
         status = "invalid" if report.failed else "valid"
+        # Under hpo-asha a trial is one rung of a configuration; the deadline bounds a full run.
+        per = "trial" if worst.full_runs is None else "full run"
         lines.append(
             f"| `{spec.name}` | {change} | {spec.cluster} | {spec.algorithm_name} "
             f"| {worst.trials} ({parallel}) | {gpus} | {parallel * gpus} "
-            f"| {worst.gpu_hours:g} ({worst.hours_per_trial:g} h per trial) "
+            f"| {worst.gpu_hours:g} ({worst.hours_per_trial:g} h per {per}) "
             f"| {budget_text(spec)} | {status} |"
         )
     scope = f"new or changed since `{base}`" if base else "all experiments checked"

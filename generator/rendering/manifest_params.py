@@ -10,9 +10,11 @@ import base64
 import json
 from pathlib import PurePosixPath
 
+from generator.checks.asha import plan_of, volume_size
 from generator.checks.cost import trial_deadline_seconds
 from generator.loading.definition import DefinitionRecord
 from generator.loading.repo_config import Cluster
+from generator.rendering import asha
 from generator.spec import (
     DoubleSearch,
     ExperimentSpec,
@@ -183,6 +185,16 @@ def _fetch_container(kind: str, source: Source, location, token_env: str) -> dic
     }
 
 
+def _checkpoints_mount(spec: ExperimentSpec, volume: dict | None) -> dict | None:
+    """The experiment's own checkpoints folder, which the results Job empties once the
+    Experiment has finished: only under hpo-asha, with a volume it can mount, and when the
+    Experiment cannot be resumed later (resume_policy Never), since resuming would promote
+    configurations from these checkpoints."""
+    if plan_of(spec) is None or volume is None or spec.resume_policy != "Never":
+        return None
+    return {"subPath": f"{asha.CHECKPOINTS}/{spec.name}", "mountPath": "/checkpoints"}
+
+
 def _results_volume(storage: dict, name: str) -> dict | None:
     """The claim the download Job writes, as the results Job mounts it; None for a claim only one
     pod may mount (ReadWriteOncePod), which the results Job must not take from the trials."""
@@ -208,7 +220,15 @@ def manifest_params(
     spec = definition.spec
     kind = trial_kind(spec, cluster)
     resources = spec.resources_per_trial
-    tuned = spec.search_spaces()
+    parameters = spec.search_parameters()
+    plan = plan_of(spec)
+    args = _trainer_args(spec)
+    additional, strategies = spec.katib_additional_metrics, spec.effective_metric_strategies
+    if plan is not None:
+        # hpo-asha: two parameters the policy sets, the trainer's rung flags, the rung's value.
+        parameters += asha.rung_parameters(spec, plan)
+        args += asha.rung_args(spec, plan, WORKSPACE)
+        additional, strategies = asha.objective_metrics(spec)
     images = {**images, **spec.images.model_dump(exclude_none=True)}
     dataset = spec.dataset_provider_parameters
     params = {
@@ -217,7 +237,7 @@ def manifest_params(
         "syncWaves": SYNC_WAVES,
         "images": {"trainer": images["trainer"], "storageInit": images["storage_init"]},
         "storage": {
-            "size": spec.storage_config.size,
+            "size": volume_size(spec),
             "storageClass": spec.storage_config.storage_class,
             "accessModes": list(spec.storage_config.access_modes),
             "existingClaim": spec.storage_config.existing_claim,
@@ -235,8 +255,8 @@ def manifest_params(
             "type": spec.primary_type,
             "goal": spec.objective_goal,
             "metricName": spec.primary_metric,
-            "additionalMetricNames": spec.katib_additional_metrics,
-            "metricStrategies": spec.effective_metric_strategies,
+            "additionalMetricNames": additional,
+            "metricStrategies": strategies,
         },
         "algorithm": {
             "name": spec.algorithm_name,
@@ -258,8 +278,8 @@ def manifest_params(
         "parallelTrialCount": spec.effective_parallel_trial_count,
         "maxFailedTrialCount": spec.max_failed_trial_count,
         "resumePolicy": spec.resume_policy,
-        "parameters": [p.katib() for p in spec.search_parameters()],
-        "trialParameters": [{"name": name, "reference": name} for name in tuned]
+        "parameters": [p.katib() for p in parameters],
+        "trialParameters": [{"name": p.name, "reference": p.name} for p in parameters]
         + [{"name": TRIAL_NAME_PARAMETER, "reference": "${trialSpec.Name}"}],
         "trial": {
             "kind": kind,
@@ -267,7 +287,7 @@ def manifest_params(
             "numWorkers": resources.num_workers,
             "procsPerWorker": resources.procs_per_worker,
             "command": _launcher(spec, kind),
-            "args": _trainer_args(spec),
+            "args": args,
             "env": [_env_var(k, v) for k, v in spec.env_per_trial.items()],
             "resources": {"cpu": resources.cpu, "memory": resources.memory, "gpu": resources.gpus},
             "activeDeadlineSeconds": trial_deadline_seconds(spec, cluster),
@@ -277,13 +297,16 @@ def manifest_params(
     }
     if cluster is not None and cluster.results is not None:
         target = cluster.results
+        volume = _results_volume(params["storage"], spec.name)
         params["results"] = {
             "name": spec.name,
             "namespace": spec.namespace,
             "image": images["results"],
             "storageInitImage": images["storage_init"],
             # Read-only, for the download's completion markers: what the inputs resolved to.
-            "volume": _results_volume(params["storage"], spec.name),
+            "volume": volume,
+            # Read-write, under hpo-asha: the experiment's checkpoints, removed once it ends.
+            "checkpoints": _checkpoints_mount(spec, volume),
             # What the results Job types Katib's values and records provenance with.
             "definition": definition.to_json(),
             "enforcesBudget": spec.budget is not None,

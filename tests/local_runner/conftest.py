@@ -32,8 +32,13 @@ FOLDERS = {"model": "model", "dataset": "reviews"}
 # times, and trainable_params = 1000 * r once at the end; fails when learning_rate >= 0.5. It
 # checks the inputs the download step cached, and writes its output folder, so the /workspace
 # mapping is tested on every trial.
+# With hpo-asha's rung flags a full run is `reports` steps and the loss falls by 1 / step: rung k
+# stops at step ceil(reports / eta**(R-1-k)), continuing from the state the rung below saved in
+# <checkpoint-dir>/rung-<k-1> (and failing without it, or when it holds another configuration's
+# state), saves its own below the top rung, removes the one it resumed, and prints
+# trained_steps; `rung.json` in its output folder says what it did.
 STAND_IN_TRAINER = """\
-import json, os, sys, time
+import json, os, shutil, sys, time
 from storage_init.cache import verify
 
 argv = sys.argv[1:]
@@ -55,15 +60,45 @@ if lr >= 0.5:
     sys.exit(1)
 loss = 10 * lr + int(values.get("r", "0")) / 100
 reports = int(knobs.get("reports", 4))
-for step in range(1, reports + 1):
-    print(f"train_loss={loss:.6f}", flush=True)
+start, stop, rung = 0, reports, flags.get("--rung")
+if rung is not None:
+    rung, rungs, eta = int(rung), int(flags["--rungs"]), int(flags["--reduction-factor"])
+    folder = flags["--checkpoint-dir"]
+    stop = -(-reports // eta ** (rungs - 1 - rung))
+    previous = os.path.join(folder, f"rung-{rung - 1}")
+    if rung > 0:
+        with open(os.path.join(previous, "state.json")) as handle:
+            state = json.load(handle)
+        if state["learning_rate"] != values["learning_rate"]:
+            sys.exit("error: the checkpoint holds another configuration")
+        start = state["step"]
+for step in range(start + 1, stop + 1):
+    print(f"train_loss={loss + (0 if rung is None else 1 / step):.6f}", flush=True)
     print(f"epoch={step / reports:.2f}", flush=True)
     time.sleep(float(knobs.get("sleep", 0.02)))
+if rung is not None:
+    if rung < rungs - 1:
+        partial = os.path.join(folder, f".rung-{rung}.partial")
+        os.makedirs(partial, exist_ok=True)
+        with open(os.path.join(partial, "state.json"), "w") as handle:
+            json.dump({"step": stop, "learning_rate": values["learning_rate"]}, handle)
+        os.replace(partial, os.path.join(folder, f"rung-{rung}"))
+    if rung > 0:
+        shutil.rmtree(previous)
+    print(f"trained_steps={stop - start}", flush=True)
+    with open(os.path.join(flags["--output-dir"], "rung.json"), "w") as handle:
+        json.dump({"rung": rung, "folder": folder, "start": start, "stop": stop}, handle)
 if "r" in values:
     print(f"trainable_params={int(values['r']) * 1000}", flush=True)
 with open(os.path.join(flags["--output-dir"], "done"), "w") as handle:
     handle.write(repr(loss))
 """
+
+
+# `hpo` as its own process, run from the repository root. -P keeps that folder off its import
+# path, so hpo imports the project's trainer contracts (trainer.catalog, trainer.rungs), not the
+# stand-in; the trials it starts (`python -m trainer`) still find the stand-in there.
+HPO_PROCESS = ("-P", "-c", "import sys; from generator.cli import main; sys.exit(main())")
 
 
 def definition(name: str, **overrides) -> str:
@@ -156,8 +191,7 @@ class Repo:
 
     def hpo(self, *args: str, env: dict | None = None, timeout: float = 300) -> Run:
         done = subprocess.run(
-            [sys.executable, "-c", "import sys; from generator.cli import main; sys.exit(main())"]
-            + list(args),
+            [sys.executable, *HPO_PROCESS] + list(args),
             cwd=self.root,
             env={**os.environ, **(env or {})},
             capture_output=True,

@@ -12,14 +12,13 @@ import pytest
 import yaml
 
 from generator.cli import main
-from tests.local_runner.conftest import definition
+from tests.local_runner.conftest import HPO_PROCESS, definition
 
 
-def start_hpo(repo, name: str) -> subprocess.Popen:
-    repo.set_stand_in(reports=4, sleep=0.5)
+def start_hpo(repo, name: str, reports: int = 4) -> subprocess.Popen:
+    repo.set_stand_in(reports=reports, sleep=0.5)
     return subprocess.Popen(
-        [sys.executable, "-c", "import sys; from generator.cli import main; sys.exit(main())"]
-        + ["tune", "--local", f"experiments/{name}"],
+        [sys.executable, *HPO_PROCESS] + ["tune", "--local", f"experiments/{name}"],
         cwd=repo.root,
         env=os.environ,
         stdout=subprocess.PIPE,
@@ -156,8 +155,7 @@ class TestStopSignals:
         repo.write("stop", definition("stop", parallel_trial_count=2, max_trial_count=2))
         repo.set_stand_in(reports=1, sleep=60)
         process = subprocess.Popen(
-            [sys.executable, "-c", "import sys; from generator.cli import main; sys.exit(main())"]
-            + ["tune", "--local", "experiments/stop"],
+            [sys.executable, *HPO_PROCESS] + ["tune", "--local", "experiments/stop"],
             cwd=repo.root,
             env=os.environ,
             stdout=subprocess.PIPE,

@@ -19,6 +19,7 @@ from results.budget import (
     account,
     cluster_outcome,
     katib_trial_time,
+    rung_of,
 )
 from tests.results.conftest import definition_record, set_results_job_env
 from tests.support import katib
@@ -85,6 +86,46 @@ class TestAccounting:
         spec = definition_record(katib.DEFINITION + "budget: {trial_hours: 6}\n").spec
         assert BudgetRule("trial_hours", 6.0, 1) == BudgetRule.of(spec)
         assert None is BudgetRule.of(definition_record().spec)
+
+
+class TestRungs:
+    """Under hpo-asha a trial's wall time counts as it is; one more trial is expected to be as
+    long as the costliest rung, whatever rungs ran so far."""
+
+    # Rungs at 1/9, 1/3 and all of a full run: trials train 1/9, 2/9 and 6/9 of it.
+    RULE = BudgetRule("gpu_hours", 10.0, 2, (1 / 9, 2 / 9, 6 / 9))
+
+    def test_one_more_trial_may_be_a_promotion_to_the_top(self):
+        """Half an hour at rung 0 is 4.5 h of a full run; the top rung trains 6/9 of it:
+        3 hours on 2 GPUs."""
+        state = account(self.RULE, [TrialTime(0.0, HOUR / 2, rung=0)], now=HOUR)
+        assert (1.0, 6.0) == (state.spent, pytest.approx(state.next_trial))
+        assert not state.exhausted  # 1 + 6 < 10
+
+    def test_the_costliest_trial_scaled_to_a_full_run_decides(self):
+        trials = [TrialTime(0.0, HOUR / 2, rung=0), TrialTime(0.0, 1.5 * HOUR, rung=1)]
+        state = account(self.RULE, trials, now=2 * HOUR)
+        # Rung 1: 1.5 h for 2/9 of a run is 6.75 h per run (rung 0's, 4.5 h); 4.5 h at the top.
+        assert (4.0, 9.0, True) == (
+            pytest.approx(state.spent),
+            pytest.approx(state.next_trial),
+            state.exhausted,
+        )
+
+    def test_the_rung_comes_from_the_trial_or_its_assignments(self):
+        trial = _trial("a", datetime(2025, 5, 1, 10, tzinfo=UTC), None)
+        trial["spec"]["parameterAssignments"].append({"name": "hpo_rung", "value": "2"})
+        assert 2 == katib_trial_time(trial).rung
+        assert 1 == rung_of({"hpo_rung": "1", "hpo_config": "4"})
+        assert None is rung_of({"learning_rate": "0.1"})
+
+    def test_the_rule_comes_from_the_definition(self):
+        text = BUDGETED.replace("algorithm_name: random", "algorithm_name: hpo-asha").replace(
+            "max_trial_count: 10", "max_trial_count: 13"
+        )
+        rule = BudgetRule.of(definition_record(text).spec)
+        assert (1 / 9, 2 / 9, 6 / 9) == pytest.approx(rule.rung_shares)
+        assert () == BudgetRule.of(definition_record(BUDGETED).spec).rung_shares
 
 
 class TestOutcome:

@@ -14,6 +14,7 @@ from generator.rendering.manifest_params import dataset_source, model_source
 from results import cli
 from storage_init.cache import cache_folder, content_key, write_marker, write_pointer
 from tests.results.conftest import PERSON, definition_record, git, set_results_job_env
+from tests.results.test_checkpoints import checkpoints
 from tests.support import katib
 
 NAME = katib.NAME
@@ -213,3 +214,42 @@ class TestErrors:
             .startswith(f"warning: {BRANCH} has commits by Ada Reviewer <ada@example.org>")
         )
         assert tip == origin.tip(BRANCH)
+
+
+class TestCheckpoints:
+    """With HPO_CHECKPOINT_DIR (hpo-asha), the Job empties it once the Experiment finished."""
+
+    def test_emptied_after_the_experiment_finished(self, cluster, settings, tmp_path, monkeypatch):
+        folder = checkpoints(tmp_path / "mounted")
+        monkeypatch.setenv("HPO_CHECKPOINT_DIR", str(folder))
+
+        assert 0 == _run()
+
+        assert folder.is_dir() and [] == list(folder.iterdir())
+
+    def test_kept_while_the_experiment_runs(self, kube, settings, tmp_path, monkeypatch):
+        monkeypatch.setenv("KUBECONFIG", kube.kubeconfig(tmp_path / "kc", katib.NAMESPACE))
+        kube.state.put(katib.running_experiment())
+        folder = checkpoints(tmp_path / "mounted")
+        monkeypatch.setenv("HPO_CHECKPOINT_DIR", str(folder))
+
+        assert 3 == _run("--timeout", "1s")  # gave up waiting
+
+        assert 3 == len(list(folder.iterdir()))
+
+    def test_a_folder_it_cannot_empty_is_a_warning(
+        self, cluster, settings, origin, tmp_path, monkeypatch, caplog
+    ):
+        """The results matter more than the space: they are written all the same."""
+        folder = checkpoints(tmp_path / "mounted")
+        monkeypatch.setenv("HPO_CHECKPOINT_DIR", str(folder))
+
+        def busy(path):
+            raise OSError(16, "Device or resource busy", str(path))
+
+        monkeypatch.setattr("results.checkpoints.remove_checkpoints", busy)
+
+        assert 0 == _run()
+
+        assert f"could not remove the checkpoints in {folder}" in caplog.text
+        assert origin.tip(BRANCH) is not None

@@ -102,3 +102,10 @@ class TestAssignments:
         assert "parameter dropout is not in the definition's search space (it has: r)" == str(
             caught.value
         )
+
+    def test_hpo_ashas_rung_and_configuration_are_not_parameters(self):
+        """The policy sets them; they are not part of what was searched."""
+        typed = typed_parameters(
+            {"r": "16", "hpo_rung": "2", "hpo_config": "7"}, {"r": Parameter("r", "int", 4, 32)}
+        )
+        assert {"r": 16} == typed
