@@ -13,7 +13,7 @@ from pathlib import PurePosixPath
 from generator.checks.asha import plan_of, volume_size
 from generator.checks.cost import trial_deadline_seconds
 from generator.loading.definition import DefinitionRecord
-from generator.loading.repo_config import Cluster
+from generator.loading.repo_config import Cluster, ResultsTarget
 from generator.rendering import asha
 from generator.spec import (
     DoubleSearch,
@@ -258,22 +258,8 @@ def manifest_params(
             "additionalMetricNames": additional,
             "metricStrategies": strategies,
         },
-        "algorithm": {
-            "name": spec.algorithm_name,
-            "settings": [
-                {"name": k, "value": katib_text(v)} for k, v in spec.algorithm_settings.items()
-            ]
-            + [{"name": k, "value": v} for k, v in generated_settings.items()],
-        },
-        "earlyStopping": None
-        if spec.early_stopping is None
-        else {
-            "name": spec.early_stopping.algorithm_name,
-            "settings": [
-                {"name": k, "value": katib_text(v)}
-                for k, v in spec.early_stopping.algorithm_settings.items()
-            ],
-        },
+        "algorithm": _algorithm(spec, generated_settings),
+        "earlyStopping": _early_stopping(spec),
         "maxTrialCount": spec.max_trial_count,
         "parallelTrialCount": spec.effective_parallel_trial_count,
         "maxFailedTrialCount": spec.max_failed_trial_count,
@@ -296,37 +282,65 @@ def manifest_params(
         "results": None,
     }
     if cluster is not None and cluster.results is not None:
-        target = cluster.results
-        volume = _results_volume(params["storage"], spec.name)
-        params["results"] = {
-            "name": spec.name,
-            "namespace": spec.namespace,
-            "image": images["results"],
-            "storageInitImage": images["storage_init"],
-            # Read-only, for the download's completion markers: what the inputs resolved to.
-            "volume": volume,
-            # Read-write, under hpo-asha: the experiment's checkpoints, removed once it ends.
-            "checkpoints": _checkpoints_mount(spec, volume),
-            # What the results Job types Katib's values and records provenance with.
-            "definition": definition.to_json(),
-            "enforcesBudget": spec.budget is not None,
-            "syncWave": SYNC_WAVES["results"],
-            "git": {
-                "url": target.git_url,
-                "baseBranch": target.base_branch,
-                "forge": target.forge,
-                "forgeApiUrl": target.forge_api_url,
-                "repo": target.repo,
-            },
-            "tokenSecret": {"secret": target.token.secret, "key": target.token.key},
-            "sshSecrets": None
-            if target.ssh_key is None
-            else {
-                "key": {"secret": target.ssh_key.secret, "key": target.ssh_key.key},
-                "knownHosts": {
-                    "secret": target.ssh_known_hosts.secret,
-                    "key": target.ssh_known_hosts.key,
-                },
-            },
-        }
+        params["results"] = _results_job(definition, images, cluster.results, params["storage"])
     return params
+
+
+def _algorithm(spec: ExperimentSpec, generated_settings: dict[str, str]) -> dict:
+    """The Experiment's algorithm: the definition's settings as Katib's strings, then the ones
+    the generator writes for the project's suggestion service."""
+    settings = [{"name": k, "value": katib_text(v)} for k, v in spec.algorithm_settings.items()]
+    generated = [{"name": k, "value": v} for k, v in generated_settings.items()]
+    return {"name": spec.algorithm_name, "settings": settings + generated}
+
+
+def _early_stopping(spec: ExperimentSpec) -> dict | None:
+    if spec.early_stopping is None:
+        return None
+    return {
+        "name": spec.early_stopping.algorithm_name,
+        "settings": [
+            {"name": k, "value": katib_text(v)}
+            for k, v in spec.early_stopping.algorithm_settings.items()
+        ],
+    }
+
+
+def _results_job(
+    definition: DefinitionRecord, images: dict[str, str], target: ResultsTarget, storage: dict
+) -> dict:
+    """The results Job's parameters: where it pushes, its credentials, the definition it types
+    Katib's values by, and the volume it reads (and, under hpo-asha, cleans)."""
+    spec = definition.spec
+    volume = _results_volume(storage, spec.name)
+    return {
+        "name": spec.name,
+        "namespace": spec.namespace,
+        "image": images["results"],
+        "storageInitImage": images["storage_init"],
+        # Read-only, for the download's completion markers: what the inputs resolved to.
+        "volume": volume,
+        # Read-write, under hpo-asha: the experiment's checkpoints, removed once it ends.
+        "checkpoints": _checkpoints_mount(spec, volume),
+        # What the results Job types Katib's values and records provenance with.
+        "definition": definition.to_json(),
+        "enforcesBudget": spec.budget is not None,
+        "syncWave": SYNC_WAVES["results"],
+        "git": {
+            "url": target.git_url,
+            "baseBranch": target.base_branch,
+            "forge": target.forge,
+            "forgeApiUrl": target.forge_api_url,
+            "repo": target.repo,
+        },
+        "tokenSecret": {"secret": target.token.secret, "key": target.token.key},
+        "sshSecrets": None
+        if target.ssh_key is None
+        else {
+            "key": {"secret": target.ssh_key.secret, "key": target.ssh_key.key},
+            "knownHosts": {
+                "secret": target.ssh_known_hosts.secret,
+                "key": target.ssh_known_hosts.key,
+            },
+        },
+    }
