@@ -18,8 +18,10 @@ from generator.spec import ExperimentSpec
 from results.model import Fetched, Objective, Provenance, WarmStartRecord
 from storage_init.cache import Source, cache_folder, verified
 from storage_init.exits import HpoError
+from suggestion.asha import Plan
 from suggestion.history import warm_start_of
-from suggestion.space import Parameter
+from suggestion.settings import ASHA
+from suggestion.space import Parameter, katib_text
 
 NO_CACHE = "the download's cache was not given to the results writer (--cache-dir, HPO_CACHE_DIR)"
 
@@ -74,6 +76,15 @@ def fetched(cache_dir: str | os.PathLike[str] | None, kind: str, source: Source)
 def objectives(spec: ExperimentSpec) -> tuple[Objective, ...]:
     """Every objective, the Experiment's own first."""
     return tuple(spec.all_objectives)
+
+
+def asha_plan(spec: ExperimentSpec) -> Plan | None:
+    """The rungs of an hpo-asha experiment, its settings' defaults filled in as the suggestion
+    service fills them; None for any other algorithm. What makes the results rung-aware: each
+    trial placed in its rung, the best trial taken from the top one, the report's paths."""
+    if spec.algorithm_name != ASHA:
+        return None
+    return Plan.of({name: katib_text(value) for name, value in spec.algorithm_settings.items()})
 
 
 def warm_start_record(spec: ExperimentSpec, settings: dict[str, str]) -> WarmStartRecord | None:
