@@ -27,11 +27,18 @@ def experiment_result(
     """The run's result; provenance reads what the inputs resolved to from the markers under
     `cache_dir`, the cache the local download step fetched into."""
     from results.budget import BudgetRule, TrialTime, account, outcome, rung_of
-    from results.definition import objectives, provenance, search_space, warm_start_record
+    from results.definition import (
+        asha_plan,
+        objectives,
+        provenance,
+        search_space,
+        warm_start_record,
+    )
     from results.model import MetricObservation, Objective, TrialResult, build_result
-    from results.params import typed_parameters
+    from results.params import placement, typed_parameters
 
     space = search_space(definition.spec)
+    asha = asha_plan(definition.spec)
     trials = [
         TrialResult(
             name=t.name,
@@ -40,6 +47,7 @@ def experiment_result(
             metrics=dict(t.metrics),
             completed_at=t.completed_at,
             observation={name: MetricObservation(*values) for name, values in t.extremes.items()},
+            placement=placement(t.assignments, asha is not None, t.name),
         )
         for t in finished
         if not t.interrupted
@@ -60,6 +68,8 @@ def experiment_result(
         budget=budget,
         objectives=objectives(definition.spec),
         warm_start=warm_start_record(definition.spec, plan.algorithm_settings),
+        asha=asha,
+        space=space,
     )
 
 

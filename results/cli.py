@@ -189,7 +189,13 @@ def _write_back(
     from katib.objects import algorithm_settings
     from proposal.git import Git, Identity, auth_environment
     from results.budget import BudgetRule, cluster_outcome
-    from results.definition import objectives, provenance, search_space, warm_start_record
+    from results.definition import (
+        asha_plan,
+        objectives,
+        provenance,
+        search_space,
+        warm_start_record,
+    )
     from results.katib_objects import result_from_katib
     from results.publish import publish
 
@@ -221,6 +227,7 @@ def _write_back(
         else cluster_outcome(rule, experiment, trials, spec.max_trial_count),
         objectives=objectives(spec),
         warm_start=warm_start_record(spec, algorithm_settings(experiment)),
+        asha=asha_plan(spec),
     )
     outcome = publish(
         git,

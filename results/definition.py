@@ -13,11 +13,13 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from generator.checks.asha import plan_of
 from generator.rendering.manifest_params import dataset_source, model_source
 from generator.spec import ExperimentSpec
 from results.model import Fetched, Objective, Provenance, WarmStartRecord
 from storage_init.cache import Source, cache_folder, verified
 from storage_init.exits import HpoError
+from suggestion.asha import Plan
 from suggestion.history import warm_start_of
 from suggestion.space import Parameter
 
@@ -74,6 +76,13 @@ def fetched(cache_dir: str | os.PathLike[str] | None, kind: str, source: Source)
 def objectives(spec: ExperimentSpec) -> tuple[Objective, ...]:
     """Every objective, the Experiment's own first."""
     return tuple(spec.all_objectives)
+
+
+def asha_plan(spec: ExperimentSpec) -> Plan | None:
+    """The rungs of an hpo-asha experiment, its settings' defaults filled in as the suggestion
+    service fills them; None for any other algorithm. What makes the results rung-aware: each
+    trial placed in its rung, the best trial taken from the top one, the report's paths."""
+    return plan_of(spec)
 
 
 def warm_start_record(spec: ExperimentSpec, settings: dict[str, str]) -> WarmStartRecord | None:

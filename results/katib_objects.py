@@ -31,7 +31,8 @@ from results.model import (
     WarmStartRecord,
     build_result,
 )
-from results.params import typed_parameters
+from results.params import placement, typed_parameters
+from suggestion.asha import Plan
 
 
 def objective_of(experiment: Mapping[str, Any]) -> Objective:
@@ -55,18 +56,22 @@ def observation_extremes(observation: Mapping[str, Any] | None) -> dict[str, Met
 
 
 def trial_result(
-    trial: Mapping[str, Any], strategies: Mapping[str, str], space: SearchSpace
+    trial: Mapping[str, Any],
+    strategies: Mapping[str, str],
+    space: SearchSpace,
+    asha: Plan | None = None,
 ) -> TrialResult:
     status = trial.get("status") or {}
+    name = trial["metadata"]["name"]
+    given = assignments((trial.get("spec") or {}).get("parameterAssignments"))
     return TrialResult(
-        name=trial["metadata"]["name"],
+        name=name,
         status=trial_status(trial),
-        parameters=typed_parameters(
-            assignments((trial.get("spec") or {}).get("parameterAssignments")), space
-        ),
+        parameters=typed_parameters(given, space),
         metrics=observed_metrics(status.get("observation"), strategies),
         completed_at=status.get("completionTime"),
         observation=observation_extremes(status.get("observation")),
+        placement=placement(given, asha is not None, name),
     )
 
 
@@ -79,23 +84,28 @@ def result_from_katib(
     budget: BudgetOutcome | None = None,
     objectives: tuple[Objective, ...] = (),
     warm_start: WarmStartRecord | None = None,
+    asha: Plan | None = None,
 ) -> ExperimentResult:
-    """The model of a finished Experiment, its values typed by the definition's search `space`;
-    `provenance` gains the uid and the trainer image."""
+    """The model of a finished Experiment, its values typed by the definition's search `space`
+    (and its trials placed in the rungs of `asha`, under hpo-asha); `provenance` gains the uid
+    and the trainer image."""
     outcome = experiment_outcome(experiment)
     if outcome is None:
         raise ValueError(f"Experiment {experiment['metadata']['name']} has not finished")
     strategies = metric_strategies(experiment)
-    results = [trial_result(t, strategies, space) for t in trials]
+    results = [trial_result(t, strategies, space, asha) for t in trials]
     optimal = (experiment.get("status") or {}).get("currentOptimalTrial") or {}
     fallback = None
     if optimal.get("bestTrialName"):
+        # Katib names the best value of any rung; build_result takes it only from the top one.
+        given = assignments(optimal.get("parameterAssignments"))
         fallback = TrialResult(
             name=optimal["bestTrialName"],
             status="Succeeded",
-            parameters=typed_parameters(assignments(optimal.get("parameterAssignments")), space),
+            parameters=typed_parameters(given, space),
             metrics=observed_metrics(optimal.get("observation"), strategies),
             observation=observation_extremes(optimal.get("observation")),
+            placement=placement(given, asha is not None, optimal["bestTrialName"]),
         )
     base = provenance or Provenance()
     filled = replace(
@@ -114,4 +124,6 @@ def result_from_katib(
         budget=budget,
         objectives=objectives,
         warm_start=warm_start,
+        asha=asha,
+        space=space,
     )

@@ -3,11 +3,16 @@
 Pure: no I/O, no Kubernetes. `build_result` applies the rules both paths share (trial order,
 best trial, counts) so that results.yaml comes out the same way from either; `results_file`
 turns a result into the file's one model (`generator.spec.results_file`).
+
+Under hpo-asha a trial trains one configuration up to one rung, and a lower rung's value was
+reached with fewer steps than a full run: it is not comparable with a full run's, so only
+top-rung trials may be best, and the trials are listed highest rung first.
 """
 
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
@@ -17,7 +22,10 @@ from generator.spec import results_file as file
 from generator.spec.results_file import BEST_TRIAL_STATUSES, EXPERIMENT_STATUSES, TRIAL_STATUSES
 
 # An objective is the sampler's and the results' alike: one model, in its lowest home.
+from suggestion.asha import Plan
 from suggestion.history import Objective
+from suggestion.space import Parameter
+from trainer.catalog import TRAINED_STEPS
 
 Scalar = bool | int | float | str
 
@@ -32,6 +40,14 @@ class MetricObservation:
 
 
 @dataclass(frozen=True)
+class Placement:
+    """Where a trial of hpo-asha stands: the configuration it trains and the rung it trains to."""
+
+    config: int
+    rung: int
+
+
+@dataclass(frozen=True)
 class TrialResult:
     name: str
     status: str
@@ -43,10 +59,28 @@ class TrialResult:
     # latest, min and max of each metric: results.yaml keeps them for the best trial, which
     # KatibClient.get_optimal_hyperparameters returns as Katib's V1beta1OptimalTrial.
     observation: Mapping[str, MetricObservation] = field(default_factory=dict)
+    placement: Placement | None = None  # under hpo-asha only
 
     def __post_init__(self) -> None:
         if self.status not in TRIAL_STATUSES:
             raise ValueError(f"trial {self.name}: unknown status {self.status!r}")
+
+    @property
+    def rung(self) -> int | None:
+        return None if self.placement is None else self.placement.rung
+
+    @property
+    def config(self) -> int | None:
+        return None if self.placement is None else self.placement.config
+
+    @property
+    def trained_steps(self) -> int | None:
+        """The optimizer steps the trial ran itself, as the trainer reported them (the metric
+        stays among `metrics` too); None when it reported none, or no whole number."""
+        value = self.metrics.get(TRAINED_STEPS)
+        if value is None or not math.isfinite(value) or value < 0 or value != int(value):
+            return None
+        return int(value)
 
 
 @dataclass(frozen=True)
@@ -105,6 +139,9 @@ class ExperimentResult:
     objectives: tuple[Objective, ...] = ()
     pareto_front: tuple[TrialResult, ...] = ()
     warm_start: WarmStartRecord | None = None
+    asha: Plan | None = None  # the rungs, under hpo-asha
+    # The definition's search parameters, by name: the chart draws each on its own scale.
+    space: Mapping[str, Parameter] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:
@@ -120,31 +157,39 @@ def objective_value(trial: Scored, objective: Objective) -> float | None:
 
 
 class Scored(Protocol):
-    """Anything with a trial's name, Katib status and metrics, finished or not."""
+    """Anything with a trial's name, Katib status and metrics, finished or not (and, to rank
+    hpo-asha's trials, its `rung`)."""
 
     name: str
     status: str
     metrics: Mapping[str, float]
 
 
-def _rank_key(trial: Scored, objective: Objective) -> tuple[int, float, str]:
+def _rank_key(trial: Scored, objective: Objective) -> tuple[int, int, float, str]:
+    # The highest rung first (every trial is at rung 0 to other algorithms), then by value.
+    rung = -(getattr(trial, "rung", None) or 0)
     value = objective_value(trial, objective)
     if value is None:
-        return (1, 0.0, trial.name)
-    return (0, value if objective.type == "minimize" else -value, trial.name)
+        return (rung, 1, 0.0, trial.name)
+    return (rung, 0, value if objective.type == "minimize" else -value, trial.name)
 
 
-def _may_be_best(trial: Scored, objective: Objective) -> bool:
+def _may_be_best(trial: Scored, objective: Objective, top_rung: int | None = None) -> bool:
+    if top_rung is not None and getattr(trial, "rung", None) != top_rung:
+        return False
     return trial.status in BEST_TRIAL_STATUSES and objective_value(trial, objective) is not None
 
 
 ScoredTrial = TypeVar("ScoredTrial", bound=Scored)
 
 
-def best_trial(trials: Iterable[ScoredTrial], objective: Objective) -> ScoredTrial | None:
+def best_trial(
+    trials: Iterable[ScoredTrial], objective: Objective, top_rung: int | None = None
+) -> ScoredTrial | None:
     """The trial Katib would name optimal: Succeeded or EarlyStopped with a finite objective,
-    the best value, ties broken by name. Shared by results files and the local run's progress."""
-    candidates = [t for t in trials if _may_be_best(t, objective)]
+    the best value, ties broken by name; under hpo-asha (`top_rung` given), among the trials of
+    the top rung only. Shared by results files and the local run's progress."""
+    candidates = [t for t in trials if _may_be_best(t, objective, top_rung)]
     return min(candidates, key=lambda t: _rank_key(t, objective), default=None)
 
 
@@ -186,9 +231,13 @@ def build_result(
     budget: BudgetOutcome | None = None,
     objectives: tuple[Objective, ...] = (),
     warm_start: WarmStartRecord | None = None,
+    asha: Plan | None = None,
+    space: Mapping[str, Parameter] | None = None,
 ) -> ExperimentResult:
     """Sort the trials (by objective, best first, then name), pick the best, count statuses;
-    with several `objectives` (the first is `objective`), find the Pareto front.
+    with several `objectives` (the first is `objective`), find the Pareto front. Under hpo-asha
+    (`asha`, whose trials are placed), the highest rung comes first and the best trial is one
+    of the top rung.
 
     `fallback_best` is used only when no listed trial reported the objective, e.g. when Katib
     still names an optimal trial whose Trial object is gone.
@@ -199,8 +248,13 @@ def build_result(
     names = [t.name for t in ordered]
     if len(set(names)) != len(names):
         raise ValueError(f"{experiment}: trial names are not unique")
-    best = best_trial(ordered, objective)
-    if best is None and fallback_best is not None and _may_be_best(fallback_best, objective):
+    unplaced = [t.name for t in ordered if (t.placement is None) != (asha is None)]
+    if unplaced:
+        which = "lack" if asha is not None else "have"
+        raise ValueError(f"{experiment}: trials {', '.join(unplaced)} {which} a rung")
+    top = None if asha is None else asha.rungs - 1
+    best = best_trial(ordered, objective, top)
+    if best is None and fallback_best is not None and _may_be_best(fallback_best, objective, top):
         best = fallback_best
     counts = {s: n for s in TRIAL_STATUSES if (n := sum(t.status == s for t in ordered))}
     return ExperimentResult(
@@ -216,13 +270,52 @@ def build_result(
         objectives=objectives if len(objectives) > 1 else (),
         pareto_front=pareto_front(ordered, objectives) if len(objectives) > 1 else (),
         warm_start=warm_start,
+        asha=asha,
+        space=dict(space or {}),
     )
+
+
+@dataclass(frozen=True)
+class RungTotals:
+    """What an hpo-asha experiment trained, against full runs of the same configurations."""
+
+    configurations: int
+    trained_steps: int  # every trial's own steps (a trial that reported none adds none)
+    # One full run's steps: the steps a configuration that completed every rung trained, its
+    # rungs added up (exactly what one uninterrupted run of it trains). None when no
+    # configuration completed them all, or when those that did differ (a searched batch size).
+    full_run_steps: int | None
+
+
+def rung_totals(trials: Iterable[TrialResult], plan: Plan) -> RungTotals:
+    by_config: dict[int, list[TrialResult]] = defaultdict(list)
+    trained = 0
+    for trial in trials:
+        trained += trial.trained_steps or 0
+        if trial.config is not None:
+            by_config[trial.config].append(trial)
+    full = set()
+    for own in by_config.values():
+        path = sorted(own, key=lambda t: t.rung)
+        if [t.rung for t in path] == list(range(plan.rungs)) and all(
+            t.status == "Succeeded" and t.trained_steps is not None for t in path
+        ):
+            full.add(sum(t.trained_steps for t in path))
+    return RungTotals(len(by_config), trained, full.pop() if len(full) == 1 else None)
+
+
+def _placed(trial: TrialResult) -> dict[str, int | None]:
+    """The trial's place in the rungs, as results.yaml writes it (only under hpo-asha)."""
+    if trial.placement is None:
+        return {}
+    return {"config": trial.config, "rung": trial.rung, "trained_steps": trial.trained_steps}
 
 
 def _trial(trial: TrialResult) -> file.Trial:
     return file.Trial(
         name=trial.name,
         status=trial.status,
+        **_placed(trial),
         parameters={k: trial.parameters[k] for k in sorted(trial.parameters)},
         metrics={k: trial.metrics[k] for k in sorted(trial.metrics)},
     )
@@ -236,6 +329,7 @@ def _best(trial: TrialResult) -> file.BestTrial:
     }
     return file.BestTrial(
         name=trial.name,
+        **_placed(trial),
         parameters={k: trial.parameters[k] for k in sorted(trial.parameters)},
         metrics={k: trial.metrics[k] for k in sorted(trial.metrics)},
         observation=observation or None,
@@ -299,4 +393,18 @@ def results_file(result: ExperimentResult, definition_sha256: str) -> file.Resul
         warm_start=None
         if warm is None
         else file.WarmStartRecord(from_=list(warm.sources), trials=warm.trials),
+        rungs=None if result.asha is None else _rungs(result),
+    )
+
+
+def _rungs(result: ExperimentResult) -> file.RungsRecord:
+    plan = result.asha
+    assert plan is not None
+    totals = rung_totals(result.trials, plan)
+    return file.RungsRecord(
+        count=plan.rungs,
+        reduction_factor=plan.reduction_factor,
+        configurations=totals.configurations,
+        trained_steps=totals.trained_steps,
+        full_run_steps=totals.full_run_steps,
     )

@@ -4,11 +4,15 @@ Each is rendered from results.yaml's model (`generator.spec.results_file.Results
 report says exactly what the file holds. Markdown comes from jinja2 templates in templates/
 (StrictUndefined, so a missing field is an error rather than an empty cell), fed a small flat
 view-model built here.
+
+Under hpo-asha the report also follows each configuration through the rungs, and sets what the
+trials trained against what full runs of the same configurations would have trained.
 """
 
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +21,7 @@ from generator.spec.results_file import (
     DatasetSource,
     ModelSource,
     ResultsFile,
+    RungsRecord,
     Trial,
 )
 from results.model import Scalar
@@ -41,6 +46,10 @@ def _objective_value(trial: Trial | BestTrial, metric: str) -> str:
     """The trial's objective as the report shows it; '-' when it reported none, or no number."""
     value = trial.metrics.get(metric)
     return format_value(value if value is None or math.isfinite(value) else None)
+
+
+def _steps(value: int | None) -> str:
+    return "-" if value is None else str(value)
 
 
 def view_model(record: ResultsFile) -> dict[str, Any]:
@@ -73,6 +82,9 @@ def view_model(record: ResultsFile) -> dict[str, Any]:
                 "status": t.status,
                 "objective": _objective_value(t, metric),
                 "cells": [format_value(t.parameters.get(n)) for n in names],
+                "config": format_value(t.config),
+                "rung": format_value(t.rung),
+                "steps": _steps(t.trained_steps),
             }
             for i, t in enumerate(record.trials, start=1)
         ],
@@ -102,7 +114,93 @@ def view_model(record: ResultsFile) -> dict[str, Any]:
         + ", ".join(f"`{s}`" for s in record.warm_start.from_),
         "results_path": f"experiments/{record.experiment}/results.yaml",
         "report_path": f"experiments/{record.experiment}/report.md",
+        **rung_view(record, names),
     }
+
+
+def rung_view(record: ResultsFile, names: list[str]) -> dict[str, Any]:
+    """The hpo-asha part of the view: the rungs, what training cost against full runs, and
+    each configuration's path (empty for any other algorithm)."""
+    rungs = record.rungs
+    if rungs is None:
+        return {"asha": False, "rungs": "", "training": "", "rung_names": [], "paths": []}
+    return {
+        "asha": True,
+        "rungs": f"{rungs.count}, each {rungs.reduction_factor} times the steps of the one "
+        f"below; the best trial is taken from the top rung ({rungs.top})",
+        "training": training_line(record, rungs),
+        "rung_names": [f"rung {k}" for k in range(rungs.count)],
+        "paths": _paths(record, rungs, names),
+    }
+
+
+def training_line(record: ResultsFile, rungs: RungsRecord) -> str:
+    """What the trials trained against full runs of the same configurations, in words."""
+    trained, n = rungs.trained_steps, rungs.configurations
+    full = rungs.full_runs_steps
+    if full is None or rungs.full_run_steps is None:
+        why = (
+            "the configurations that reached the top rung trained different numbers of steps "
+            "(the search changes the length of a full run), or did not report them"
+            if any(t.rung == rungs.top for t in record.trials)
+            else "no configuration reached the top rung"
+        )
+        return (
+            f"The trials trained {trained} optimizer steps, over {n} configurations; what full "
+            f"runs of them would have trained is unknown: {why}."
+        )
+    saved = 1 - trained / full if full else 0.0
+    change = f"{saved:.0%} fewer" if saved >= 0 else f"{-saved:.0%} more"
+    return (
+        f"The trials trained **{trained}** optimizer steps; full runs of the same {n} "
+        f"configurations would have trained **{full}** ({n} × {rungs.full_run_steps}, the "
+        f"steps of a configuration that climbed every rung, its rungs added up): {change}."
+    )
+
+
+def _paths(record: ResultsFile, rungs: RungsRecord, names: list[str]) -> list[dict[str, Any]]:
+    """One row per configuration: its value at each rung it reached, its steps, where it
+    stopped; the configurations that climbed highest first, then by their value there."""
+    metric = record.objective.metric
+    sign = 1 if record.objective.type == "minimize" else -1
+    best = record.best_trial.name if record.best_trial else None
+    by_config: dict[int, dict[int, Trial]] = defaultdict(dict)
+    for t in record.trials:  # the best of a rung first, should a rung have two
+        if t.config is not None and t.rung is not None:
+            by_config[t.config].setdefault(t.rung, t)
+
+    def row(config: int, path: dict[int, Trial]) -> tuple[tuple, dict[str, Any]]:
+        last = path[max(path)]
+        value = last.metrics.get(metric)
+        finite = value is not None and math.isfinite(value)
+        cells = []
+        for k in range(rungs.count):
+            trial = path.get(k)
+            if trial is None:
+                cells.append("")
+                continue
+            shown = _objective_value(trial, metric)
+            if shown == "-":
+                shown = trial.status
+            cells.append(f"**{shown}**" if trial.name == best else shown)
+        if last.status not in ("Succeeded", "EarlyStopped"):
+            stopped = f"rung {last.rung}: {last.status}"
+        elif last.rung == rungs.top:
+            stopped = "top rung"
+        else:
+            stopped = f"rung {last.rung}"
+        steps = [t.trained_steps for t in path.values()]
+        order = (-last.rung, 0 if finite else 1, sign * value if finite else 0.0, config)
+        return order, {
+            "config": config,
+            "cells": cells,
+            "steps": _steps(None if None in steps else sum(steps)),
+            "stopped": stopped,
+            "parameters": [format_value(last.parameters.get(n)) for n in names],
+        }
+
+    rows = [row(config, path) for config, path in by_config.items()]
+    return [view for _, view in sorted(rows, key=lambda r: r[0])]
 
 
 def fetched_text(source: ModelSource | DatasetSource) -> str:

@@ -10,8 +10,9 @@ generator renders, and the generator imports nothing above it.
 Values keep their YAML 1.2 types (16 stays an int, `true` a bool); the writer quotes every
 string that a YAML 1.1 or 1.2 reader would take for something else. Optional sections are
 written only when the definition uses them (`objectives` and `pareto_front`, `budget`,
-`warm_start`), and a best trial's `observation` only when Katib kept one. A file that does not
-fit is refused with its path, line and field (`ResultsFileError`).
+`warm_start`, and `rungs` with each trial's `config`, `rung` and `trained_steps` under
+hpo-asha), and a best trial's `observation` only when Katib kept one. A file that does not fit is
+refused with its path, line and field (`ResultsFileError`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,16 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
 import yaml
-from pydantic import BeforeValidator, Field, StrictBool, StrictStr, ValidationError
+from pydantic import (
+    BeforeValidator,
+    Field,
+    StrictBool,
+    StrictStr,
+    ValidationError,
+    model_serializer,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from generator.errors import ExitCode, HpoError, Problem
 from generator.loading.yamlload import (
@@ -70,6 +80,9 @@ Number = Annotated[int | float, BeforeValidator(_number)]  # a metric may be nan
 ParameterValue = Annotated[bool | int | float | str, BeforeValidator(_scalar)]
 
 
+Count = Annotated[int, Field(strict=True, ge=0)]
+
+
 def _optional(**options: Any) -> Any:
     """A key written only when it has a value."""
     return Field(default=None, exclude_if=lambda value: value is None, **options)
@@ -89,15 +102,46 @@ class Extremes(Strict):
     max: Number
 
 
-class BestTrial(Strict):
+# A trial's place in hpo-asha's rungs; written together, and only under hpo-asha.
+RUNG_FIELDS = ("config", "rung", "trained_steps")
+
+
+class Placed(Strict):
+    """A trial, with its place in the rungs under hpo-asha: the configuration it trains (ids in
+    creation order), the rung it trained to (0 is the lowest), and the optimizer steps it ran
+    itself (a resumed trial counts only its own; null when it never reported them)."""
+
     name: StrictStr
+    config: Count | None = None
+    rung: Count | None = None
+    trained_steps: Count | None = None
+
+    @model_validator(mode="after")
+    def _together(self) -> Placed:
+        if (self.config is None) != (self.rung is None):
+            raise ValueError("config and rung are written together (hpo-asha), or neither")
+        if self.rung is None and self.trained_steps is not None:
+            raise ValueError("trained_steps is written with a rung (hpo-asha)")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _rung_fields_under_hpo_asha(self, write: Any) -> dict[str, Any]:
+        # Every trial of hpo-asha has all three, trained_steps null when it reported none; the
+        # files of other algorithms keep their former bytes.
+        data = write(self)
+        if self.rung is None:
+            for key in RUNG_FIELDS:
+                data.pop(key, None)
+        return data
+
+
+class BestTrial(Placed):
     parameters: dict[str, ParameterValue]
     metrics: dict[str, Number]  # each metric's value by its strategy
     observation: dict[str, Extremes] | None = _optional()
 
 
-class Trial(Strict):
-    name: StrictStr
+class Trial(Placed):
     status: TrialStatus
     parameters: dict[str, ParameterValue]
     metrics: dict[str, Number]
@@ -153,6 +197,30 @@ class WarmStartRecord(WarmStart):
     trials: Annotated[int, Field(strict=True, ge=0)]
 
 
+class RungsRecord(Strict):
+    """hpo-asha: its rungs, and what its trials trained against full runs of the same
+    configurations."""
+
+    count: Annotated[int, Field(strict=True, ge=2)]  # rungs, the full run included
+    reduction_factor: Annotated[int, Field(strict=True, ge=2)]
+    configurations: Count  # distinct configurations tried
+    trained_steps: Count  # every trial's own steps, added up
+    # One full run's steps: what a configuration that reached the top rung trained over its
+    # rungs. None when none did, or when they differ (the search changes the step count).
+    full_run_steps: Annotated[int, Field(strict=True, ge=1)] | None
+
+    @property
+    def top(self) -> int:
+        return self.count - 1
+
+    @property
+    def full_runs_steps(self) -> int | None:
+        """What full runs of every configuration tried would have trained; None if unknown."""
+        if self.full_run_steps is None:
+            return None
+        return self.configurations * self.full_run_steps
+
+
 class ResultsFile(Strict):
     """results.yaml; the fields in the order they are written."""
 
@@ -164,15 +232,50 @@ class ResultsFile(Strict):
     objectives: list[ObjectiveSpec] | None = _optional()  # several objectives: all of them
     pareto_front: list[ParetoPoint] | None = _optional()  # the trials none beats on all
     trials: list[Trial]  # best first
-    counts: dict[TrialStatus, Annotated[int, Field(strict=True, ge=0)]]
+    counts: dict[TrialStatus, Count]
     provenance: Provenance
     budget: BudgetRecord | None = _optional()
     warm_start: WarmStartRecord | None = _optional()
+    rungs: RungsRecord | None = _optional()  # hpo-asha
+
+    @model_validator(mode="after")
+    def _placed_under_hpo_asha(self) -> ResultsFile:
+        """Trials have a rung exactly when the file has `rungs`, and it is one of them; each
+        problem is reported at its trial."""
+        placed = [(("best_trial",), self.best_trial)] if self.best_trial else []
+        placed += [(("trials", i), t) for i, t in enumerate(self.trials)]
+        problems = []
+        for loc, trial in placed:
+            if self.rungs is None and trial.rung is not None:
+                problems.append((loc + ("rung",), "is written only with a rungs section"))
+            elif self.rungs is not None and trial.rung is None:
+                problems.append((loc, "needs a config and a rung (hpo-asha)"))
+            elif self.rungs is not None and trial.rung > self.rungs.top:
+                problems.append(
+                    (loc + ("rung",), f"must be one of the rungs, 0 to {self.rungs.top}")
+                )
+        if problems:
+            raise ValidationError.from_exception_data(
+                type(self).__name__,
+                [
+                    InitErrorDetails(type=PydanticCustomError("rung", message), loc=loc, input=None)
+                    for loc, message in problems
+                ],
+            )
+        return self
 
     @property
     def all_objectives(self) -> list[ObjectiveSpec]:
         """Every objective, the first being `objective`."""
         return list(self.objectives or [self.objective])
+
+    @property
+    def full_run_trials(self) -> list[Trial]:
+        """The trials that trained a full run, whose values compare with any other full run's:
+        every trial, or under hpo-asha those of the top rung (what warm start may take)."""
+        if self.rungs is None:
+            return list(self.trials)
+        return [t for t in self.trials if t.rung == self.rungs.top]
 
     def to_document(self) -> dict[str, Any]:
         """The file as plain data, keys in the written order."""
