@@ -12,7 +12,6 @@ top-rung trials may be best, and the trials are listed highest rung first.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
@@ -22,6 +21,7 @@ from generator.spec import results_file as file
 from generator.spec.results_file import BEST_TRIAL_STATUSES, EXPERIMENT_STATUSES, TRIAL_STATUSES
 
 # An objective is the sampler's and the results' alike: one model, in its lowest home.
+from results.rungs import rung_totals
 from suggestion.asha import Plan
 from suggestion.history import Objective
 from suggestion.space import Parameter
@@ -273,35 +273,6 @@ def build_result(
         asha=asha,
         space=dict(space or {}),
     )
-
-
-@dataclass(frozen=True)
-class RungTotals:
-    """What an hpo-asha experiment trained, against full runs of the same configurations."""
-
-    configurations: int
-    trained_steps: int  # every trial's own steps (a trial that reported none adds none)
-    # One full run's steps: the steps a configuration that completed every rung trained, its
-    # rungs added up (exactly what one uninterrupted run of it trains). None when no
-    # configuration completed them all, or when those that did differ (a searched batch size).
-    full_run_steps: int | None
-
-
-def rung_totals(trials: Iterable[TrialResult], plan: Plan) -> RungTotals:
-    by_config: dict[int, list[TrialResult]] = defaultdict(list)
-    trained = 0
-    for trial in trials:
-        trained += trial.trained_steps or 0
-        if trial.config is not None:
-            by_config[trial.config].append(trial)
-    full = set()
-    for own in by_config.values():
-        path = sorted(own, key=lambda t: t.rung)
-        if [t.rung for t in path] == list(range(plan.rungs)) and all(
-            t.status == "Succeeded" and t.trained_steps is not None for t in path
-        ):
-            full.add(sum(t.trained_steps for t in path))
-    return RungTotals(len(by_config), trained, full.pop() if len(full) == 1 else None)
 
 
 def _placed(trial: TrialResult) -> dict[str, int | None]:
