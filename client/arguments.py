@@ -9,12 +9,12 @@ argument and what it accepts, never a TypeError from deep inside.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from typing import Any
 
 from client.errors import ClientError
 from client.params import plain
+from generator.loading.model_errors import did_you_mean
 from generator.spec import UNSUPPORTED_TUNE_ARGUMENTS, ExperimentSpec
 
 GPU_RESOURCE = "nvidia.com/gpu"
@@ -166,8 +166,7 @@ def other_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
         if key in UNSUPPORTED_TUNE_ARGUMENTS:
             raise ClientError(f"{key}: not supported here: {UNSUPPORTED_TUNE_ARGUMENTS[key]}")
         if key not in known:
-            close = difflib.get_close_matches(key, known, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
+            hint = did_you_mean(key, known)
             raise ClientError(f"tune() got an unknown argument '{key}'{hint}")
         if value is None:
             continue

@@ -5,7 +5,6 @@ Each check appends located Problems; none stops the others, so one run reports e
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 
 from generator.checks.asha import check_asha
@@ -15,6 +14,7 @@ from generator.checks.sources import check_sources
 from generator.checks.trainer import check_algorithm, check_search_spaces, check_trainer_fields
 from generator.errors import Problem
 from generator.loading.definition import LoadedDefinition
+from generator.loading.model_errors import did_you_mean
 from generator.loading.repo_config import LOCAL_CLUSTER, Cluster, RepoConfig, image_pin_problem
 from generator.spec import (
     DEFAULT_PARALLEL_TRIAL_COUNT,
@@ -117,8 +117,7 @@ def _check_cluster(spec: ExperimentSpec, repo: RepoConfig) -> Iterator[Finding]:
         return
     cluster = repo.clusters.get(spec.cluster)
     if cluster is None:
-        close = difflib.get_close_matches(spec.cluster, list(repo.clusters), n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
+        hint = did_you_mean(spec.cluster, repo.clusters)
         yield (
             ("cluster",),
             (
@@ -221,8 +220,7 @@ def _check_objective(spec: ExperimentSpec) -> Iterator[Finding]:
                 f"dataset_provider_parameters.eval_split"
             )
         else:
-            close = difflib.get_close_matches(name, list(with_eval), n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
+            hint = did_you_mean(name, with_eval)
             why = (
                 f"'{name}' is not a metric the trainer reports "
                 f"(it reports {', '.join(known)}){hint}"

@@ -4,11 +4,11 @@ the installed libraries, search-space bounds, and Katib's algorithm and early-st
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 
 from generator.checks import algorithms
 from generator.checks.hf_fields import dataclass_fields, library_available
+from generator.loading.model_errors import did_you_mean
 from generator.spec import (
     CategoricalSearch,
     DiscreteSearch,
@@ -58,8 +58,7 @@ def check_trainer_fields(spec: ExperimentSpec) -> Iterator[Finding]:
                 "error",
             )
         if role not in task.columns:
-            close = difflib.get_close_matches(role, list(task.columns), n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
+            hint = did_you_mean(role, task.columns)
             yield (
                 ("trainer_parameters", "columns", role),
                 (
@@ -89,10 +88,7 @@ def check_trainer_fields(spec: ExperimentSpec) -> Iterator[Finding]:
                 continue
             info = fields.get(key)
             if info is None or key.startswith("_"):
-                close = difflib.get_close_matches(
-                    key, [f for f in fields if not f.startswith("_")], n=1
-                )
-                hint = f"; did you mean '{close[0]}'?" if close else ""
+                hint = did_you_mean(key, [f for f in fields if not f.startswith("_")])
                 yield loc, f"'{key}' is not a field of {class_name}{hint}", "error"
                 continue
             yield from _check_value_type(loc, key, value, info)
@@ -135,8 +131,7 @@ def _check_value_type(loc, key, value, info) -> Iterator[Finding]:
         # Choices with a pattern (pissa_niter_[number of iters]) cannot be checked by equality.
         patterned = any("[" in c for c in info.choices)
         if kind == "str" and info.choices and sample not in info.choices and not patterned:
-            close = difflib.get_close_matches(sample, info.choices, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
+            hint = did_you_mean(sample, info.choices)
             choices = ", ".join(info.choices)
             yield loc, f"{key}: '{sample}' is not one of {choices}{hint}", "error"
             return
