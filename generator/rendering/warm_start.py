@@ -65,7 +65,11 @@ def generated_settings(spec: ExperimentSpec, root: Path, doc: LocatedDocument) -
             message = f"warm_start.from[{index}]: {folder} {mismatch}: warm start needs the same"
             generated.problems.append(doc.problem(where, f"{message} objective"))
             continue
-        for trial in read.trials:
+        # Under hpo-asha only the top rung's values compare with a full run's.
+        full_runs = read.full_run_trials
+        if len(full_runs) < len(read.trials):
+            dropped["below hpo-asha's top rung"] += len(read.trials) - len(full_runs)
+        for trial in full_runs:
             observation, why = _observation(trial, parameters, objectives)
             if observation is None:
                 dropped[why] += 1

@@ -131,6 +131,21 @@ class TestInterrupted:
 class TestWarmStart:
     """Earlier full runs feed the sampler of new configurations, as top-rung results."""
 
+    def test_an_earlier_hpo_asha_run_gives_its_top_rung_only(self, repo, monkeypatch):
+        repo.use_stand_in_trainer()
+        repo.set_stand_in(reports=9, sleep=0.0)
+        repo.write("early", asha("early", max_trial_count=13))
+        monkeypatch.chdir(repo.root)
+        assert 0 == main(["tune", "--local", "experiments/early"])
+        early = repo.results("early")["trials"]
+        top = [t for t in early if t["rung"] == 2 and t["status"] == "Succeeded"]
+        assert 1 <= len(top) < len(early)
+        repo.write("later", asha("later", warm_start={"from": ["experiments/early"]}))
+
+        assert 0 == main(["tune", "--local", "experiments/later"])
+
+        assert len(top) == repo.results("later")["warm_start"]["trials"]
+
     def test_earlier_trials_seed_the_first_configuration(self, repo, monkeypatch):
         repo.use_stand_in_trainer()
         repo.set_stand_in(reports=9, sleep=0.0)
