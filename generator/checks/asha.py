@@ -200,6 +200,13 @@ def check_asha(spec: ExperimentSpec) -> Iterator[Finding]:
             "which needs one objective: use objective_metric_name and objective_type",
             "error",
         )
+    if spec.objective_goal is not None:
+        yield (
+            ("objective_goal",),
+            "objective_goal: under hpo-asha a lower rung's value could reach the goal and end the "
+            "experiment before any configuration is trained in full: remove objective_goal",
+            "error",
+        )
     if spec.early_stopping is not None:
         yield (
             ("early_stopping",),

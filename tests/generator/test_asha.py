@@ -78,6 +78,15 @@ class TestRefused:
             "of each rung go on): remove early_stopping"
         ] == _errors(err)
 
+    def test_objective_goal(self, repo, capsys):
+        code, _, err = _check(repo, capsys, ASHA + "objective_goal: 0.3\n")
+        assert 1 == code
+        assert [
+            "30:17: error: objective_goal: under hpo-asha a lower rung's value could reach the "
+            "goal and end the experiment before any configuration is trained in full: remove "
+            "objective_goal"
+        ] == _errors(err)
+
     def test_a_searched_parameter_named_like_the_rung(self, repo, capsys):
         text = ASHA.replace("    lora_alpha: 8\n", "    hpo_rung: {search: int, min: 1, max: 3}\n")
         code, _, err = _check(repo, capsys, text)
