@@ -38,9 +38,11 @@ from generator.spec.sources import (
     ModelParams,
     S3DatasetParams,
     TransformerType,
+    is_local_path,
 )
 
 __all__ = [
+    "is_local_path",
     "DEFAULT_PARALLEL_TRIAL_COUNT",
     "DNS1123_LABEL",
     "DNS1123_SUBDOMAIN",

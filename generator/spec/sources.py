@@ -13,7 +13,13 @@ from typing import Annotated, Any, Literal
 from pydantic import Discriminator, Field, StrictInt, StrictStr, Tag
 
 from generator.spec.base import Credential, Strict
-from storage_init.references import dataset_uri, s3_uri
+from storage_init.references import (  # noqa: F401 (HUB_SCHEME, LOCAL_PREFIXES, is_local_path: former home)
+    HUB_SCHEME,
+    LOCAL_PREFIXES,
+    dataset_uri,
+    is_local_path,
+    s3_uri,
+)
 from trainer.catalog import TASKS
 
 TransformerType = Literal[
