@@ -15,14 +15,14 @@ from generator.commands.project import (
     DEFINITION_FILE,
     DefinitionReport,
     check_loaded,
+    check_shared_quota,
     definition_paths,
     display,
     find_root_or_none,
     folder_name_of,
 )
-from generator.commands.quota import shared_quota
 from generator.errors import ExitCode, HpoError, Problem
-from generator.loading.definition import load_definition, parse_definition
+from generator.loading.definition import parse_definition
 from generator.loading.repo_config import RepoConfig, load_repo_config
 from generator.loading.yamlload import YamlProblems, load_located_all
 from generator.rendering.training_view import check_lines, effective_training_arguments
@@ -180,12 +180,7 @@ def check(args: argparse.Namespace) -> int:
     reports = check_loaded(definitions, root, repo)
     if root is not None and reports:
         checked = {i.path.resolve() for i in inputs if i.path is not None and i.path.exists()}
-        others = [
-            load_definition(p, display(p, root))
-            for p in definition_paths(root)
-            if p.resolve() not in checked
-        ]
-        shared_quota(reports, others, repo)
+        check_shared_quota(reports, root, repo, checked)
     for report in reports:
         if args.base and not report.failed:
             from generator.commands.immutability import immutability_problems

@@ -7,8 +7,10 @@ from pathlib import Path
 
 from generator.checks.definition import check_definition
 from generator.checks.secrets import redact_problem
+from generator.commands.quota import shared_quota
 from generator.errors import HpoError, Problem
 from generator.loading.definition import LoadedDefinition, load_definition, parse_definition
+from generator.loading.lifecycle import Lifecycle, read_lifecycle
 from generator.loading.repo_config import RepoConfig
 from generator.rendering.render import RenderedExperiment, render_experiments
 from generator.rendering.warm_start import Generated, generated_settings
@@ -59,6 +61,8 @@ class DefinitionReport:
     # The algorithm settings written for the project's suggestion service (several objectives,
     # warm start), and what the warm start took.
     generated: Generated = field(default_factory=Generated)
+    # Whether its results are merged or it is archived (experiments/<name>/ beside it).
+    lifecycle: Lifecycle = field(default_factory=Lifecycle)
 
     @property
     def failed(self) -> bool:
@@ -87,6 +91,8 @@ def check_loaded(
     for loaded, folder_name in definitions:
         report = DefinitionReport(loaded, problems=list(loaded.problems))
         report.problems += check_definition(loaded, folder_name, repo)
+        report.lifecycle = lifecycle_of(root, folder_name)
+        report.problems += report.lifecycle.problems
         reports.append(report)
     if root is not None:
         for report in reports:
@@ -111,6 +117,15 @@ def check_loaded(
     return reports
 
 
+def lifecycle_of(root: Path | None, folder_name: str | None) -> Lifecycle:
+    """The lifecycle files beside experiments/<folder_name>/experiment.yaml (none outside the
+    repository, or for a definition that is not in its experiment folder)."""
+    if root is None or folder_name is None:
+        return Lifecycle()
+    folder = f"{EXPERIMENTS_DIR}/{folder_name}"
+    return read_lifecycle(root / folder, folder, folder_name)
+
+
 def check_definitions(
     paths: list[Path], root: Path | None, repo: RepoConfig
 ) -> list[DefinitionReport]:
@@ -119,11 +134,31 @@ def check_definitions(
     return check_loaded(loaded, root, repo)
 
 
+def check_shared_quota(
+    reports: list[DefinitionReport], root: Path, repo: RepoConfig, replaced: set[Path]
+) -> None:
+    """Add the cluster-wide quota's errors to `reports`, counting every other experiment of the
+    repository that can still run trials. `replaced`: the definition files the reports stand
+    for (a checked text takes the place of the file it would be written to)."""
+    others = [
+        (load_definition(p, display(p, root)), lifecycle_of(root, p.parent.name))
+        for p in definition_paths(root)
+        if p.resolve() not in replaced
+    ]
+    shared_quota(reports, others, repo)
+
+
 def check_definition_text(
     text: str, display_path: str, folder_name: str | None, root: Path, repo: RepoConfig
 ) -> DefinitionReport:
-    """Check a definition that is not (yet) a file, as `hpo check` would check the file."""
-    return check_loaded([(parse_definition(text, display_path), folder_name)], root, repo)[0]
+    """Check a definition that is not (yet) a file, as `hpo check` would check the file,
+    the cluster-wide quota included."""
+    report = check_loaded([(parse_definition(text, display_path), folder_name)], root, repo)[0]
+    replaced = set()
+    if folder_name is not None:
+        replaced.add((root / EXPERIMENTS_DIR / folder_name / DEFINITION_FILE).resolve())
+    check_shared_quota([report], root, repo, replaced)
+    return report
 
 
 def check_definition_file(path: Path, root: Path, repo: RepoConfig) -> DefinitionReport:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import warnings
 from pathlib import Path
 
@@ -82,6 +83,63 @@ class TestSeedCall:
             client.tune("llama-3-2-fine-tune", **seed_objects, **SEED_ARGUMENTS)
             again = client.tune("llama-3-2-fine-tune", **seed_objects, **SEED_ARGUMENTS)
         assert (again.changed, again.rendered) == (False, [])
+
+
+class TestEveryCheckCiRuns:
+    """tune() refuses what CI would refuse, before writing anything: the checks that look at the
+    whole repository and the cluster's limits included."""
+
+    def test_the_shipped_repository_accepts_a_newcomers_first_experiment(
+        self, repo_copy, seed_objects, monkeypatch
+    ):
+        from generator.cli import main
+        from tests.client.conftest import REPOSITORY
+
+        shutil.copytree(REPOSITORY / "rendered", repo_copy / "rendered")
+        with pytest.warns(DefinitionWarning):
+            KatibClient(root=repo_copy).tune(
+                name="llama-3-2-fine-tune", **seed_objects, **SEED_ARGUMENTS
+            )
+        monkeypatch.chdir(repo_copy)
+        assert main(["check"]) == 0
+        assert main(["render", "--check"]) == 0
+
+    def test_the_cluster_wide_quota(self, repo_copy):
+        """The shipped gpu-cluster-1 runs llama-3-2-1b-imdb (4 GPUs) of its 8: a first
+        experiment of 4 fits, a second does not, and is told who holds the GPUs."""
+        _tune(repo_copy, parallel_trial_count=2, resources_per_trial={"gpu": 2})
+        with pytest.raises(DefinitionInvalid) as raised:
+            _tune(repo_copy, name="second", parallel_trial_count=2, resources_per_trial={"gpu": 2})
+        message = str(raised.value)
+        assert (
+            "experiments/second/experiment.yaml:17:23: error: parallel_trial_count: the "
+            "experiments on cluster 'gpu-cluster-1' that can still run trials could hold 12 GPUs "
+            "at once, more than its gpu_quota of 8: llama-3-2-1b-imdb 4 (2 parallel x 2 GPUs), "
+            "llama-3-2-fine-tune 4 (2 parallel x 2 GPUs), second 4 (2 parallel x 2 GPUs)"
+        ) in message
+        assert "hpo archive experiments/llama-3-2-1b-imdb experiments/llama-3-2-fine-tune" in (
+            message
+        )
+        assert not (repo_copy / "experiments/second").exists()
+        assert not (repo_copy / "rendered/gpu-cluster-1/second").exists()
+
+    def test_finished_experiments_leave_room(self, repo_copy):
+        """Once llama-3-2-1b-imdb's results are merged, its GPUs are free for the second."""
+        _tune(repo_copy, parallel_trial_count=2, resources_per_trial={"gpu": 2})
+        shipped = (repo_copy / "experiments/minilm-imdb-demo/results.yaml").read_text()
+        finished = repo_copy / "experiments/llama-3-2-1b-imdb/results.yaml"
+        finished.write_text(shipped.replace("minilm-imdb-demo", "llama-3-2-1b-imdb"))
+        _tune(repo_copy, name="second", parallel_trial_count=2, resources_per_trial={"gpu": 2})
+        assert (repo_copy / "experiments/second/experiment.yaml").is_file()
+
+    def test_the_gpu_hour_cap(self, repo_copy):
+        with pytest.raises(DefinitionInvalid) as raised:
+            _tune(repo_copy, max_trial_count=100, resources_per_trial={"gpu": 1})
+        assert (
+            "experiment.yaml:16:18: error: the worst case, 100 trials x 1 GPU(s) x 6 h = 600 "
+            "GPU-hours, exceeds the 500 GPU-hours cluster 'gpu-cluster-1' allows per experiment"
+        ) in str(raised.value)
+        assert not (repo_copy / "experiments/llama-3-2-fine-tune").exists()
 
 
 class TestCredentials:
@@ -181,7 +239,9 @@ class TestClusterAndArguments:
 
         resources = TrainerResources(2, 1, {"gpu": "1", "cpu": "500m", "memory": "8Gi"})
         shared = {"size": "20Gi", "storage_class": None, "access_modes": ["ReadWriteMany"]}
-        text = _tune(repo_copy, resources_per_trial=resources, storage_config=shared).text
+        text = _tune(
+            repo_copy, resources_per_trial=resources, storage_config=shared, parallel_trial_count=2
+        ).text
         expected = (
             "resources_per_trial: {gpu: 1, cpu: 500m, memory: 8Gi, num_workers: 2, "
             "num_procs_per_worker: 1}\n"

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from generator.cli import main
-from tests.generator.conftest import VALID_DEFINITION
+from tests.generator.conftest import REPO, VALID_DEFINITION
 
 # VALID_DEFINITION runs 2 parallel trials x 2 GPUs = 4 GPUs on gpu-cluster-1 (gpu_quota 8).
 
@@ -17,12 +17,22 @@ def _errors(err: str) -> list[str]:
     return [line for line in err.splitlines() if ": error: " in line]
 
 
-SHARED = (
-    "parallel_trial_count: the experiments on cluster 'gpu-cluster-1' could hold 12 GPUs at "
-    "once, more than its gpu_quota of 8: alpha 4 (2 parallel x 2 GPUs), beta 4 (2 parallel x 2 "
-    "GPUs), gamma 4 (2 parallel x 2 GPUs); lower parallel_trial_count here or in another of them "
-    "(every experiment in experiments/ counts, finished or not: the repository cannot tell)"
-)
+THREE = "alpha 4 (2 parallel x 2 GPUs), beta 4 (2 parallel x 2 GPUs), gamma 4 (2 parallel x 2 GPUs)"
+
+
+def shared(holders: str, others: list[str], total: int = 12) -> str:
+    """The error of a definition on gpu-cluster-1 that `others` share the quota with."""
+    names = " ".join(f"experiments/{name}" for name in others)
+    return (
+        "parallel_trial_count: the experiments on cluster 'gpu-cluster-1' that can still run "
+        f"trials could hold {total} GPUs at once, more than its gpu_quota of 8: {holders}; lower "
+        "parallel_trial_count here, or free GPUs: an experiment holds them until its results "
+        f"pull request is merged (results.yaml), or until it is archived: hpo archive {names} "
+        "(with --force while it may still run; docs/lifecycle.md)"
+    )
+
+
+SHARED = shared(THREE, ["alpha", "beta"])  # as gamma is told
 
 
 class TestSharedQuota:
@@ -38,9 +48,11 @@ class TestSharedQuota:
             repo.write(_named(name), name=name)
         assert 1 == main(["check"])
         line = VALID_DEFINITION.splitlines().index("parallel_trial_count: 2") + 1
+        names = ["alpha", "beta", "gamma"]
         assert [
-            f"experiments/{name}/experiment.yaml:{line}:23: error: {SHARED}"
-            for name in ("alpha", "beta", "gamma")
+            f"experiments/{name}/experiment.yaml:{line}:23: error: "
+            + shared(THREE, [other for other in names if other != name])
+            for name in names
         ] == _errors(capsys.readouterr().err)
 
     def test_one_file_given_counts_the_others(self, repo, capsys):
@@ -108,12 +120,67 @@ class TestSharedQuota:
         assert 1 == main(["check"])
         errors = _errors(capsys.readouterr().err)
         assert [
-            "experiments/alpha/experiment.yaml:27:23: error: parallel_trial_count: the experiments "
-            "on cluster 'gpu-cluster-1' could hold 14 GPUs at once, more than its gpu_quota of 8: "
-            "alpha 4 (2 parallel x 2 GPUs), beta 10 (5 parallel x 2 GPUs); lower "
-            "parallel_trial_count here or in another of them (every experiment in experiments/ "
-            "counts, finished or not: the repository cannot tell)",
+            "experiments/alpha/experiment.yaml:27:23: error: "
+            + shared("alpha 4 (2 parallel x 2 GPUs), beta 10 (5 parallel x 2 GPUs)", ["beta"], 14),
             "experiments/beta/experiment.yaml:27:23: error: parallel_trial_count: 5 parallel "
             "trials x 2 GPUs = 10 GPUs, more than the 8 GPUs cluster 'gpu-cluster-1' allows "
             "(its gpu_quota)",
         ] == errors
+
+
+def _results_of(name: str) -> str:
+    """A results.yaml the results Job wrote, for experiment `name`."""
+    shipped = REPO / "experiments" / "minilm-imdb-demo" / "results.yaml"
+    return shipped.read_text(encoding="utf-8").replace("minilm-imdb-demo", name)
+
+
+class TestFinishedAndArchivedHoldNothing:
+    """Only experiments that can still run trials hold GPUs."""
+
+    def _three(self, repo):
+        for name in ("alpha", "beta", "gamma"):
+            repo.write(_named(name), name=name)
+
+    def test_merged_results_free_the_gpus(self, repo, capsys):
+        self._three(repo)
+        (repo.root / "experiments" / "alpha" / "results.yaml").write_text(_results_of("alpha"))
+        assert 0 == main(["check"]), capsys.readouterr().err
+
+    def test_an_archived_experiment_holds_nothing(self, repo, capsys):
+        self._three(repo)
+        (repo.root / "experiments" / "beta" / "archive.yaml").write_text("stage: delete\n")
+        assert 0 == main(["check"]), capsys.readouterr().err
+
+    def test_a_finished_experiment_is_not_listed_among_the_holders(self, repo, capsys):
+        self._three(repo)
+        delta = _named("delta").replace("parallel_trial_count: 2", "parallel_trial_count: 3")
+        repo.write(delta, name="delta")
+        (repo.root / "experiments" / "alpha" / "results.yaml").write_text(_results_of("alpha"))
+        assert 1 == main(["check", "experiments/delta"])
+        holders = "beta 4 (2 parallel x 2 GPUs), delta 6 (3 parallel x 2 GPUs), gamma 4 (2 "
+        holders += "parallel x 2 GPUs)"
+        assert [
+            "experiments/delta/experiment.yaml:27:23: error: "
+            + shared(holders, ["beta", "gamma"], 14)
+        ] == _errors(capsys.readouterr().err)
+
+    def test_results_of_another_experiment_finish_nothing(self, repo, capsys):
+        """A copied results.yaml is reported where it is, and the experiment keeps its GPUs."""
+        self._three(repo)
+        (repo.root / "experiments" / "alpha" / "results.yaml").write_text(_results_of("beta"))
+        assert 1 == main(["check", "experiments/alpha"])
+        errors = _errors(capsys.readouterr().err)
+        assert (
+            "experiments/alpha/results.yaml:1:1: error: experiment: 'beta' is not this "
+            "folder's experiment 'alpha': the results of another experiment do not finish this one"
+        ) in errors
+        assert any("could hold 12 GPUs at once" in e for e in errors)
+
+    def test_a_broken_archive_file_is_located(self, repo, capsys):
+        repo.write(_named("alpha"), name="alpha")
+        (repo.root / "experiments" / "alpha" / "archive.yaml").write_text("stage: gone\n")
+        assert 1 == main(["check"])
+        assert [
+            "experiments/alpha/archive.yaml:1:8: error: stage: Input should be 'release' or "
+            "'delete'"
+        ] == _errors(capsys.readouterr().err)
