@@ -23,10 +23,12 @@ KATIB_API_VERSION = "kubeflow.org/v1beta1"
 GONE = 410
 PERMISSION_HINT = (
     "the ServiceAccount or kubeconfig user needs get/list/watch on experiments and trials, and "
-    "patch on experiments to enforce a budget"
+    "patch on its experiment to enforce a budget and release it once finished"
 )
 # Who the results Job's changes to an Experiment are recorded as (metadata.managedFields).
 FIELD_MANAGER = "hpo-results"
+# The annotation whose Prune=false,Delete=false keeps Argo CD from deleting an Experiment.
+SYNC_OPTIONS = "argocd.argoproj.io/sync-options"
 
 
 KATIB_KINDS = {"experiments": "Experiment", "trials": "Trial", "suggestions": "Suggestion"}
@@ -157,6 +159,15 @@ class KatibObjects:
     def patch_trial_counts(self, name: str, counts: dict[str, int]) -> dict[str, Any]:
         """Set some of the Experiment's trial counts (the only spec fields Katib lets change) as
         FIELD_MANAGER, whose fields Argo CD leaves alone (argocd/applicationset.yaml)."""
+        return self._patch_experiment(name, {"spec": counts})
+
+    def release_experiment(self, name: str) -> dict[str, Any]:
+        """Lift the finished Experiment's Prune=false,Delete=false: its record is going to Git,
+        so archiving the experiment may delete it (docs/lifecycle.md). Set as FIELD_MANAGER, so
+        Argo CD's later syncs leave the emptied option as it is instead of restoring it."""
+        return self._patch_experiment(name, {"metadata": {"annotations": {SYNC_OPTIONS: ""}}})
+
+    def _patch_experiment(self, name: str, patch: dict[str, Any]) -> dict[str, Any]:
         obj = katib_kind("experiments")(
             self.api, {"metadata": {"name": name, "namespace": self.namespace}}
         )
@@ -165,7 +176,7 @@ class KatibObjects:
                 **obj.api_kwargs(
                     params={"fieldManager": FIELD_MANAGER},
                     headers={"Content-Type": "application/merge-patch+json"},
-                    data=json.dumps({"spec": counts}, sort_keys=True),
+                    data=json.dumps(patch, sort_keys=True),
                 )
             )
             self.api.raise_for_status(answer)

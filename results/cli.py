@@ -305,6 +305,9 @@ def run(args: argparse.Namespace) -> int:
         seconds = settings.watch_seconds if rule is None else min(settings.watch_seconds, 60)
         watcher = KatibWatcher(api, namespace, watch_timeout_s=seconds)
         experiment = wait_for_experiment(watcher, settings.name, settings.timeout_s, rule)
+        # Before the results reach Git: results.yaml on a branch means the Experiment may be
+        # deleted by archiving it (generator/commands/archive.py relies on it).
+        watcher.release_experiment(settings.name)
         # Finished: no trial will resume a checkpoint again (the Job is rendered with a
         # checkpoint folder only when the Experiment cannot be resumed).
         clear_checkpoints(settings.checkpoint_dir)

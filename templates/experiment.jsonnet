@@ -56,6 +56,7 @@ function(params)
       maxTrialCount: p.maxTrialCount,
       maxFailedTrialCount: p.maxFailedTrialCount,
       resumePolicy: p.resumePolicy,
+      protect: p.protect,
       trial: p.trial,
       trialPod: pod,
     }),

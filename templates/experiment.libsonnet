@@ -18,6 +18,10 @@ local defaults = {
   maxTrialCount: null,
   maxFailedTrialCount: null,
   resumePolicy: 'Never',
+  // false once the experiment is being archived (generator/loading/lifecycle.py): Argo CD reads
+  // Prune=false from the live object, so it must leave the live object before the Experiment
+  // leaves rendered/.
+  protect: true,
   trial: error 'must provide trial',
   trialPod: error 'must provide trialPod',
 };
@@ -77,10 +81,11 @@ function(params) {
     name: p.name,
     namespace: p.namespace,
     labels: common.labels(p.name, 'experiment'),
-    annotations: common.syncWave(p.syncWave) + {
-      // Deleting an Experiment deletes its trials and their metrics: never let a sync do it.
-      'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false',
-    },
+    // Deleting an Experiment deletes its trials and their metrics: no sync may do it until
+    // the experiment's record is in Git (its results merged, or an archive forced).
+    annotations: common.syncWave(p.syncWave) + (
+      if p.protect then { 'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false' } else {}
+    ),
   },
   spec: {
     objective: {

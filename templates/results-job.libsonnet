@@ -7,9 +7,11 @@
 // it: Argo CD never moves past a wave holding a Degraded (failed) Experiment, and a failed
 // experiment must still report. A wave, not a PostSync hook: experiments run for hours.
 //
-// Its Role may only read experiments and trials in its own namespace, and patch its Experiment's
-// trial counts when the definition sets a budget (the Job lowers them once it is spent); the forge
-// token reaches the container only through a secretKeyRef.
+// Its Role may only read experiments and trials in its own namespace, and patch its own
+// Experiment: its trial counts when the definition sets a budget (the Job lowers them once it is
+// spent), and, once it has finished, its Argo CD sync options (the Job lifts Prune=false,
+// Delete=false, so that archiving the experiment can delete it). The forge token reaches the
+// container only through a secretKeyRef.
 //
 // With `volume`, the experiment's volume is mounted read-only, so the results can record what the
 // download fetched (its completion markers under HPO_CACHE_DIR) beside what the definition states.
@@ -38,7 +40,6 @@ local defaults = {
   timeout: '7d',  // how long the Job waits for the Experiment (hpo results --timeout)
   storageInitImage: null,  // recorded in the results' provenance when given
   definition: error 'must provide definition',  // the definition record's JSON (generator)
-  enforcesBudget: false,  // true: the Job may patch the Experiment's trial counts
   // For an SSH git URL: { key: {secret, key}, knownHosts: {secret, key} }, mounted read-only.
   sshSecrets: null,
   // The experiment's volume, as the download Job mounts it: { claimName, mountPath, cacheDir }.
@@ -77,7 +78,6 @@ function(params)
   assert std.member(['github', 'gitlab'], p.git.forge) : 'git.forge must be github or gitlab';
   assert std.isNumber(p.syncWave) || std.isString(p.syncWave) : 'syncWave must be a number or a string';
   assert std.isString(p.definition) : 'definition must be the record as JSON text';
-  assert std.isBoolean(p.enforcesBudget) : 'enforcesBudget must be a boolean';
   assert p.volume == null || std.isString(p.volume.claimName) : 'volume.claimName must be a string';
   assert p.checkpoints == null || p.volume != null : 'checkpoints needs volume';
 
@@ -99,16 +99,19 @@ function(params)
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'Role',
       metadata: metadata,
-      rules: [{
-        apiGroups: ['kubeflow.org'],
-        resources: ['experiments', 'trials'],
-        verbs: ['get', 'list', 'watch'],
-      }] + (if p.enforcesBudget then [{
-              apiGroups: ['kubeflow.org'],
-              resources: ['experiments'],
-              resourceNames: [p.name],
-              verbs: ['patch'],
-            }] else []),
+      rules: [
+        {
+          apiGroups: ['kubeflow.org'],
+          resources: ['experiments', 'trials'],
+          verbs: ['get', 'list', 'watch'],
+        },
+        {
+          apiGroups: ['kubeflow.org'],
+          resources: ['experiments'],
+          resourceNames: [p.name],
+          verbs: ['patch'],
+        },
+      ],
     },
 
     roleBinding: {

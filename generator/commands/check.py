@@ -133,6 +133,8 @@ def definition_lines(report: DefinitionReport, repo: RepoConfig, *, explain: boo
     """What hpo check says of a valid definition: one line, its worst case against its budget
     (and what a warm start took); with --explain, the training arguments a trial runs with."""
     spec, path = report.loaded.spec, report.loaded.path
+    if report.lifecycle.archived:
+        return [f"{path}: archived (stage {report.lifecycle.archive.stage}); holds no GPUs"]
     worst = worst_case(spec, repo.clusters.get(spec.cluster))
     line = f"{path}: worst case {worst.shape}; {budget_text(spec)}"
     if spec.algorithm_name == ASHA:
@@ -186,7 +188,7 @@ def check(args: argparse.Namespace) -> int:
             from generator.commands.immutability import immutability_problems
 
             report.problems += immutability_problems(
-                root, args.base, report.loaded, report.rendered
+                root, args.base, report.loaded, report.rendered, report.lifecycle
             )
         problems += report.problems
     for report in reports:

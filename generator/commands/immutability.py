@@ -3,6 +3,9 @@
 Katib's webhook refuses any spec update except the three trial counts, so Argo CD could never
 sync such a change; the fix is a new experiment name. Both the definition and the Experiment
 it renders are compared: a changed template or image changes a live Experiment too.
+
+Archiving is an allowed change (it changes the Experiment's annotations, then removes it from
+rendered/); coming back from an archive is not: the objects are gone, so it is a new experiment.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import yaml
 
 from generator.errors import GitError, Problem
 from generator.loading.definition import LoadedDefinition, parse_definition
+from generator.loading.lifecycle import ARCHIVE_FILE, Lifecycle, Stage, read_archive_text
 from generator.rendering.render import RenderedExperiment, output_path
 from generator.spec import MAX_NAME_LENGTH
 from suggestion.asha import CONFIG_PARAMETER
@@ -56,22 +60,68 @@ def _first_difference(old, new, path=()) -> tuple | None:
     return None if old == new else path
 
 
+def rerun_advice(name: str) -> str:
+    """How to search again after changing an experiment: a new one, started from the old one's
+    trials, and the old one archived once the new one has its results."""
+    new = next_name(name)
+    return (
+        f"create a new experiment instead: experiments/{new}/experiment.yaml with name: {new}, "
+        f"and warm_start: {{from: [experiments/{name}]}} to start from this one's trials once "
+        f"its results are merged; when {new} has its results, hpo archive experiments/{name} "
+        "(docs/lifecycle.md)"
+    )
+
+
+def _archive_problems(
+    root: Path, ref: str, loaded: LoadedDefinition, lifecycle: Lifecycle
+) -> list[Problem]:
+    """An archive may be added or go on from release to delete; it never goes back."""
+    folder = Path(loaded.path).parent.as_posix()
+    old_text = git_show(root, ref, f"{folder}/{ARCHIVE_FILE}")
+    old = read_archive_text(old_text, f"{folder}/{ARCHIVE_FILE}")[0] if old_text else None
+    if old is None:
+        return []
+    name = loaded.spec.name
+    if lifecycle.archive is None:
+        message = (
+            f"{folder} was archived at {ref}, and {folder}/{ARCHIVE_FILE} is gone: its objects "
+            f"are leaving or have left the cluster, so it cannot run again under this name; "
+            f"keep {ARCHIVE_FILE}, and {rerun_advice(name)}"
+        )
+        return [loaded.document.problem(("name",), message)]
+    if old.stage is Stage.DELETE and lifecycle.archive.stage is Stage.RELEASE:
+        where = f"{folder}/{ARCHIVE_FILE}"
+        message = (
+            f"stage: went back from delete to release since {ref}: the objects are already "
+            "deleted; an archive only moves on"
+        )
+        return [Problem(where, 1, 1, message)]
+    return []
+
+
 def immutability_problems(
-    root: Path, ref: str, loaded: LoadedDefinition, rendered: RenderedExperiment | None
+    root: Path,
+    ref: str,
+    loaded: LoadedDefinition,
+    rendered: RenderedExperiment | None,
+    lifecycle: Lifecycle | None = None,
 ) -> list[Problem]:
     spec, doc = loaded.spec, loaded.document
     if spec is None or doc is None:
         return []
+    lifecycle = lifecycle or Lifecycle()
     old_text = git_show(root, ref, loaded.path)
     if old_text is None:
         return []  # a new experiment
     old = parse_definition(old_text, loaded.path).spec
     if old is None:
         return []
+    archived = _archive_problems(root, ref, loaded, lifecycle)
+    if archived:
+        return archived
     advice = (
         f"Katib allows changing only {', '.join(EDITABLE_KEYS)} of an existing experiment; "
-        f"create a new one instead (e.g. name: {next_name(spec.name)} in "
-        f"experiments/{next_name(spec.name)}/)"
+        + rerun_advice(spec.name)
     )
     old_values, new_values = (s.model_dump(exclude=set(EDITABLE_KEYS)) for s in (old, spec))
     changed = _first_difference(old_values, new_values)
@@ -84,8 +134,7 @@ def immutability_problems(
                 ("max_trial_count",),
                 f"max_trial_count changed since {ref}: under hpo-asha it also bounds the "
                 f"Experiment's {CONFIG_PARAMETER} parameter (the configurations' ids), and Katib "
-                f"refuses any change to parameters; create a new experiment instead (e.g. name: "
-                f"{next_name(spec.name)} in experiments/{next_name(spec.name)}/)",
+                f"refuses any change to parameters; {rerun_advice(spec.name)}",
             )
         ]
     problems = []
@@ -98,7 +147,8 @@ def immutability_problems(
                 severity="warning",
             )
         )
-    if rendered is None or not rendered.deployable:
+    if rendered is None or not rendered.deployable or lifecycle.archived:
+        # An archive changes the Experiment's annotations, then takes it out of rendered/.
         return problems
     experiment = rendered.object_of_kind("Experiment")
     old_manifest = git_show(root, ref, output_path(spec.cluster, spec.name, experiment))

@@ -107,8 +107,9 @@ def check_loaded(
         valid = valid if repo.has_every_image else []
         records = [r.loaded.record for r in valid]
         settings = [r.generated.settings for r in valid]
+        stages = [r.lifecycle.archive.stage if r.lifecycle.archived else None for r in valid]
         for report, rendered in zip(
-            valid, render_experiments(records, root, repo, settings), strict=True
+            valid, render_experiments(records, root, repo, settings, stages), strict=True
         ):
             report.rendered = rendered
             report.problems += rendered.problems

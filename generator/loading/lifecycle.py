@@ -6,6 +6,8 @@
   results Job's pull request was merged, or `hpo tune --local` wrote it). It holds no GPUs.
 - **archived**: `experiments/<name>/archive.yaml` exists (written by `hpo archive`). Its cluster
   objects are deleted through Argo CD; the definition, results and report stay as its record.
+  An unfinished experiment archived with --force is released first (stage `release`) and keeps
+  its GPUs until its objects are deleted (stage `delete`).
 - **proposed** or **running**: neither file. Git alone cannot tell whether Argo CD deployed it;
   `hpo status` compares with the branch Argo CD syncs, or reads the cluster.
 
@@ -87,8 +89,11 @@ class Lifecycle:
 
     @property
     def may_run_trials(self) -> bool:
-        """Whether the experiment can still start trials, and so holds its GPUs."""
-        return not self.finished and not self.archived
+        """Whether the experiment can still start trials, and so holds its GPUs. An unfinished
+        experiment being archived runs until the release stage gives way to the delete one."""
+        if self.finished:
+            return False
+        return self.archive is None or self.archive.stage is Stage.RELEASE
 
     def state(self, deployed: bool = True) -> State:
         """The state; `deployed` says whether Argo CD has the definition (when it is known)."""
@@ -101,9 +106,16 @@ class Lifecycle:
 
 def read_archive(path: Path, shown: str) -> tuple[ArchiveRecord | None, list[Problem]]:
     try:
-        doc = load_located(path.read_text(encoding="utf-8"), shown)
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         return None, [Problem(shown, 1, 1, f"cannot read: {getattr(e, 'strerror', e)}")]
+    return read_archive_text(text, shown)
+
+
+def read_archive_text(text: str, shown: str) -> tuple[ArchiveRecord | None, list[Problem]]:
+    """archive.yaml's text as its model, or the located reasons it is not one."""
+    try:
+        doc = load_located(text, shown)
     except YamlProblems as e:
         return None, list(e.problems)
     try:

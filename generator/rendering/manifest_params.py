@@ -212,10 +212,12 @@ def manifest_params(
     images: dict[str, str],
     cluster: Cluster | None,
     generated_settings: dict[str, str] | None = None,
+    protect: bool = True,
 ) -> dict:
     """The top-level argument of templates/experiment.jsonnet. `generated_settings` are the
     algorithm settings the generator writes for the project's suggestion service (several
-    objectives, warm start: generator.rendering.warm_start)."""
+    objectives, warm start: generator.rendering.warm_start). `protect`: whether a sync may
+    never delete the Experiment (false while it is being archived)."""
     generated_settings = generated_settings or {}
     spec = definition.spec
     kind = trial_kind(spec, cluster)
@@ -264,6 +266,7 @@ def manifest_params(
         "parallelTrialCount": spec.effective_parallel_trial_count,
         "maxFailedTrialCount": spec.max_failed_trial_count,
         "resumePolicy": spec.resume_policy,
+        "protect": protect,
         "parameters": [p.katib() for p in parameters],
         "trialParameters": [{"name": p.name, "reference": p.name} for p in parameters]
         + [{"name": TRIAL_NAME_PARAMETER, "reference": "${trialSpec.Name}"}],
@@ -324,7 +327,6 @@ def _results_job(
         "checkpoints": _checkpoints_mount(spec, volume),
         # What the results Job types Katib's values and records provenance with.
         "definition": definition.to_json(),
-        "enforcesBudget": spec.budget is not None,
         "syncWave": SYNC_WAVES["results"],
         "git": {
             "url": target.git_url,

@@ -12,6 +12,7 @@ import yaml
 from generator.errors import Problem, RenderError
 from generator.files import write_atomically
 from generator.loading.definition import DefinitionRecord
+from generator.loading.lifecycle import ARCHIVE_FILE, Stage
 from generator.loading.repo_config import LOCAL_CLUSTER, RepoConfig
 from generator.loading.yamlload import resolve_plain_scalar
 from generator.rendering.manifest_params import manifest_params
@@ -21,6 +22,10 @@ from generator.validate.objects import validate_object
 
 RENDERED_DIR = "rendered"
 TEMPLATE = "experiment.jsonnet"
+# What an archived experiment's folder holds instead of manifests. The folder keeps the
+# experiment's Argo CD Application, which then prunes every object it deployed; Argo CD's
+# directory source reads only .yaml, .yml, .json and .jsonnet files, so this one is not applied.
+ARCHIVED_NOTE = "ARCHIVED.md"
 
 
 @dataclass
@@ -29,6 +34,7 @@ class RenderedExperiment:
     objects: list[dict]
     files: dict[str, str] = field(default_factory=dict)  # repo-relative path -> YAML text
     problems: list[Problem] = field(default_factory=list)
+    archive_stage: Stage | None = None  # hpo archive's stage, when it was archived
 
     @property
     def spec(self) -> ExperimentSpec:
@@ -37,6 +43,11 @@ class RenderedExperiment:
     @property
     def deployable(self) -> bool:
         return self.spec.cluster != LOCAL_CLUSTER
+
+    @property
+    def deployed_objects(self) -> list[dict]:
+        """The objects rendered/ asks Argo CD to keep on the cluster: none once archived."""
+        return [] if self.archive_stage is Stage.DELETE else self.objects
 
     def object_of_kind(self, kind: str) -> dict:
         return next(obj for obj in self.objects if obj["kind"] == kind)
@@ -143,22 +154,32 @@ def render_experiments(
     root: Path,
     repo: RepoConfig,
     generated: list[dict[str, str]] | None = None,
+    stages: list[Stage | None] | None = None,
 ) -> list[RenderedExperiment]:
     """Render and validate experiments; files are filled even for local-only experiments.
-    `generated` holds each one's generated algorithm settings (generator.rendering.warm_start)."""
+    `generated` holds each one's generated algorithm settings (generator.rendering.warm_start),
+    `stages` each one's archive stage (None: not archived)."""
     if not definitions:
         return []
     clusters = repo.clusters
     generated = generated or [{} for _ in definitions]
+    stages = stages or [None for _ in definitions]
     params = [
-        manifest_params(d, repo.images, clusters.get(d.spec.cluster), settings)
-        for d, settings in zip(definitions, generated, strict=True)
+        manifest_params(
+            d, repo.images, clusters.get(d.spec.cluster), settings, protect=stage is None
+        )
+        for d, settings, stage in zip(definitions, generated, stages, strict=True)
     ]
     rendered = []
     evaluated = evaluate_templates(root / "templates", params)
-    for definition, objects in zip(definitions, evaluated, strict=True):
+    for definition, objects, stage in zip(definitions, evaluated, stages, strict=True):
         spec = definition.spec
-        experiment = RenderedExperiment(definition, objects)
+        experiment = RenderedExperiment(definition, objects, archive_stage=stage)
+        if stage is Stage.DELETE:
+            path = f"{RENDERED_DIR}/{spec.cluster}/{spec.name}/{ARCHIVED_NOTE}"
+            experiment.files[path] = archived_note(spec.name)
+            rendered.append(experiment)
+            continue
         for obj in objects:
             path = output_path(spec.cluster, spec.name, obj)
             if path in experiment.files:
@@ -170,6 +191,18 @@ def render_experiments(
                 experiment.problems.append(Problem(path, 1, 1, message))
         rendered.append(experiment)
     return rendered
+
+
+def archived_note(name: str) -> str:
+    return (
+        f"# {name} is archived\n"
+        "\n"
+        f"`experiments/{name}/{ARCHIVE_FILE}` archived this experiment.\n"
+        "This folder holds no manifests, so the Argo CD Application of the same name\n"
+        "deletes (prunes) every object it deployed for the experiment.\n"
+        f"Its definition, results and report stay in `experiments/{name}/`.\n"
+        "See docs/lifecycle.md.\n"
+    )
 
 
 def desired_tree(rendered: list[RenderedExperiment]) -> dict[str, str]:

@@ -50,6 +50,12 @@ MULTI_NODE_DEFINITION = VALID_DEFINITION.replace("gpu: 2,", "gpu: 2, num_workers
 )
 
 
+def results_of(name: str) -> str:
+    """A results.yaml as the results Job writes it, for experiment `name`."""
+    shipped = REPO / "experiments" / "minilm-imdb-demo" / "results.yaml"
+    return shipped.read_text(encoding="utf-8").replace("minilm-imdb-demo", name)
+
+
 class Repo:
     """A repository root with helpers to write definitions into experiments/<name>/ and read
     what `hpo render` wrote."""
@@ -62,6 +68,10 @@ class Repo:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         return path
+
+    def finish(self, name: str = "demo-exp") -> None:
+        """Merge the experiment's results."""
+        (self.root / "experiments" / name / "results.yaml").write_text(results_of(name))
 
     def rendered_experiment(self, name: str = "demo-exp", cluster: str = "gpu-cluster-1") -> dict:
         path = self.root / "rendered" / cluster / name / f"experiment-{name}.yaml"

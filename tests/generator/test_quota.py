@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from generator.cli import main
-from tests.generator.conftest import REPO, VALID_DEFINITION
+from tests.generator.conftest import VALID_DEFINITION, results_of
 
 # VALID_DEFINITION runs 2 parallel trials x 2 GPUs = 4 GPUs on gpu-cluster-1 (gpu_quota 8).
 
@@ -128,12 +128,6 @@ class TestSharedQuota:
         ] == errors
 
 
-def _results_of(name: str) -> str:
-    """A results.yaml the results Job wrote, for experiment `name`."""
-    shipped = REPO / "experiments" / "minilm-imdb-demo" / "results.yaml"
-    return shipped.read_text(encoding="utf-8").replace("minilm-imdb-demo", name)
-
-
 class TestFinishedAndArchivedHoldNothing:
     """Only experiments that can still run trials hold GPUs."""
 
@@ -143,7 +137,7 @@ class TestFinishedAndArchivedHoldNothing:
 
     def test_merged_results_free_the_gpus(self, repo, capsys):
         self._three(repo)
-        (repo.root / "experiments" / "alpha" / "results.yaml").write_text(_results_of("alpha"))
+        repo.finish("alpha")
         assert 0 == main(["check"]), capsys.readouterr().err
 
     def test_an_archived_experiment_holds_nothing(self, repo, capsys):
@@ -155,7 +149,7 @@ class TestFinishedAndArchivedHoldNothing:
         self._three(repo)
         delta = _named("delta").replace("parallel_trial_count: 2", "parallel_trial_count: 3")
         repo.write(delta, name="delta")
-        (repo.root / "experiments" / "alpha" / "results.yaml").write_text(_results_of("alpha"))
+        repo.finish("alpha")
         assert 1 == main(["check", "experiments/delta"])
         holders = "beta 4 (2 parallel x 2 GPUs), delta 6 (3 parallel x 2 GPUs), gamma 4 (2 "
         holders += "parallel x 2 GPUs)"
@@ -167,7 +161,7 @@ class TestFinishedAndArchivedHoldNothing:
     def test_results_of_another_experiment_finish_nothing(self, repo, capsys):
         """A copied results.yaml is reported where it is, and the experiment keeps its GPUs."""
         self._three(repo)
-        (repo.root / "experiments" / "alpha" / "results.yaml").write_text(_results_of("beta"))
+        (repo.root / "experiments" / "alpha" / "results.yaml").write_text(results_of("beta"))
         assert 1 == main(["check", "experiments/alpha"])
         errors = _errors(capsys.readouterr().err)
         assert (

@@ -250,7 +250,10 @@ class TestResultsJobEnforcesTheBudget:
 
         assert 0 == cli.main(["results", katib.NAME, "--watch-seconds", "2"])
 
-        assert [{"spec": {"maxTrialCount": 4}}] == [body for _, _, body in kube.state.patches]
+        released = {"metadata": {"annotations": {"argocd.argoproj.io/sync-options": ""}}}
+        assert [{"spec": {"maxTrialCount": 4}}, released] == [
+            body for _, _, body in kube.state.patches
+        ]
         text = origin.show(f"hpo-results/{katib.NAME}", f"experiments/{katib.NAME}/results.yaml")
         budget = yaml.safe_load(text)["budget"]
         # 2 + 1 + 0.5 + 1 hours of 2-GPU trials

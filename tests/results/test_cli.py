@@ -145,6 +145,42 @@ class TestEndToEnd:
         assert loaded["reason"].startswith("ExperimentMaxFailedTrialsReached: ")
 
 
+SYNC_OPTIONS = "argocd.argoproj.io/sync-options"
+
+
+class TestRelease:
+    """Once the Experiment has finished, the Job lifts its Prune=false,Delete=false as
+    hpo-results (fields Argo CD leaves alone), before the results reach Git: a merged
+    results.yaml means archiving may delete the Experiment."""
+
+    def _protected(self, kube) -> None:
+        experiment = katib.running_experiment(resource_version="100")
+        experiment["metadata"]["annotations"][SYNC_OPTIONS] = "Prune=false,Delete=false"
+        kube.state.put(experiment)
+
+    def test_released_as_hpo_results(self, cluster, settings, capsys):
+        self._protected(cluster)
+        assert 0 == _run()
+        live = cluster.state.experiments[(katib.NAMESPACE, NAME)]
+        assert {SYNC_OPTIONS: "", "argocd.argoproj.io/sync-wave": "2"} == live["metadata"][
+            "annotations"
+        ]
+        [(path, content_type, body)] = cluster.state.patches
+        assert path.endswith(f"/experiments/{NAME}?fieldManager=hpo-results")
+        assert "application/merge-patch+json" == content_type
+        assert {"metadata": {"annotations": {SYNC_OPTIONS: ""}}} == body
+
+    def test_a_refused_release_fails_before_any_result_is_pushed(
+        self, cluster, settings, origin, capsys
+    ):
+        self._protected(cluster)
+        cluster.state.forbid_patches = True
+        assert 4 == _run()
+        err = capsys.readouterr().err
+        assert "HTTP 403 forbidden" in err and "release it once finished" in err
+        assert origin.tip(BRANCH) is None
+
+
 class TestErrors:
     """Bad settings and dead ends end with one line on stderr and a named exit code."""
 

@@ -82,33 +82,24 @@ class TestObjects:
 
 
 class TestLeastPrivilege:
-    """The Job may read experiments and trials in its namespace, and patch its own Experiment's
-    trial counts only when the definition sets a budget."""
+    """The Job may read experiments and trials in its namespace, and patch its own Experiment
+    (its trial counts under a budget, its sync options once it has finished), no other."""
 
-    def test_role_allows_only_reading_katib_objects(self, objects):
+    def test_role_reads_katib_objects_and_patches_only_its_own_experiment(self, objects):
         expected = [
             {
                 "apiGroups": ["kubeflow.org"],
                 "resources": ["experiments", "trials"],
                 "verbs": ["get", "list", "watch"],
-            }
+            },
+            {
+                "apiGroups": ["kubeflow.org"],
+                "resources": ["experiments"],
+                "resourceNames": ["llama-3-2-1b-imdb"],
+                "verbs": ["patch"],
+            },
         ]
         assert expected == objects["role"]["rules"]
-
-    def test_a_budget_adds_patch_on_its_own_experiment_only(self, objects):
-        role = render({**PARAMS, "enforcesBudget": True})["role"]
-        assert (
-            objects["role"]["rules"]
-            + [
-                {
-                    "apiGroups": ["kubeflow.org"],
-                    "resources": ["experiments"],
-                    "resourceNames": ["llama-3-2-1b-imdb"],
-                    "verbs": ["patch"],
-                }
-            ]
-            == role["rules"]
-        )
 
     def test_binding_ties_the_role_to_the_jobs_service_account(self, objects):
         binding = objects["roleBinding"]

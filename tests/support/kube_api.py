@@ -60,6 +60,7 @@ class KubeState:
     # Every PATCH as received: (path with query, Content-Type, parsed body).
     patches: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     forbidden: bool = False
+    forbid_patches: bool = False  # reads allowed, writes refused: a Role without patch
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def put(self, obj: dict[str, Any]) -> None:
@@ -237,7 +238,7 @@ class _Handler(BaseHTTPRequestHandler):
         with self.state.lock:
             self.state.requests.append(self.path)
             self.state.patches.append((self.path, self.headers.get("Content-Type", ""), body))
-        if self.state.forbidden:
+        if self.state.forbidden or self.state.forbid_patches:
             return self._status(403, "Forbidden", "experiments.kubeflow.org is forbidden")
         namespace, plural, name = url.path[len(PREFIX) :].split("/")
         if plural != "experiments" or (namespace, name) not in self.state.experiments:

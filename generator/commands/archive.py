@@ -1,0 +1,192 @@
+"""`hpo archive experiments/<name>`: the experiment leaves its cluster; Git keeps its record.
+
+It writes experiments/<name>/archive.yaml and renders the experiment's folder for the archive's
+stage (generator.loading.lifecycle.Stage). Once that is merged, Argo CD does the rest:
+- stage `delete`: the folder holds only ARCHIVED.md, so the experiment's Application prunes
+  every object it deployed (the Experiment with its trials and their Jobs, the Jobs, the volume).
+  A finished experiment goes straight there: its results Job lifted the Experiment's
+  Prune=false,Delete=false on the cluster before it proposed the results.
+- stage `release`: an experiment without results still carries that protection on the cluster,
+  and Argo CD reads it from the live object. It is rendered without it first; once Argo CD has
+  synced that, `hpo archive` again moves on to `delete`.
+What would be lost is refused unless --force: a run that may not have finished, and LoRA adapters
+the trials saved on the experiment's own volume. Nothing is written when it is refused.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator.checks.cost import gpus_per_trial
+from generator.commands.check import print_problems
+from generator.commands.project import (
+    DEFINITION_FILE,
+    EXPERIMENTS_DIR,
+    DefinitionReport,
+    check_definition_file,
+    display,
+    find_root,
+)
+from generator.errors import ExitCode, HpoError
+from generator.files import write_atomically
+from generator.loading.lifecycle import ARCHIVE_FILE, ArchiveRecord, Forced, Stage
+from generator.loading.repo_config import LOCAL_CLUSTER, load_repo_config
+from generator.rendering.manifest_params import WORKSPACE
+from generator.rendering.render import RENDERED_DIR, RenderedExperiment, render_experiments
+
+
+class ArchiveRefused(HpoError):
+    """Archiving would lose something nobody asked to lose; nothing was written."""
+
+    exit_code = ExitCode.PROBLEMS
+
+
+@dataclass(frozen=True)
+class Step:
+    record: ArchiveRecord
+    said: list[str]  # what it does, for the person who asked
+
+
+def _definition(given: str, root: Path) -> Path:
+    path = Path(given)
+    path = path / DEFINITION_FILE if path.is_dir() else path
+    resolved = path.resolve()
+    if resolved.name != DEFINITION_FILE or resolved.parent.parent != root / EXPERIMENTS_DIR:
+        raise ArchiveRefused(f"{given}: not an experiment folder (experiments/<name>)")
+    if not resolved.is_file():
+        raise ArchiveRefused(f"{given}: no {EXPERIMENTS_DIR}/<name>/{DEFINITION_FILE} there")
+    return resolved
+
+
+def _what_is_deleted(rendered: RenderedExperiment) -> str:
+    spec = rendered.spec
+    objects = ", ".join(f"{o['kind']} {o['metadata']['name']}" for o in rendered.objects)
+    said = f"in namespace {spec.namespace} of cluster {spec.cluster}: {objects}"
+    if spec.storage_config.existing_claim:
+        said += (
+            f" (the shared volume {spec.storage_config.existing_claim} is not this experiment's "
+            "and stays, with its download cache)"
+        )
+    return said + "; Katib's trials and their Jobs and Pods go with the Experiment"
+
+
+def _refusals(report: DefinitionReport) -> dict[Forced, str]:
+    """What archiving this experiment would lose, by what --force allows."""
+    spec, lifecycle = report.loaded.spec, report.lifecycle
+    refusals: dict[Forced, str] = {}
+    name = spec.name
+    if not lifecycle.finished and spec.cluster != LOCAL_CLUSTER:
+        gpus = f", {gpus_per_trial(spec)} GPUs each" if gpus_per_trial(spec) else ""
+        refusals["running"] = (
+            f"experiments/{name} may still be running: it has no results.yaml yet. Archiving "
+            f"stops it: its Experiment is deleted with its trials (up to "
+            f"{spec.effective_parallel_trial_count} at a time{gpus}) before they finish, and "
+            "its results Job never proposes results"
+        )
+    own_volume = spec.storage_config.existing_claim is None
+    if spec.trainer_parameters.save_adapter and own_volume and spec.cluster != LOCAL_CLUSTER:
+        refusals["saved_adapters"] = (
+            f"the trials of {name} saved their LoRA adapters on its volume, "
+            f"PersistentVolumeClaim {name} in namespace {spec.namespace}, under "
+            f"{WORKSPACE}/trials/<trial>/adapter; archiving deletes the volume with them: copy "
+            "the ones to keep first"
+        )
+    return refusals
+
+
+def next_step(report: DefinitionReport, force: bool) -> Step | None:
+    """The archive record to write and what it does; None when there is nothing left to do."""
+    spec, archive = report.loaded.spec, report.lifecycle.archive
+    name, cluster = spec.name, spec.cluster
+    folder = f"{RENDERED_DIR}/{cluster}/{name}/"
+    if archive is not None and archive.stage is Stage.DELETE:
+        return None
+    if archive is not None:  # released before: on to deleting
+        record = ArchiveRecord(stage=Stage.DELETE, forced=archive.forced)
+        return Step(
+            record,
+            [
+                f"experiments/{name}: stage delete. Merge this only once Argo CD has synced the "
+                f"release (the Application {name} is Synced): {folder} then holds no manifests, "
+                f"and Argo CD deletes {_what_is_deleted(report.rendered)}",
+            ],
+        )
+    refusals = _refusals(report)
+    if refusals and not force:
+        raise ArchiveRefused(
+            "; and ".join(refusals.values()) + f". Nothing was written; to archive {name} all "
+            "the same: hpo archive --force experiments/" + name
+        )
+    forced = sorted(refusals)
+    if spec.cluster == LOCAL_CLUSTER:
+        said = [f"experiments/{name} archived: it runs only locally, so no cluster is touched"]
+        return Step(ArchiveRecord(stage=Stage.DELETE, forced=forced), said)
+    said = [f"warning: {why}" for why in refusals.values()]
+    if "running" in refusals:
+        said.append(
+            f"experiments/{name}: stage release. Once this is merged, Argo CD takes "
+            f"Prune=false,Delete=false off the Experiment {name}; it keeps running and holding "
+            f"its GPUs meanwhile. When the Application {name} is Synced, run hpo archive "
+            f"experiments/{name} again to delete its objects"
+        )
+        return Step(ArchiveRecord(stage=Stage.RELEASE, forced=forced), said)
+    said.append(
+        f"experiments/{name}: archived. Once this is merged, {folder} holds no manifests and "
+        f"Argo CD deletes {_what_is_deleted(report.rendered)}. experiments/{name}/ keeps its "
+        "definition, results and report"
+    )
+    return Step(ArchiveRecord(stage=Stage.DELETE, forced=forced), said)
+
+
+def _rendered_for(report: DefinitionReport, root: Path, stage: Stage) -> dict[str, str]:
+    """The experiment's rendered files at `stage` (none for a local-only experiment)."""
+    repo = load_repo_config(root)
+    rendered = render_experiments(
+        [report.loaded.record], root, repo, [report.generated.settings], [stage]
+    )[0]
+    return rendered.files if rendered.deployable else {}
+
+
+def _write(root: Path, report: DefinitionReport, step: Step) -> list[str]:
+    """The new rendered folder first, then archive.yaml: a run stopped in between leaves
+    rendered/ stale against experiments/, which hpo render --check reports."""
+    spec = report.loaded.spec
+    files = _rendered_for(report, root, step.record.stage)
+    folder = root / RENDERED_DIR / spec.cluster / spec.name
+    written = []
+    for path, text in sorted(files.items()):
+        target = root / path
+        if not target.is_file() or target.read_text(encoding="utf-8") != text:
+            write_atomically(target, text)
+            written.append(f"wrote {path}")
+    if folder.is_dir():
+        for stale in sorted(p for p in folder.iterdir() if p.is_file()):
+            if display(stale, root) not in files:
+                stale.unlink()
+                written.append(f"removed {display(stale, root)}")
+    archive = root / EXPERIMENTS_DIR / spec.name / ARCHIVE_FILE
+    write_atomically(archive, step.record.to_yaml())
+    return [f"wrote {display(archive, root)}", *written]
+
+
+def run(args: argparse.Namespace) -> int:
+    root = find_root()
+    path = _definition(args.path, root)
+    report = check_definition_file(path, root, load_repo_config(root))
+    if report.failed or report.loaded.spec is None:
+        print_problems(report.problems)
+        raise ArchiveRefused(
+            f"{display(path, root)} has errors (above): an experiment is archived as it "
+            "renders, so fix them first"
+        )
+    step = next_step(report, args.force)
+    if step is None:
+        print(f"experiments/{report.loaded.spec.name} is already archived; nothing to do")
+        return ExitCode.OK
+    for change in _write(root, report, step):
+        print(change)
+    for line in step.said:
+        print(line)
+    return ExitCode.OK
