@@ -4,7 +4,6 @@ managers' patterns, applied to this repository's files."""
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -38,18 +37,6 @@ def file_pattern(pattern: str) -> re.Pattern[str]:
     if len(pattern) < 2 or not (pattern.startswith("/") and pattern.endswith("/")):
         raise ValueError(f"not a /regex/ file pattern: {pattern!r}")
     return python_regex(pattern[1:-1])
-
-
-def repository_files(root: Path = REPO_ROOT) -> list[str]:
-    """Every file Renovate would see: tracked, plus new files git does not ignore."""
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return sorted({line for line in listed.splitlines() if (root / line).is_file()})
 
 
 def selected(patterns: list[str], files: list[str]) -> list[str]:

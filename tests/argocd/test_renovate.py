@@ -23,7 +23,6 @@ from tests.argocd.renovate_config import (
     file_pattern,
     load_config,
     python_regex,
-    repository_files,
     rules_for,
     selected,
 )
@@ -32,6 +31,7 @@ from tests.argocd.workflow_files import (
     WORKFLOWS,
     load_workflow,
     make_recipe,
+    repository_files,
     step_named,
     workflow_runs_for,
 )
