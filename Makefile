@@ -30,12 +30,11 @@ demo: install
 	$(BIN)/python -m local_runner.demo_inputs
 	$(BIN)/hpo tune --local experiments/minilm-imdb-demo
 
-# The workflows too: GitHub's workflow schema, then zizmor's audit offline (no GitHub API).
+# The hooks a commit runs (.pre-commit-config.yaml), on every file git tracks: hpo check and
+# hpo render --check, ruff, GitHub's workflow schema, zizmor's offline audit, Renovate's schema.
+# One list for both, so a commit's checks and CI's cannot drift. Needs a git checkout.
 lint: install
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
-	$(BIN)/zizmor --offline .github/workflows
+	$(BIN)/pre-commit run --all-files
 
 bench: install
 	$(BIN)/python benchmarks/render_definitions.py

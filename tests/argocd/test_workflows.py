@@ -19,6 +19,8 @@ from tests.argocd.workflow_files import (
     WORKFLOWS,
     checkout_steps,
     github_path_filter_matches,
+    hook_command,
+    load_hooks,
     load_workflow,
     make_recipe,
     script,
@@ -30,8 +32,8 @@ from tests.argocd.workflow_files import (
 
 PULL_REQUEST = "pull-request.yml"
 IMAGES = "images.yml"
-# How `make lint` (and the pull-request workflow's Linters step) checks the workflows: GitHub's
-# workflow schema, then zizmor's audit without the GitHub API (nothing online in CI's linters).
+# How the pre-commit hooks (so `make lint` and the pull-request workflow) check the workflows:
+# GitHub's workflow schema, then zizmor's audit without the GitHub API (nothing online in CI).
 SCHEMA_CHECK = "check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml"
 AUDIT = "zizmor --offline .github/workflows"
 PINNED = re.compile(r"^\s*(?:-\s+)?uses:\s+(?P<action>[\w.-]+/[\w./-]+)@(?P<ref>\S+)(?P<rest>.*)$")
@@ -155,8 +157,8 @@ class TestPullRequestChecks:
         run = step_named(workflow, "check", "hpo check")["run"]
         assert 'hpo check --base "origin/${BASE_REF}" --summary-md summary.md' == run
 
-    @pytest.mark.parametrize("command", ["hpo render --check", "python -m pytest"])
-    def test_render_check_and_tests_run(self, command):
+    @pytest.mark.parametrize("command", ["pre-commit run --all-files", "python -m pytest"])
+    def test_hooks_and_tests_run(self, command):
         assert command in run_text(load_workflow(PULL_REQUEST), "check")
 
     def test_kubeconform_is_strict_with_default_and_exported_schemas(self):
@@ -195,13 +197,17 @@ class TestPullRequestChecks:
         assert "${{ steps.kubernetes.outputs.version }}" == env["KUBERNETES_VERSION"]
         assert "KUBERNETES_VERSION" not in workflow.get("env", {})
 
-    def test_linters_run(self):
-        run = step_named(load_workflow(PULL_REQUEST), "check", "Linters")["run"]
-        assert ["ruff check .", "ruff format --check ."] == run.split("\n")[:2]
+    def test_the_hooks_run_hpo_render_check_and_the_linters(self):
+        run = step_named(load_workflow(PULL_REQUEST), "check", "pre-commit hooks")["run"]
+        assert "pre-commit run --all-files" == run.strip()
+        commands = [hook_command(h) for h in load_hooks().values()]
+        assert "hpo render --check" in commands
+        assert "ruff check --force-exclude" in commands
+        assert "ruff format --check --force-exclude" in commands
 
     def test_every_check_runs_even_when_an_earlier_one_failed(self):
         workflow = load_workflow(PULL_REQUEST)
-        for name in ("hpo check", "hpo render --check", "Linters", "Tests", "kubeconform"):
+        for name in ("hpo check", "pre-commit hooks", "Tests", "kubeconform"):
             assert "!cancelled()" in step_named(workflow, "check", name)["if"], name
 
 
@@ -285,20 +291,26 @@ class TestCheckoutCredentials:
 
 
 class TestWorkflowAudit:
-    """`make lint` (and so CI) checks the workflows against GitHub's schema and audits them with
-    zizmor, offline, and neither finds anything."""
+    """The pre-commit hooks (so `make lint` and CI) check the workflows against GitHub's schema
+    and audit them with zizmor, offline, and neither finds anything."""
 
-    @pytest.mark.parametrize("command", [SCHEMA_CHECK, AUDIT])
-    def test_make_lint_runs_it_on_the_workflows(self, command):
-        assert f"$(BIN)/{command}" in make_recipe("lint")
+    def test_a_hook_checks_every_workflow_against_the_schema(self):
+        hook = load_hooks()["workflow-schema"]
+        program, glob = SCHEMA_CHECK.rsplit(" ", 1)
+        assert program == hook_command(hook)
+        workflows = sorted(p.relative_to(REPO_ROOT).as_posix() for p in REPO_ROOT.glob(glob))
+        assert [] == [w for w in workflows if not re.search(hook["files"], w)]
 
-    def test_make_lint_runs_ruff_first(self):
-        assert ["$(BIN)/ruff check .", "$(BIN)/ruff format --check ."] == make_recipe("lint")[:2]
+    def test_a_hook_audits_the_workflows_folder(self):
+        hook = load_hooks()["zizmor"]
+        assert AUDIT == hook_command(hook)
+        assert hook["pass_filenames"] is False
+        assert re.search(hook["files"], ".github/workflows/pull-request.yml")
 
-    @pytest.mark.parametrize("command", [SCHEMA_CHECK, AUDIT])
-    def test_the_pull_request_linters_run_it(self, command):
-        run = step_named(load_workflow(PULL_REQUEST), "check", "Linters")["run"]
-        assert command in run.split("\n")
+    def test_make_lint_and_the_pull_request_workflow_run_the_hooks(self):
+        assert ["$(BIN)/pre-commit run --all-files"] == make_recipe("lint")
+        run = step_named(load_workflow(PULL_REQUEST), "check", "pre-commit hooks")["run"]
+        assert "pre-commit run --all-files" == run.strip()
 
     def test_the_audit_never_calls_github(self):
         assert "--offline" in shlex.split(AUDIT)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -86,3 +87,27 @@ def checkout_steps(name: str) -> list[tuple[str, dict[str, Any]]]:
         for step in steps(workflow, job)
         if step.get("uses", "").startswith("actions/checkout@")
     ]
+
+
+def load_hooks() -> dict[str, dict[str, Any]]:
+    """The hooks of .pre-commit-config.yaml by id, in order (all in its one local repo)."""
+    config = yaml.safe_load((REPO_ROOT / ".pre-commit-config.yaml").read_text())
+    [repo] = config["repos"]
+    return {hook["id"]: hook for hook in repo["hooks"]}
+
+
+def hook_command(hook: dict[str, Any]) -> str:
+    """The command a hook runs (its args: the entry only puts .venv/bin on PATH)."""
+    return " ".join(hook["args"])
+
+
+def repository_files(root: Path = REPO_ROOT) -> list[str]:
+    """The repository's files: tracked, plus new ones git does not ignore."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return sorted({line for line in listed.splitlines() if (root / line).is_file()})
