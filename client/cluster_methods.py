@@ -229,10 +229,10 @@ class ClusterMethods:
         self, name: str, namespace: str | None = None, delete_options: Any = None
     ) -> None:
         raise ClientError(
-            f"Experiments are deleted from Git here: remove {EXPERIMENTS_DIR}/{name}/ and its "
-            f"rendered/<cluster>/{name}/ in a pull request. Argo CD then prunes the helpers, but "
-            "keeps the Experiment and its trials (they carry Prune=false): delete it with "
-            f"kubectl -n NAMESPACE delete experiment {name} once its results are merged"
+            f"Experiments leave the cluster through Git here: run hpo archive "
+            f"{EXPERIMENTS_DIR}/{name} and merge its pull request; Argo CD then deletes the "
+            "Experiment, its trials and its volume, and Git keeps its definition and results "
+            "(docs/lifecycle.md)"
         )
 
 

@@ -34,7 +34,7 @@ class TestResources:
             limits={"cpu": "4", "memory": "10G", "nvidia.com/gpu": "2"},
         )
         assert {"gpu": 2, "cpu": 4, "memory": "10G"} == _written(
-            repo_copy, resources_per_trial=resources
+            repo_copy, resources_per_trial=resources, parallel_trial_count=2
         )["resources_per_trial"]
 
     def test_trainer_resources_with_requirements_per_worker(self, repo_copy):
@@ -43,7 +43,7 @@ class TestResources:
             num_workers=2, num_procs_per_worker=1, resources_per_worker=per_worker
         )
         assert {"gpu": 1, "cpu": 8, "num_workers": 2, "num_procs_per_worker": 1} == _written(
-            repo_copy, resources_per_trial=resources
+            repo_copy, resources_per_trial=resources, parallel_trial_count=2
         )["resources_per_trial"]
 
     def test_another_resource_is_named(self, repo_copy):

@@ -204,7 +204,7 @@ class TestChangesGoThroughGit:
             client.create_experiment(katib.running_experiment())
 
     def test_delete_experiment_refuses_with_the_git_way(self, client, kube):
-        with pytest.raises(ClientError, match=f"remove experiments/{NAME}/ .* in a pull request"):
+        with pytest.raises(ClientError, match=f"run hpo archive experiments/{NAME} and merge"):
             client.delete_experiment(NAME)
         assert not kube.state.patches
         assert (("kubeflow", NAME)) in kube.state.experiments

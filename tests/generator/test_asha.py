@@ -194,7 +194,13 @@ class TestRendered:
 
     KINDS = {
         "Job": (ASHA, "gpu-cluster-1"),
-        "PyTorchJob": (asha(MULTI_NODE_DEFINITION), "gpu-cluster-1"),
+        # One trial of 2 nodes x 2 GPUs at a time: beside the shipped example, within the quota.
+        "PyTorchJob": (
+            asha(MULTI_NODE_DEFINITION).replace(
+                "parallel_trial_count: 2", "parallel_trial_count: 1"
+            ),
+            "gpu-cluster-1",
+        ),
         "TrainJob": (ASHA, "gpu-cluster-2"),
     }
 
@@ -372,6 +378,9 @@ class TestImmutability:
         assert [
             "27:18: error: max_trial_count changed since main: under hpo-asha it also bounds the "
             "Experiment's hpo_config parameter (the configurations' ids), and Katib refuses any "
-            "change to parameters; create a new experiment instead (e.g. name: demo-exp-v2 in "
-            "experiments/demo-exp-v2/)"
+            "change to parameters; create a new experiment instead: "
+            "experiments/demo-exp-v2/experiment.yaml with name: demo-exp-v2, and warm_start: "
+            "{from: [experiments/demo-exp]} to start from this one's trials once its results are "
+            "merged; when demo-exp-v2 has its results, hpo archive experiments/demo-exp "
+            "(docs/lifecycle.md)"
         ] == _errors(capsys.readouterr().err)

@@ -266,7 +266,9 @@ class TestTrialCommandThroughKatibShell:
         assert ["score head"] == lora["modules_to_save"]
 
     def test_unsafe_hand_written_argument_is_flagged(self):
-        obj = yaml.safe_load(next((REPO / "rendered").rglob("experiment-*.yaml")).read_text())
+        # A Job trial: gpu-cluster-1 runs the training operator's kinds.
+        rendered = REPO / "rendered" / "gpu-cluster-1"
+        obj = yaml.safe_load(next(rendered.rglob("experiment-*.yaml")).read_text())
         container = obj["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"][
             "containers"
         ][0]
