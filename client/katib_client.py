@@ -31,6 +31,7 @@ from client.params import (
 from client.publish import PullRequestOutcome, propose_experiment, pull_request_settings
 from client.results import read_optimal_trial
 from client.waiting import Stages, wait_for_condition
+from generator.commands.immutability import next_name
 from generator.commands.project import (
     DEFINITION_FILE,
     EXPERIMENTS_DIR,
@@ -39,6 +40,7 @@ from generator.commands.project import (
 )
 from generator.errors import Problem
 from generator.files import write_atomically
+from generator.loading.lifecycle import ARCHIVE_FILE
 from generator.loading.repo_config import load_repo_config
 from generator.rendering.render import RENDERED_DIR
 from generator.rendering.training_view import definition_comment, effective_training_arguments
@@ -182,6 +184,13 @@ class KatibClient(ClusterMethods):
     ) -> TuneResult:
         """Check the definition text, write it and its rendered files, open the PR if asked."""
         relative = f"{EXPERIMENTS_DIR}/{name}/{DEFINITION_FILE}"
+        if (self.root / EXPERIMENTS_DIR / name / ARCHIVE_FILE).is_file():
+            raise ClientError(
+                f"{EXPERIMENTS_DIR}/{name} is archived: its definition is the record of a run "
+                f"whose objects have left the cluster; tune a new experiment instead, such as "
+                f"name='{next_name(name)}' (warm_start: {{from: [{EXPERIMENTS_DIR}/{name}]}} in "
+                "its definition starts it from this one's trials: docs/lifecycle.md)"
+            )
         rendered_files, found = self._check(text, relative, name, repo)
         path = self.root / relative
         existing = path.read_text(encoding="utf-8") if path.is_file() else None

@@ -72,9 +72,16 @@ def run(args: argparse.Namespace) -> int:
     errors = sorted({p for p in report.problems if p.is_error})
     for problem in errors:
         print(problem, file=sys.stderr)
+    shown = display(path, root)
     if errors or report.rendered is None:
-        shown = display(path, root)
         raise LocalRunError(f"{shown} has {len(errors)} error(s); nothing was run")
+    if report.lifecycle.archived:
+        from generator.commands.immutability import rerun_advice
+
+        raise LocalRunError(
+            f"{shown} is archived: it is the record of a finished run; nothing was run. To "
+            f"search again, {rerun_advice(report.loaded.spec.name)}"
+        )
     workdir = Path(args.workdir)
     workdir = workdir if workdir.is_absolute() else root / workdir
     from local_runner.session import Session

@@ -43,6 +43,13 @@ def write_summary(
         if spec is None:
             lines.append(f"| `{report.loaded.path}` | {change} | | | | | | | | invalid |")
             continue
+        if report.lifecycle.archived:
+            stage = report.lifecycle.archive.stage
+            lines.append(
+                f"| `{spec.name}` | archived ({stage}) | {spec.cluster} | {spec.algorithm_name} "
+                f"| | | 0 | | | {'invalid' if report.failed else 'valid'} |"
+            )
+            continue
         worst = worst_case(spec, repo.clusters.get(spec.cluster))
         gpus, parallel = worst.gpus_per_trial, spec.effective_parallel_trial_count
         # What the experiment can really spend: its worst case, or its budget when lower.

@@ -142,6 +142,22 @@ class TestEveryCheckCiRuns:
         assert not (repo_copy / "experiments/llama-3-2-fine-tune").exists()
 
 
+class TestArchived:
+    def test_an_archived_name_is_refused_with_the_next_one(self, repo_copy):
+        _tune(repo_copy)
+        folder = repo_copy / "experiments/llama-3-2-fine-tune"
+        (folder / "archive.yaml").write_text("stage: delete\n")
+        before = (folder / "experiment.yaml").read_text()
+        with pytest.raises(ClientError) as raised:
+            _tune(repo_copy, max_trial_count=4, overwrite=True)
+        assert (
+            "experiments/llama-3-2-fine-tune is archived: its definition is the record of a run "
+            "whose objects have left the cluster; tune a new experiment instead, such as "
+            "name='llama-3-2-fine-tune-v2'"
+        ) in str(raised.value)
+        assert before == (folder / "experiment.yaml").read_text()
+
+
 class TestCredentials:
     """A token passed inline is refused and never echoed; a Secret reference is written."""
 

@@ -246,3 +246,17 @@ class TestWhatIsArchived:
         assert "did you mean 'max_trial_count'?" in err
         assert "has errors (above): an experiment is archived as it renders" in err
         assert before == _tree(repo.root)
+
+
+class TestPullRequestSummary:
+    def test_an_archive_adds_no_gpu_hours(self, deployed, tmp_path):
+        deployed.finish()
+        _commit(deployed.root, "results")
+        assert 0 == main(["archive", f"experiments/{NAME}"])
+        summary = tmp_path / "summary.md"
+        assert 0 == main(["check", "--base", "main", "--summary-md", str(summary)])
+        text = summary.read_text()
+        assert f"| `{NAME}` | archived (delete) | gpu-cluster-1 | random | | | 0 | | | valid |" in (
+            text
+        )
+        assert "At most, new or changed since `main`: **0 GPU-hours**" in text

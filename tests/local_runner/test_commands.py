@@ -147,3 +147,21 @@ class TestSecrets:
             "fetch-model",
         )
         assert {"HF_HOME": "/repo/.hpo/.hf-home", "PATH": "/bin"} == env
+
+
+class TestArchived:
+    def test_an_archived_experiment_is_not_run_again(self, repo, monkeypatch, capsys):
+        from generator.cli import main
+        from tests.local_runner.conftest import definition
+
+        repo.write("kept", definition("kept"))
+        (repo.root / "experiments" / "kept" / "archive.yaml").write_text("stage: delete\n")
+        monkeypatch.chdir(repo.root)
+        assert 1 == main(["tune", "--local", "experiments/kept"])
+        err = capsys.readouterr().err
+        assert (
+            "experiments/kept/experiment.yaml is archived: it is the record of a finished run; "
+            "nothing was run. To search again, create a new experiment instead: "
+            "experiments/kept-v2/experiment.yaml with name: kept-v2"
+        ) in err
+        assert not (repo.root / ".hpo" / "kept").exists()
