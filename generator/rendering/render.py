@@ -34,7 +34,9 @@ class RenderedExperiment:
     objects: list[dict]
     files: dict[str, str] = field(default_factory=dict)  # repo-relative path -> YAML text
     problems: list[Problem] = field(default_factory=list)
-    archive_stage: Stage | None = None  # hpo archive's stage, when it was archived
+    # hpo archive's stage, when it was archived. At `delete`, `files` holds only ARCHIVED_NOTE
+    # while `objects` stay what the experiment deployed: what Argo CD deletes.
+    archive_stage: Stage | None = None
 
     @property
     def spec(self) -> ExperimentSpec:
@@ -43,11 +45,6 @@ class RenderedExperiment:
     @property
     def deployable(self) -> bool:
         return self.spec.cluster != LOCAL_CLUSTER
-
-    @property
-    def deployed_objects(self) -> list[dict]:
-        """The objects rendered/ asks Argo CD to keep on the cluster: none once archived."""
-        return [] if self.archive_stage is Stage.DELETE else self.objects
 
     def object_of_kind(self, kind: str) -> dict:
         return next(obj for obj in self.objects if obj["kind"] == kind)
