@@ -22,7 +22,7 @@ from benchmarks.curves.table import (  # noqa: E402
     append_partial,
     missing,
     read_rows,
-    recorded,
+    resumed,
     table_text,
 )
 from benchmarks.curves.tasks import TASKS, Task, grid, prepare_inputs  # noqa: E402
@@ -38,7 +38,7 @@ PARTIAL = WORKDIR / "partial.csv"
 
 
 def record(tasks: list[Task], configs: list[int], parallel: int, threads: int) -> None:
-    runs = recorded(read_rows(TABLE) + read_rows(PARTIAL))
+    runs = resumed(read_rows(TABLE), read_rows(PARTIAL))
     prepare_inputs(WORKDIR)
     pending = []
     for task, plan in zip(tasks, plans(tasks, WORKDIR), strict=True):

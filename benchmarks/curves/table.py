@@ -87,6 +87,12 @@ def recorded(rows: list[Row]) -> Runs:
     return complete
 
 
+def resumed(table: list[Row], partial: list[Row]) -> Runs:
+    """The runs recorded in full in the table or the partial file. The partial file is newer:
+    its run replaces the table's, which may be a run of another T."""
+    return {**recorded(table), **recorded(partial)}
+
+
 def csv_text(rows: list[Row], header: bool = True) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")

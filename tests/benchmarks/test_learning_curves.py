@@ -1,6 +1,6 @@
 """The learning-curve recording's pieces, on a tiny model: grid, timing, table format, resuming.
 
-The full recording (python -m benchmarks.curves) takes an hour; the committed table it wrote is
+The full recording (python -m benchmarks.curves) takes an hour or more; the table it wrote is
 checked in test_learning_curves_table.py.
 """
 
@@ -19,6 +19,7 @@ from benchmarks.curves.table import (
     missing,
     read_rows,
     recorded,
+    resumed,
     table_rows,
     table_text,
 )
@@ -162,6 +163,14 @@ class TestResuming:
         ]
         assert recorded(rows) == {}
         assert recorded([row for rows in runs.values() for row in rows]) == runs
+
+    def test_a_run_in_the_partial_file_replaces_the_tables_of_another_length(self):
+        """T changed: the table holds the old run, the partial file the new one."""
+        new = runs_of((IMDB, 0), (IMDB, 1))
+        old = [{**row, "total_steps": "27", "objective": "1.0"} for row in new[(IMDB.name, 0)]]
+        table = old + new[(IMDB.name, 1)]
+        assert resumed(table, new[(IMDB.name, 0)]) == new
+        assert resumed(table, []) == {(IMDB.name, 1): new[(IMDB.name, 1)]}
 
 
 class TestRecording:
