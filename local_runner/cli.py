@@ -68,7 +68,10 @@ def run(args: argparse.Namespace) -> int:
         )
     root = find_root()
     path = definition_path(args.experiment, root)
-    report = check_definition_file(path, root, load_repo_config(root))
+    # Locally Secrets come from this environment by the definition's names
+    # (local_runner.environment), never from a cluster's secret store.
+    repo = load_repo_config(root).without_secret_stores()
+    report = check_definition_file(path, root, repo)
     errors = sorted({p for p in report.problems if p.is_error})
     for problem in errors:
         print(problem, file=sys.stderr)

@@ -2,6 +2,7 @@
 // (generator/manifest_params.py) as the top-level argument `params`.
 local common = import 'common.libsonnet';
 local experiment = import 'experiment.libsonnet';
+local externalSecret = import 'external-secret.libsonnet';
 local pvc = import 'pvc.libsonnet';
 local resultsJob = import 'results-job.libsonnet';
 local storageInitJob = import 'storage-init-job.libsonnet';
@@ -22,6 +23,11 @@ function(params)
     labels: common.labels(p.name, 'trial'),
   };
   local results = if p.results == null then {} else resultsJob(p.results);
+  // A cluster with a secret store: the Secrets the objects below reference, created first.
+  local credentials = [
+    externalSecret(es { experiment: p.name, namespace: p.namespace, syncWave: p.syncWaves.credentials })
+    for es in p.externalSecrets
+  ];
   local volume = if !ownClaim then [] else [
     pvc({
       name: claimName,
@@ -32,7 +38,7 @@ function(params)
       storageClass: p.storage.storageClass,
     }),
   ];
-  volume + [
+  credentials + volume + [
     storageInitJob({
       name: p.name,
       namespace: p.namespace,

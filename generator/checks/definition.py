@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 from generator.checks.asha import check_asha
 from generator.checks.cost import budget_gpu_hours, budget_text, gpus_per_trial, worst_case
+from generator.checks.secret_store import check_secret_store
 from generator.checks.secrets import document_problems
 from generator.checks.sources import check_sources
 from generator.checks.trainer import check_algorithm, check_search_spaces, check_trainer_fields
@@ -138,6 +139,7 @@ def _check_cluster(spec: ExperimentSpec, repo: RepoConfig) -> Iterator[Finding]:
             "error",
         )
     yield from _check_cost(spec, cluster)
+    yield from check_secret_store(spec, cluster)
     if demand > cluster.gpu_quota:
         loc = demand_location(spec)
         yield (

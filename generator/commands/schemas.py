@@ -12,6 +12,7 @@ from pathlib import Path
 
 from generator.errors import ExitCode
 from generator.validate.experiment_schema import EXPERIMENT_SCHEMA
+from generator.validate.external_secret import external_secret_schema
 from generator.validate.pytorchjob import pytorchjob_schema
 from generator.validate.trainer_v2 import schemas as trainer_v2_schemas
 
@@ -24,6 +25,7 @@ def all_schemas() -> dict[str, dict]:
         "pytorchjob-kubeflow-v1.json": pytorchjob_schema(),
         "trainjob-trainer-v1alpha1.json": trainer["TrainJob"],
         "clustertrainingruntime-trainer-v1alpha1.json": trainer["ClusterTrainingRuntime"],
+        "externalsecret-external-secrets-v1.json": external_secret_schema(),
     }
 
 

@@ -11,7 +11,7 @@ import difflib
 import types
 import typing
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from pydantic import BaseModel, ValidationError
 
@@ -103,22 +103,32 @@ def _prefixed(where: str | None, message: str) -> str:
     return f"{where}: {message}" if where else message
 
 
+@dataclass(frozen=True)
+class _Values:
+    """A mapping whose values are models: any key of it leads to them."""
+
+    models: tuple[type[BaseModel], ...]
+
+
 def known_keys(model: type[BaseModel], loc: tuple) -> list[str]:
     """Field names valid at a document location under `model`, for 'did you mean' hints."""
-    models: list[type[BaseModel]] = [model]
+    models: list = [model]
     for part in loc:
         if isinstance(part, int):
             continue
-        next_models: list[type[BaseModel]] = []
+        next_models: list = []
         for candidate in models:
+            if isinstance(candidate, _Values):  # `part` is one of the mapping's own keys
+                next_models.extend(candidate.models)
+                continue
             field = candidate.model_fields.get(part)
             if field is not None:
                 next_models.extend(_models_in(field.annotation))
         models = next_models
-    return sorted({name for candidate in models for name in candidate.model_fields})
+    return sorted({name for c in models if not isinstance(c, _Values) for name in c.model_fields})
 
 
-def _models_in(annotation: object) -> list[type[BaseModel]]:
+def _models_in(annotation: object) -> list:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return [annotation]
     origin = typing.get_origin(annotation)
@@ -127,4 +137,7 @@ def _models_in(annotation: object) -> list[type[BaseModel]]:
     if origin in (typing.Union, types.UnionType, list, tuple):
         # A list's items are reached through an index, which the walk above skips.
         return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+    if origin is dict:
+        values = [m for m in _models_in(typing.get_args(annotation)[1]) if isinstance(m, type)]
+        return [_Values(tuple(values))] if values else []
     return []

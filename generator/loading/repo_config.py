@@ -25,10 +25,10 @@ from pydantic import (
 )
 
 from generator.errors import Problem
-from generator.loading.model_errors import located_problems
+from generator.loading.model_errors import did_you_mean, located_problems
 from generator.loading.yamlload import LocatedDocument, YamlProblems, load_located
-from generator.spec import DNS1123_LABEL, Strict
-from generator.spec.base import Credential, PositiveNumber
+from generator.spec import DNS1123_LABEL, DNS1123_SUBDOMAIN, Strict, secret_references
+from generator.spec.base import Credential, PositiveNumber, SecretKey, SecretName
 from generator.validate import dotted
 
 CLUSTERS_FILE = "argocd/clusters.yaml"
@@ -66,7 +66,17 @@ def _label(value: str) -> str:
     return value
 
 
+def _subdomain(value: str) -> str:
+    if not DNS1123_SUBDOMAIN.match(value) or len(value) > 253:
+        raise ValueError(
+            f"'{value}' is not a DNS-1123 subdomain (lowercase letters, digits, '-', '.')"
+        )
+    return value
+
+
 Label = Annotated[StrictStr, AfterValidator(_label)]
+ObjectName = Annotated[StrictStr, AfterValidator(_subdomain)]
+NonEmpty = Annotated[StrictStr, Field(min_length=1)]
 Hours = Annotated[PositiveNumber, AfterValidator(float)]
 PinnedImage = Annotated[StrictStr, AfterValidator(_pinned)]
 
@@ -94,6 +104,26 @@ class ResultsTarget(Strict):
         return self
 
 
+class StoreSecret(Strict):
+    """Where one Secret comes from in the store: each of its keys that the manifests reference
+    becomes a remoteRef {key: remote_key, property}."""
+
+    remote_key: NonEmpty  # the secret's key (path, name) in the store
+    # Secret key -> the property that holds it; a key not listed is read from the property of
+    # its own name, and null reads the remote secret's whole value (a store of plain strings).
+    properties: dict[SecretKey, NonEmpty | None] = Field(default_factory=dict)
+
+
+class SecretStore(Strict):
+    """The External Secrets Operator store a cluster's Secrets come from: each experiment gets
+    an ExternalSecret per Secret its objects reference, instead of a Secret created by hand
+    (generator.rendering.external_secrets)."""
+
+    kind: Literal["SecretStore", "ClusterSecretStore"]
+    name: ObjectName
+    secrets: dict[SecretName, StoreSecret]
+
+
 class Cluster(Strict):
     """One cluster Argo CD deploys experiments to."""
 
@@ -108,6 +138,8 @@ class Cluster(Strict):
     trial_api: Literal["Job", "TrainJob"] = "Job"
     # The ClusterTrainingRuntime TrainJob trials use; checked even when absent (validate_default).
     training_runtime: Label | None = Field(None, validate_default=True)
+    # Where the Secrets the experiments reference come from; None: created by hand.
+    secret_store: SecretStore | None = None
 
     @field_validator("name")
     @classmethod
@@ -156,6 +188,15 @@ class RepoConfig:
     def has_every_image(self) -> bool:
         """Whether images.yaml names an image for every role: rendering needs them all."""
         return all(role in self.images for role in IMAGE_ROLES)
+
+    def without_secret_stores(self) -> RepoConfig:
+        """The clusters as if their Secrets were created by hand: what `hpo tune --local`
+        renders, since a local run reads Secrets from its own environment, by the names the
+        definition gives."""
+        clusters = {
+            n: c.model_copy(update={"secret_store": None}) for n, c in self.clusters.items()
+        }
+        return RepoConfig(clusters, dict(self.images), list(self.problems))
 
 
 def load_repo_config(root: Path) -> RepoConfig:
@@ -207,6 +248,32 @@ def _load_clusters(root: Path, config: RepoConfig) -> None:
             first[name] = doc.position(("clusters", i, "name"))[0]
         if cluster is not None:
             config.clusters[cluster.name] = cluster
+            config.problems += _uncovered_results_secrets(doc, i, cluster)
+
+
+def _uncovered_results_secrets(doc: LocatedDocument, i: int, cluster: Cluster) -> list[Problem]:
+    """The results Job's Secrets that the cluster's store does not map, at their own lines."""
+    store = cluster.secret_store
+    if store is None or cluster.results is None:
+        return []
+    return [
+        doc.problem(
+            ("clusters", i, *loc, "secret"),
+            f"{dotted(('clusters', i, *loc))}: {uncovered_message(cluster, ref.secret)}",
+        )
+        for loc, ref in secret_references(cluster.results, ("results",))
+        if ref.secret not in store.secrets
+    ]
+
+
+def uncovered_message(cluster: Cluster, secret: str) -> str:
+    """Why a Secret a cluster's objects would reference cannot be rendered there."""
+    store = cluster.secret_store
+    return (
+        f"Secret '{secret}' is not in the secret_store of cluster '{cluster.name}' "
+        f"({store.kind} {store.name}): map it under secret_store.secrets in {CLUSTERS_FILE}"
+        + did_you_mean(secret, store.secrets)
+    )
 
 
 def _valid_cluster(entry: object) -> Cluster | None:

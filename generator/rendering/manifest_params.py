@@ -15,6 +15,7 @@ from generator.checks.cost import trial_deadline_seconds
 from generator.loading.definition import DefinitionRecord
 from generator.loading.repo_config import Cluster, ResultsTarget
 from generator.rendering import asha
+from generator.rendering.external_secrets import external_secrets, secret_names
 from generator.spec import (
     DoubleSearch,
     ExperimentSpec,
@@ -34,8 +35,10 @@ TRIAL_NAME_PARAMETER = "trialName"
 # binds only once a pod uses it, and Argo CD would otherwise wait on a Pending claim forever
 # (within a wave it still applies the claim before the Job). The results Job shares the
 # Experiment's wave: Argo CD never passes a Degraded wave, and a failed experiment must still
-# report; the Job itself waits for the Experiment to finish.
-SYNC_WAVES = {"volume": "1", "download": "1", "experiment": "2", "results": "2"}
+# report; the Job itself waits for the Experiment to finish. On a cluster with a secret store the
+# ExternalSecrets come first: Argo CD waits until ESO has created every Secret (their health) before
+# it starts anything that mounts one.
+SYNC_WAVES = {"credentials": "0", "volume": "1", "download": "1", "experiment": "2", "results": "2"}
 
 
 def model_source(spec: ExperimentSpec) -> Source:
@@ -150,16 +153,25 @@ def _launcher(spec: ExperimentSpec, kind: str) -> list[str]:
     return ["python", "-m", "trainer"]
 
 
-def _env_var(name: str, value: str | SecretRef) -> dict:
+def _secret(ref: SecretRef, names: dict[str, str]) -> dict:
+    """{secret, key} as the rendered objects name it: the experiment's own copy of the Secret on
+    a cluster with a secret store (generator.rendering.external_secrets), else as written."""
+    return {"secret": names.get(ref.secret, ref.secret), "key": ref.key}
+
+
+def _env_var(name: str, value: str | SecretRef, names: dict[str, str]) -> dict:
     if isinstance(value, SecretRef):
+        ref = _secret(value, names)
         return {
             "name": name,
-            "valueFrom": {"secretKeyRef": {"name": value.secret, "key": value.key}},
+            "valueFrom": {"secretKeyRef": {"name": ref["secret"], "key": ref["key"]}},
         }
     return {"name": name, "value": value}
 
 
-def _fetch_container(kind: str, source: Source, location, token_env: str) -> dict:
+def _fetch_container(
+    kind: str, source: Source, location, token_env: str, names: dict[str, str]
+) -> dict:
     args = ["--uri", source.uri]
     for flag, value in (
         ("--revision", source.revision),
@@ -172,11 +184,11 @@ def _fetch_container(kind: str, source: Source, location, token_env: str) -> dic
             args += [flag, value]
     env = []
     if getattr(location, "access_token", None) is not None:
-        env.append(_env_var(token_env, location.access_token))
+        env.append(_env_var(token_env, location.access_token, names))
     if getattr(location, "access_key", None) is not None:
-        env.append(_env_var("AWS_ACCESS_KEY_ID", location.access_key))
+        env.append(_env_var("AWS_ACCESS_KEY_ID", location.access_key, names))
     if getattr(location, "secret_key", None) is not None:
-        env.append(_env_var("AWS_SECRET_ACCESS_KEY", location.secret_key))
+        env.append(_env_var("AWS_SECRET_ACCESS_KEY", location.secret_key, names))
     return {
         "name": f"fetch-{kind}",
         "command": ["python", "-m", "storage_init", kind],
@@ -233,6 +245,7 @@ def manifest_params(
         additional, strategies = asha.objective_metrics(spec)
     images = {**images, **spec.images.model_dump(exclude_none=True)}
     dataset = spec.dataset_provider_parameters
+    names = secret_names(spec, cluster)
     params = {
         "name": spec.name,
         "namespace": spec.namespace,
@@ -248,9 +261,9 @@ def manifest_params(
         "download": {
             "containers": [
                 _fetch_container(
-                    "model", model_source(spec), spec.model_provider_parameters, "HF_TOKEN"
+                    "model", model_source(spec), spec.model_provider_parameters, "HF_TOKEN", names
                 ),
-                _fetch_container("dataset", dataset_source(spec), dataset, "HF_TOKEN"),
+                _fetch_container("dataset", dataset_source(spec), dataset, "HF_TOKEN", names),
             ],
         },
         "objective": {
@@ -277,15 +290,19 @@ def manifest_params(
             "procsPerWorker": resources.procs_per_worker,
             "command": _launcher(spec, kind),
             "args": args,
-            "env": [_env_var(k, v) for k, v in spec.env_per_trial.items()],
+            "env": [_env_var(k, v, names) for k, v in spec.env_per_trial.items()],
             "resources": {"cpu": resources.cpu, "memory": resources.memory, "gpu": resources.gpus},
             "activeDeadlineSeconds": trial_deadline_seconds(spec, cluster),
             "retain": spec.retain_trials,
         },
         "results": None,
+        # On a cluster with a secret store: the ExternalSecrets that create the Secrets above.
+        "externalSecrets": external_secrets(spec, cluster),
     }
     if cluster is not None and cluster.results is not None:
-        params["results"] = _results_job(definition, images, cluster.results, params["storage"])
+        params["results"] = _results_job(
+            definition, images, cluster.results, params["storage"], names
+        )
     return params
 
 
@@ -310,7 +327,11 @@ def _early_stopping(spec: ExperimentSpec) -> dict | None:
 
 
 def _results_job(
-    definition: DefinitionRecord, images: dict[str, str], target: ResultsTarget, storage: dict
+    definition: DefinitionRecord,
+    images: dict[str, str],
+    target: ResultsTarget,
+    storage: dict,
+    names: dict[str, str],
 ) -> dict:
     """The results Job's parameters: where it pushes, its credentials, the definition it types
     Katib's values by, and the volume it reads (and, under hpo-asha, cleans)."""
@@ -335,14 +356,11 @@ def _results_job(
             "forgeApiUrl": target.forge_api_url,
             "repo": target.repo,
         },
-        "tokenSecret": {"secret": target.token.secret, "key": target.token.key},
+        "tokenSecret": _secret(target.token, names),
         "sshSecrets": None
         if target.ssh_key is None
         else {
-            "key": {"secret": target.ssh_key.secret, "key": target.ssh_key.key},
-            "knownHosts": {
-                "secret": target.ssh_known_hosts.secret,
-                "key": target.ssh_known_hosts.key,
-            },
+            "key": _secret(target.ssh_key, names),
+            "knownHosts": _secret(target.ssh_known_hosts, names),
         },
     }

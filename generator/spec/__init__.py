@@ -9,6 +9,7 @@ from generator.spec.base import (
     Scalar,
     SecretRef,
     Strict,
+    secret_references,
 )
 from generator.spec.experiment import (
     UNSUPPORTED_TUNE_ARGUMENTS,
@@ -74,5 +75,6 @@ __all__ = [
     "TrainerParams",
     "TunableValue",
     "is_search",
+    "secret_references",
     "suggest_name",
 ]

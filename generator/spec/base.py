@@ -6,9 +6,11 @@ Every model forbids unknown keys and is frozen: a definition is read once and ne
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -43,6 +45,22 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def secret_name(v: str) -> str:
+    if not DNS1123_SUBDOMAIN.match(v) or len(v) > 253:
+        raise ValueError(f"'{v}' is not a valid Secret name (lowercase DNS-1123 subdomain)")
+    return v
+
+
+def secret_key(v: str) -> str:
+    if not SECRET_KEY.match(v):
+        raise ValueError(f"'{v}' is not a valid Secret key (letters, digits, '-', '_', '.')")
+    return v
+
+
+SecretName = Annotated[StrictStr, AfterValidator(secret_name)]
+SecretKey = Annotated[StrictStr, AfterValidator(secret_key)]
+
+
 class SecretRef(Strict):
     """A key of a Kubernetes Secret in the experiment's namespace."""
 
@@ -52,16 +70,12 @@ class SecretRef(Strict):
     @field_validator("secret")
     @classmethod
     def _secret_name(cls, v: str) -> str:
-        if not DNS1123_SUBDOMAIN.match(v) or len(v) > 253:
-            raise ValueError(f"'{v}' is not a valid Secret name (lowercase DNS-1123 subdomain)")
-        return v
+        return secret_name(v)
 
     @field_validator("key")
     @classmethod
     def _secret_key(cls, v: str) -> str:
-        if not SECRET_KEY.match(v):
-            raise ValueError(f"'{v}' is not a valid Secret key (letters, digits, '-', '_', '.')")
-        return v
+        return secret_key(v)
 
 
 def _refuse_literal_credential(value: Any) -> Any:
@@ -77,3 +91,22 @@ def _refuse_literal_credential(value: Any) -> Any:
 
 # A token or key: only ever a Secret reference, never the value itself.
 Credential = Annotated[SecretRef, BeforeValidator(_refuse_literal_credential)]
+
+
+def secret_references(node: object, loc: tuple = ()) -> Iterator[tuple[tuple, SecretRef]]:
+    """Every Secret reference under a model, with its place in the document (keys as written).
+
+    The one list of what a definition (or a cluster's results target) takes from Secrets: the
+    rendered objects reference exactly these, and a cluster's secret store must cover them.
+    """
+    if isinstance(node, SecretRef):
+        yield loc, node
+    elif isinstance(node, BaseModel):
+        for name, field in type(node).model_fields.items():
+            yield from secret_references(getattr(node, name), loc + (field.alias or name,))
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from secret_references(value, loc + (key,))
+    elif isinstance(node, list | tuple):
+        for i, value in enumerate(node):
+            yield from secret_references(value, loc + (i,))

@@ -7,6 +7,8 @@ pure Python, three orders of magnitude slower than rendering needs.
 
 from __future__ import annotations
 
+import copy
+import json
 import re
 from functools import cache
 
@@ -41,6 +43,40 @@ def core_definitions() -> dict:
     """Name -> strict schema of every Kubernetes type (io.k8s.api.core.v1.PodTemplateSpec, ...);
     they refer to one another as "#/$defs/<name>". Custom kinds embed the ones they use."""
     return _definitions_document()["$defs"]
+
+
+def embedded_definitions(roots: tuple[str, ...]) -> dict:
+    """The named Kubernetes types and every type they refer to, without descriptions: the
+    "$defs" of a custom kind's schema that stands alone (kubeconform reads one file)."""
+    definitions = core_definitions()
+    found: dict[str, dict] = {}
+    todo = list(roots)
+    while todo:
+        name = todo.pop()
+        if name in found:
+            continue
+        found[name] = _without_descriptions(copy.deepcopy(definitions[name]))
+        todo += re.findall(r'"#/\$defs/([^"]+)"', json.dumps(definitions[name]))
+    return dict(sorted(found.items()))
+
+
+def _without_descriptions(schema: object) -> object:
+    if isinstance(schema, dict):
+        return {k: _without_descriptions(v) for k, v in schema.items() if k != "description"}
+    if isinstance(schema, list):
+        return [_without_descriptions(item) for item in schema]
+    return schema
+
+
+def ref(name: str) -> dict:
+    """A reference to an embedded Kubernetes type."""
+    return {"$ref": f"#/$defs/{name}"}
+
+
+def strict_object(properties: dict, required: tuple[str, ...] = ()) -> dict:
+    """An object of exactly these properties, as kubectl's strict field validation reads a kind."""
+    schema = {"type": "object", "additionalProperties": False, "properties": properties}
+    return {**schema, "required": list(required)} if required else schema
 
 
 @cache

@@ -5,6 +5,8 @@ from __future__ import annotations
 from generator.checks.secrets import object_findings
 from generator.validate import Finding
 from generator.validate.experiment_schema import validate_experiment_schema
+from generator.validate.external_secret import API_VERSION as EXTERNAL_SECRET_API_VERSION
+from generator.validate.external_secret import validate_external_secret
 from generator.validate.katib_admission import admission_findings
 from generator.validate.katib_defaults import drift_findings, webhook_defaults
 from generator.validate.katib_suggestion import suggestion_findings
@@ -41,6 +43,8 @@ def _validate(obj: object) -> list[Finding]:
         return validate_pytorchjob(obj) or policy_findings(obj)
     if api_version == TRAINER_API_VERSION and kind in TRAINER_KINDS:
         return validate_trainer_v2(obj) or policy_findings(obj)
+    if (api_version, kind) == (EXTERNAL_SECRET_API_VERSION, "ExternalSecret"):
+        return validate_external_secret(obj)
     if has_schema(api_version, kind):
         return validate_core(obj) or policy_findings(obj)
     return [Finding(("kind",), f"{api_version} {kind} is not a kind this project can check")]

@@ -15,15 +15,14 @@ for an elastic policy, not both elasticPolicy.nProcPerNode and nprocPerNode.
 
 from __future__ import annotations
 
-import copy
-import json
-import re
 from functools import cache
 
 import jsonschema_rs
 
 from generator.validate import Finding
-from generator.validate.kube_schema import core_definitions, schema_message
+from generator.validate.kube_schema import embedded_definitions, schema_message
+from generator.validate.kube_schema import ref as _ref
+from generator.validate.kube_schema import strict_object as _obj
 
 API_VERSION = "kubeflow.org/v1"
 CONTAINER = "pytorch"  # the container the operator configures (MASTER_ADDR, ports)
@@ -37,15 +36,6 @@ _ROOTS = (
     "io.k8s.apimachinery.pkg.apis.meta.v1.Time",
     "io.k8s.apimachinery.pkg.api.resource.Quantity",
 )
-
-
-def _ref(name: str) -> dict:
-    return {"$ref": f"#/$defs/{name}"}
-
-
-def _obj(properties: dict, required: tuple[str, ...] = ()) -> dict:
-    schema = {"type": "object", "additionalProperties": False, "properties": properties}
-    return {**schema, "required": list(required)} if required else schema
 
 
 STRING = {"type": "string"}
@@ -133,27 +123,6 @@ JOB_STATUS = _obj(
 )
 
 
-def _closure(definitions: dict, roots: tuple[str, ...]) -> dict:
-    """The named definitions and every definition they refer to, without descriptions."""
-    found: dict[str, dict] = {}
-    todo = list(roots)
-    while todo:
-        name = todo.pop()
-        if name in found:
-            continue
-        found[name] = _without_descriptions(copy.deepcopy(definitions[name]))
-        todo += re.findall(r'"#/\$defs/([^"]+)"', json.dumps(definitions[name]))
-    return dict(sorted(found.items()))
-
-
-def _without_descriptions(schema: object) -> object:
-    if isinstance(schema, dict):
-        return {k: _without_descriptions(v) for k, v in schema.items() if k != "description"}
-    if isinstance(schema, list):
-        return [_without_descriptions(item) for item in schema]
-    return schema
-
-
 @cache
 def pytorchjob_schema() -> dict:
     """The PyTorchJob schema, standing alone (its Kubernetes types under $defs)."""
@@ -178,7 +147,7 @@ def pytorchjob_schema() -> dict:
             },
             ("apiVersion", "kind", "spec"),
         ),
-        "$defs": _closure(core_definitions(), _ROOTS),
+        "$defs": embedded_definitions(_ROOTS),
     }
 
 

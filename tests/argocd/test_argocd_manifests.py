@@ -22,6 +22,7 @@ RENDERED_KINDS = {
     ("", "ServiceAccount"),
     ("rbac.authorization.k8s.io", "Role"),
     ("rbac.authorization.k8s.io", "RoleBinding"),
+    ("external-secrets.io", "ExternalSecret"),  # on clusters with a secret store
 }
 HEALTH_KEYS = {
     "resource.customizations.health.kubeflow.org_Experiment": "experiment.lua",

@@ -69,10 +69,11 @@ class TestEnvironment:
                 ),
             ),
         ]
+        # A cluster whose Secrets are made by hand: any Secret name may be referenced.
         assert {
             "WANDB_MODE": "offline",
             "WANDB_API_KEY": {"secret": "wandb", "key": "api-key"},
-        } == _written(repo_copy, env_per_trial=env)["env_per_trial"]
+        } == _written(repo_copy, env_per_trial=env, cluster="gpu-cluster-2")["env_per_trial"]
 
     def test_a_config_map_reference_is_refused_by_name(self, repo_copy):
         from kubernetes.client import V1ConfigMapKeySelector

@@ -36,12 +36,15 @@ class TestGolden:
         assert 0 == main(["render", "--check"]), capsys.readouterr().err
 
     def test_seed_example_objects(self):
-        """The seed renders its Experiment, the cache (claim and download Job) and the results
-        Job with its ConfigMap and RBAC: nothing missing, nothing extra."""
+        """The seed renders its Experiment, the cache (claim and download Job), the results
+        Job with its ConfigMap and RBAC, and (its cluster has a secret store) the ExternalSecrets
+        of its two Secrets: nothing missing, nothing extra."""
         folder = REPO / "rendered" / "gpu-cluster-1" / SEED
         assert [
             f"configmap-{SEED}-results.yaml",
             f"experiment-{SEED}.yaml",
+            f"externalsecret-{SEED}.hf-token.yaml",
+            f"externalsecret-{SEED}.hpo-forge-token.yaml",
             f"job-{SEED}-results.yaml",
             f"job-{SEED}-storage-init.yaml",
             f"persistentvolumeclaim-{SEED}.yaml",
@@ -174,15 +177,18 @@ class TestRenderedObjectsAreValid:
 
     def test_ssh_push_mounts_key_and_host_keys(self, repo):
         """An SSH results target mounts the deploy key and known_hosts read-only from Secrets,
-        and the Job still passes validation (restricted Pod Security included)."""
+        and the Job still passes validation (restricted Pod Security included). The cluster
+        takes its Secrets from a store: the Job mounts the experiment's own copy."""
         clusters = repo.root / "argocd/clusters.yaml"
         clusters.write_text(
-            clusters.read_text().replace(
+            clusters.read_text()
+            .replace(
                 "      token: {secret: hpo-forge-token, key: token}\n",
                 "      token: {secret: hpo-forge-token, key: token}\n"
                 "      ssh_key: {secret: hpo-git-ssh, key: id_ed25519}\n"
                 "      ssh_known_hosts: {secret: hpo-git-ssh, key: known_hosts}\n",
             )
+            .replace("        # hpo-git-ssh:", "        hpo-git-ssh:")
         )
         repo.write(VALID_DEFINITION)
         assert 0 == main(["render"])
@@ -195,10 +201,15 @@ class TestRenderedObjectsAreValid:
         assert "/etc/hpo-git-ssh/known_hosts" == env["HPO_GIT_SSH_KNOWN_HOSTS"]
         volume = next(v for v in pod["volumes"] if v["name"] == "git-ssh")
         assert [
-            {"secret": {"name": "hpo-git-ssh", "items": [{"key": "id_ed25519", "path": "id_key"}]}},
             {
                 "secret": {
-                    "name": "hpo-git-ssh",
+                    "name": "demo-exp.hpo-git-ssh",
+                    "items": [{"key": "id_ed25519", "path": "id_key"}],
+                }
+            },
+            {
+                "secret": {
+                    "name": "demo-exp.hpo-git-ssh",
                     "items": [{"key": "known_hosts", "path": "known_hosts"}],
                 }
             },
@@ -219,11 +230,12 @@ class TestRenderedObjectsAreValid:
         assert "argocd/clusters.yaml:" in capsys.readouterr().err
 
     def test_credentials_only_by_reference(self, repo):
-        repo.write(VALID_DEFINITION)
+        """On a cluster whose Secrets are created by hand, by the name the definition gives."""
+        repo.write(VALID_DEFINITION.replace("cluster: gpu-cluster-1", "cluster: gpu-cluster-2"))
         assert 0 == main(["render"])
         job = yaml.safe_load(
             (
-                repo.root / "rendered/gpu-cluster-1/demo-exp/job-demo-exp-storage-init.yaml"
+                repo.root / "rendered/gpu-cluster-2/demo-exp/job-demo-exp-storage-init.yaml"
             ).read_text()
         )
         env = job["spec"]["template"]["spec"]["initContainers"][0]["env"]

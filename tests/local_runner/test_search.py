@@ -197,6 +197,30 @@ class TestRefusals:
         assert len(err.strip().splitlines()) == 1
         assert not (repo.root / ".hpo/secret").exists()
 
+    def test_a_clusters_secret_store_plays_no_part(self, repo, monkeypatch, capsys):
+        """A definition for a cluster whose Secrets come from a store still runs here on this
+        environment's variables, by the definition's Secret names, even one the store lacks."""
+        repo.use_stand_in_trainer()
+        text = definition(
+            "secret",
+            cluster="gpu-cluster-1",  # argocd/clusters.yaml: a secret_store without 'api'
+            env_per_trial={"API_KEY": {"secret": "api", "key": "key"}},
+            # A cluster reads no local path; refused before anything is fetched all the same.
+            model_provider_parameters={
+                "model_uri": "hf://example-org/tiny-model",
+                "transformer_type": "AutoModelForSequenceClassification",
+                "num_labels": 2,
+            },
+            dataset_provider_parameters={"repo_id": "example-org/reviews", "split": "train"},
+        )
+        repo.write("secret", text)
+        monkeypatch.delenv("HPO_SECRET_API_KEY", raising=False)
+        monkeypatch.delenv("API_KEY", raising=False)
+
+        assert ExitCode.AUTH == tune(repo, monkeypatch, "secret")
+
+        assert "export HPO_SECRET_API_KEY=..." in capsys.readouterr().err
+
     def test_secret_from_the_environment_reaches_the_trial(self, repo, monkeypatch):
         repo.use_stand_in_trainer()
         text = definition(
