@@ -64,6 +64,11 @@ def kube_api(
             except (FileNotFoundError, KeyError):
                 config = pykube.KubeConfig.from_file(str(Path("~/.kube/config").expanduser()))
         if context:
+            if context not in config.contexts:
+                known = ", ".join(sorted(config.contexts)) or "none"
+                raise KubernetesError(
+                    f"the kubeconfig has no context '{context}' (it has: {known})"
+                )
             config.set_current_context(context)
     except (pykube.exceptions.PyKubeError, OSError, ValueError, KeyError) as e:
         message = f"no usable Kubernetes configuration (in-cluster or KUBECONFIG): {e}"

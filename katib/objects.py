@@ -33,6 +33,17 @@ def true_condition(obj: Mapping[str, Any], kind: str) -> Mapping[str, Any] | Non
     return _true_conditions(obj).get(kind)
 
 
+# An Experiment's conditions accumulate too (Created, then Running, ...); the first of these that
+# is True says where it stands.
+_EXPERIMENT_CONDITION_PRECEDENCE = ("Succeeded", "Failed", "Restarting", "Running", "Created")
+
+
+def experiment_condition(experiment: Mapping[str, Any]) -> str | None:
+    """Where the Experiment stands by its conditions; None before Katib's controller wrote any."""
+    true = _true_conditions(experiment)
+    return next((c for c in _EXPERIMENT_CONDITION_PRECEDENCE if c in true), None)
+
+
 def experiment_outcome(experiment: Mapping[str, Any]) -> tuple[str, str | None] | None:
     """("Succeeded", None) or ("Failed", reason) once finished; None while it still runs."""
     true = _true_conditions(experiment)
