@@ -39,7 +39,8 @@ class Demand:
         return f"{self.name} {self.gpus} ({self.parallel} parallel x {per_trial})"
 
 
-def _demand(spec: ExperimentSpec) -> Demand:
+def demand_of(spec: ExperimentSpec) -> Demand:
+    """The GPUs an experiment holds at once while it can run trials."""
     return Demand(
         spec.name, spec.cluster, spec.effective_parallel_trial_count, gpus_per_trial(spec)
     )
@@ -62,7 +63,7 @@ def shared_quota(
     for loaded, lifecycle in [(r.loaded, r.lifecycle) for r in checked] + others:
         spec = _spec(loaded)
         if spec is not None and spec.cluster != LOCAL_CLUSTER and spec.name not in by_name:
-            by_name[spec.name] = _demand(spec) if lifecycle.may_run_trials else _freed(spec)
+            by_name[spec.name] = demand_of(spec) if lifecycle.may_run_trials else _freed(spec)
     for report in checked:
         spec, doc = report.loaded.spec, report.loaded.document
         cluster = repo.clusters.get(spec.cluster) if spec is not None else None

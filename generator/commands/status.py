@@ -20,7 +20,7 @@ from typing import Literal
 
 from generator.checks.cost import gpus_per_trial
 from generator.commands.project import EXPERIMENTS_DIR, definition_paths, display
-from generator.commands.quota import Demand, _demand
+from generator.commands.quota import Demand, demand_of
 from generator.commands.synced_ref import Ref, definitions_at
 from generator.errors import Problem
 from generator.loading.definition import load_definition
@@ -132,14 +132,17 @@ class ExperimentStatus:
     on_cluster: OnCluster | None = None
     # Lifecycle files that cannot be read: the state is what it would be without them.
     unreadable: tuple[str, ...] = ()
+    # Neither finished nor archived past the release stage (generator.loading.lifecycle).
+    may_run_trials: bool = False
 
     @property
     def holding(self) -> Holding:
         if self.cluster == LOCAL_CLUSTER or self.demand is None or not self.demand.gpus:
             return Holding.NONE
-        if self.state is State.RUNNING:
-            return Holding.HELD
-        return Holding.ONCE_MERGED if self.state is State.PROPOSED else Holding.NONE
+        if not self.may_run_trials:
+            return Holding.NONE
+        # Running, or released by a forced archive and running until its delete stage.
+        return Holding.ONCE_MERGED if self.state is State.PROPOSED else Holding.HELD
 
     @property
     def held_gpus(self) -> int:
@@ -193,7 +196,8 @@ def _status(path: Path, root: Path, deployed: set[str]) -> tuple[ExperimentStatu
             spec.cluster,
             state,
             stage=lifecycle.archive.stage if lifecycle.archive is not None else None,
-            demand=_demand(spec),
+            demand=demand_of(spec),
+            may_run_trials=lifecycle.may_run_trials,
             gpu_hours=gpu_hours(lifecycle.results, spec),
             namespace=spec.namespace,
             unreadable=tuple(sorted({p.path for p in lifecycle.problems})),

@@ -189,7 +189,7 @@ class TestClusterErrors:
         assert [
             "hpo: error: listing experiments of kubeflow: HTTP 403 forbidden (the "
             "ServiceAccount or kubeconfig user needs get/list/watch on experiments and trials, "
-            "and patch on experiments to enforce a budget)"
+            "and patch on its experiment to enforce a budget and release it once finished)"
         ] == err.splitlines()
 
     def test_an_unknown_context_is_one_line(self, repo, kube, tmp_path, capsys):

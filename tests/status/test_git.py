@@ -338,3 +338,18 @@ class TestRef:
         git(outer, "commit", "--quiet", "-m", "alpha")
         monkeypatch.chdir(inner)
         assert "  alpha       running  4 held  -" in status(capsys)[1].splitlines()
+
+
+class TestForcedArchive:
+    def test_released_without_results_holds_its_gpus_until_deleted(self, repo, capsys):
+        """A forced archive's release stage runs on: its GPUs count until the delete stage."""
+        repo.write("alpha", "experiment.yaml", definition("alpha"))
+        repo.write("alpha", "archive.yaml", "stage: release\nforced: [running]\n")
+        repo.commit("Release alpha")
+        code, out, _ = status(capsys)
+        assert 0 == code
+        assert "gpu-cluster-1: gpu_quota 8; 4 GPUs held; 4 left" in out
+        assert "  alpha       archived (release)  4 held  -" in out
+        repo.write("alpha", "archive.yaml", "stage: delete\nforced: [running]\n")
+        out = status(capsys)[1]
+        assert "gpu-cluster-1: gpu_quota 8; none held; 8 left" in out
