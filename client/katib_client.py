@@ -31,18 +31,19 @@ from client.params import (
 from client.publish import PullRequestOutcome, propose_experiment, pull_request_settings
 from client.results import read_optimal_trial
 from client.waiting import Stages, wait_for_condition
-from generator.commands.immutability import next_name
+from generator.commands.immutability import immutability_problems, rerun_advice
 from generator.commands.project import (
     DEFINITION_FILE,
     EXPERIMENTS_DIR,
     check_definition_text,
     find_root,
 )
+from generator.commands.synced_ref import deployed_ref
 from generator.errors import Problem
 from generator.files import write_atomically
 from generator.loading.lifecycle import ARCHIVE_FILE
 from generator.loading.repo_config import load_repo_config
-from generator.rendering.render import RENDERED_DIR
+from generator.rendering.render import RENDERED_DIR, write_folder
 from generator.rendering.training_view import definition_comment, effective_training_arguments
 from generator.spec import (
     DNS1123_LABEL,
@@ -187,9 +188,7 @@ class KatibClient(ClusterMethods):
         if (self.root / EXPERIMENTS_DIR / name / ARCHIVE_FILE).is_file():
             raise ClientError(
                 f"{EXPERIMENTS_DIR}/{name} is archived: its definition is the record of a run "
-                f"whose objects have left the cluster; tune a new experiment instead, such as "
-                f"name='{next_name(name)}' (warm_start: {{from: [{EXPERIMENTS_DIR}/{name}]}} in "
-                "its definition starts it from this one's trials: docs/lifecycle.md)"
+                f"whose objects have left the cluster; to search again, {rerun_advice(name)}"
             )
         rendered_files, found = self._check(text, relative, name, repo)
         path = self.root / relative
@@ -218,6 +217,12 @@ class KatibClient(ClusterMethods):
     ) -> tuple[dict[str, str], list[Problem]]:
         """Run hpo check's stages on the text; raise on errors, return files and warnings."""
         report = check_definition_text(text, relative, name, self.root, repo)
+        deployed = deployed_ref(self.root)
+        if deployed is not None and not report.failed:
+            # What CI's hpo check --base compares with: the revision Argo CD deploys.
+            report.problems += immutability_problems(
+                self.root, deployed, report.loaded, report.rendered, report.lifecycle
+            )
         errors = [p for p in report.problems if p.is_error]
         if errors:
             raise DefinitionInvalid(relative, errors)
@@ -227,20 +232,8 @@ class KatibClient(ClusterMethods):
 
     def _write_rendered(self, cluster: str, name: str, files: dict[str, str]) -> list[str]:
         """Make rendered/<cluster>/<name>/ hold exactly `files`, so CI's render check passes."""
-        folder = self.root / RENDERED_DIR / cluster / name
-        changed = []
-        for relative, text in sorted(files.items()):
-            target = self.root / relative
-            if not target.is_file() or target.read_text(encoding="utf-8") != text:
-                write_atomically(target, text)
-                changed.append(relative)
-        if folder.is_dir():
-            for stale in sorted(folder.glob("*.yaml")):
-                relative = stale.relative_to(self.root).as_posix()
-                if relative not in files:
-                    stale.unlink()
-                    changed.append(relative)
-        return changed
+        written, removed = write_folder(self.root, f"{RENDERED_DIR}/{cluster}/{name}", files)
+        return written + removed
 
     # --- the trial budget, changed through Git -------------------------------------------
 

@@ -94,9 +94,24 @@ def _tainted_keys(broken: tuple[tuple, ...]) -> set:
 Finding = tuple[tuple, str, str]
 
 
-def _findings(spec: ExperimentSpec, folder_name: str | None, repo: RepoConfig) -> Iterator[Finding]:
-    if folder_name is not None and spec.name != folder_name:
+def check_record(loaded: LoadedDefinition, folder_name: str | None) -> list[Problem]:
+    """An archived definition is a record of a run, not an experiment to run: the rules that
+    judge a runnable one (clusters, images, libraries) may change after it ran. It is checked
+    for its folder name and for credentials only."""
+    spec, doc = loaded.spec or loaded.salvaged, loaded.document
+    if doc is None:
+        return []
+    problems = [doc.problem(loc, m, severity=sev) for loc, m, sev in _folder(spec, folder_name)]
+    return problems + document_problems(doc)
+
+
+def _folder(spec: ExperimentSpec | None, folder_name: str | None) -> Iterator[Finding]:
+    if spec is not None and folder_name is not None and spec.name != folder_name:
         yield ("name",), f"name '{spec.name}' must equal its folder name '{folder_name}'", "error"
+
+
+def _findings(spec: ExperimentSpec, folder_name: str | None, repo: RepoConfig) -> Iterator[Finding]:
+    yield from _folder(spec, folder_name)
     yield from _check_cluster(spec, repo)
     yield from check_sources(spec)
     yield from check_trainer_fields(spec)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from generator.checks.cost import gpus_per_trial
 from generator.commands.check import print_problems
+from generator.commands.immutability import git_show
 from generator.commands.project import (
     DEFINITION_FILE,
     EXPERIMENTS_DIR,
@@ -29,12 +30,24 @@ from generator.commands.project import (
     display,
     find_root,
 )
+from generator.commands.synced_ref import default_ref, synced_source
 from generator.errors import ExitCode, HpoError
 from generator.files import write_atomically
-from generator.loading.lifecycle import ARCHIVE_FILE, ArchiveRecord, Forced, Stage
+from generator.loading.lifecycle import (
+    ARCHIVE_FILE,
+    ArchiveRecord,
+    Forced,
+    Stage,
+    read_archive_text,
+)
 from generator.loading.repo_config import LOCAL_CLUSTER, load_repo_config
 from generator.rendering.manifest_params import WORKSPACE
-from generator.rendering.render import RENDERED_DIR, RenderedExperiment, render_experiments
+from generator.rendering.render import (
+    RENDERED_DIR,
+    RenderedExperiment,
+    render_experiments,
+    write_folder,
+)
 
 
 class ArchiveRefused(HpoError):
@@ -85,6 +98,12 @@ def _refusals(report: DefinitionReport) -> dict[Forced, str]:
             f"{spec.effective_parallel_trial_count} at a time{gpus}) before they finish, and "
             "its results Job never proposes results"
         )
+    if spec.retain_trials and spec.cluster != LOCAL_CLUSTER:
+        refusals["retained_trials"] = (
+            f"{name} sets retain_trials: true, keeping its finished trials' Jobs and Pods (and "
+            "their logs) on the cluster; archiving deletes them with the Experiment: save the "
+            "logs to keep first"
+        )
     own_volume = spec.storage_config.existing_claim is None
     if spec.trainer_parameters.save_adapter and own_volume and spec.cluster != LOCAL_CLUSTER:
         refusals["saved_adapters"] = (
@@ -96,7 +115,24 @@ def _refusals(report: DefinitionReport) -> dict[Forced, str]:
     return refusals
 
 
-def next_step(report: DefinitionReport, force: bool) -> Step | None:
+def _release_synced_at(root: Path, name: str) -> str:
+    """The revision Argo CD deploys, once it holds this experiment's release stage; refused
+    before: deleting what still carries Prune=false would leave the Experiment running with its
+    volume and Secrets gone."""
+    ref = default_ref(root, synced_source(root))
+    where = f"{EXPERIMENTS_DIR}/{name}/{ARCHIVE_FILE}"
+    text = git_show(root, ref, where)
+    record = read_archive_text(text, f"{ref}:{where}")[0] if text is not None else None
+    if record is None or record.stage is not Stage.RELEASE:
+        raise ArchiveRefused(
+            f"experiments/{name}: its release (stage: release) is not on {ref}, the revision "
+            "Argo CD deploys, yet: merge it, let Argo CD sync it, then run hpo archive "
+            f"experiments/{name} again (git fetch first if {ref} is a remote's branch)"
+        )
+    return ref
+
+
+def next_step(report: DefinitionReport, force: bool, root: Path) -> Step | None:
     """The archive record to write and what it does; None when there is nothing left to do."""
     spec, archive = report.loaded.spec, report.lifecycle.archive
     name, cluster = spec.name, spec.cluster
@@ -104,13 +140,19 @@ def next_step(report: DefinitionReport, force: bool) -> Step | None:
     if archive is not None and archive.stage is Stage.DELETE:
         return None
     if archive is not None:  # released before: on to deleting
+        ref = _release_synced_at(root, name)
         record = ArchiveRecord(stage=Stage.DELETE, forced=archive.forced)
+        check = (
+            f"kubectl -n {spec.namespace} get experiment {name} -o "
+            "jsonpath='{.metadata.annotations.argocd\\.argoproj\\.io/sync-options}'"
+        )
         return Step(
             record,
             [
-                f"experiments/{name}: stage delete. Merge this only once Argo CD has synced the "
-                f"release (the Application {name} is Synced): {folder} then holds no manifests, "
-                f"and Argo CD deletes {_what_is_deleted(report.rendered)}",
+                f"experiments/{name}: stage delete. The release is on {ref}; merge this only "
+                f"once Argo CD has synced that commit, so that the live Experiment no longer "
+                f"carries Prune=false (`{check}` prints nothing). Then {folder} holds no "
+                f"manifests, and Argo CD deletes {_what_is_deleted(report.rendered)}",
             ],
         )
     refusals = _refusals(report)
@@ -154,21 +196,15 @@ def _write(root: Path, report: DefinitionReport, step: Step) -> list[str]:
     rendered/ stale against experiments/, which hpo render --check reports."""
     spec = report.loaded.spec
     files = _rendered_for(report, root, step.record.stage)
-    folder = root / RENDERED_DIR / spec.cluster / spec.name
-    written = []
-    for path, text in sorted(files.items()):
-        target = root / path
-        if not target.is_file() or target.read_text(encoding="utf-8") != text:
-            write_atomically(target, text)
-            written.append(f"wrote {path}")
-    if folder.is_dir():
-        for stale in sorted(p for p in folder.iterdir() if p.is_file()):
-            if display(stale, root) not in files:
-                stale.unlink()
-                written.append(f"removed {display(stale, root)}")
+    folder = f"{RENDERED_DIR}/{spec.cluster}/{spec.name}"
+    written, removed = write_folder(root, folder, files)
     archive = root / EXPERIMENTS_DIR / spec.name / ARCHIVE_FILE
     write_atomically(archive, step.record.to_yaml())
-    return [f"wrote {display(archive, root)}", *written]
+    return [
+        f"wrote {display(archive, root)}",
+        *(f"wrote {path}" for path in written),
+        *(f"removed {path}" for path in removed),
+    ]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -181,7 +217,7 @@ def run(args: argparse.Namespace) -> int:
             f"{display(path, root)} has errors (above): an experiment is archived as it "
             "renders, so fix them first"
         )
-    step = next_step(report, args.force)
+    step = next_step(report, args.force, root)
     if step is None:
         print(f"experiments/{report.loaded.spec.name} is already archived; nothing to do")
         return ExitCode.OK

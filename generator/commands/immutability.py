@@ -19,6 +19,7 @@ import yaml
 from generator.errors import GitError, Problem
 from generator.loading.definition import LoadedDefinition, parse_definition
 from generator.loading.lifecycle import ARCHIVE_FILE, Lifecycle, Stage, read_archive_text
+from generator.loading.repo_config import LOCAL_CLUSTER
 from generator.rendering.render import RenderedExperiment, output_path
 from generator.spec import MAX_NAME_LENGTH
 from suggestion.asha import CONFIG_PARAMETER
@@ -68,7 +69,7 @@ def rerun_advice(name: str) -> str:
         f"create a new experiment instead: experiments/{new}/experiment.yaml with name: {new}, "
         f"and warm_start: {{from: [experiments/{name}]}} to start from this one's trials once "
         f"its results are merged; when {new} has its results, hpo archive experiments/{name} "
-        "(docs/lifecycle.md)"
+        "(--force if it never finished; docs/lifecycle.md)"
     )
 
 
@@ -79,9 +80,19 @@ def _archive_problems(
     folder = Path(loaded.path).parent.as_posix()
     old_text = git_show(root, ref, f"{folder}/{ARCHIVE_FILE}")
     old = read_archive_text(old_text, f"{folder}/{ARCHIVE_FILE}")[0] if old_text else None
-    if old is None:
-        return []
     name = loaded.spec.name
+    if old is None:
+        unfinished = not lifecycle.finished and loaded.spec.cluster != LOCAL_CLUSTER
+        if lifecycle.deleted and unfinished:
+            message = (
+                f"stage: delete, but {folder} has no results.yaml and was not released at "
+                f"{ref}: its live Experiment still carries Prune=false, so Argo CD would delete "
+                "its volume and Secrets and leave it running; archive it in two steps: "
+                f"stage: release first (hpo archive --force {folder}), merged and synced, then "
+                "delete"
+            )
+            return [Problem(f"{folder}/{ARCHIVE_FILE}", 1, 1, message)]
+        return []
     if lifecycle.archive is None:
         message = (
             f"{folder} was archived at {ref}, and {folder}/{ARCHIVE_FILE} is gone: its objects "
@@ -137,6 +148,17 @@ def immutability_problems(
                 f"refuses any change to parameters; {rerun_advice(spec.name)}",
             )
         ]
+    if lifecycle.finished and not lifecycle.archived:
+        counts = [key for key in EDITABLE_KEYS if getattr(old, key) != getattr(spec, key)]
+        if counts:
+            return [
+                doc.problem(
+                    (counts[0],),
+                    f"{counts[0]} changed since {ref}, but {spec.name} has finished (its "
+                    "results are merged): Katib would run more trials of an Experiment the "
+                    f"quota no longer counts, or refuse the change; {rerun_advice(spec.name)}",
+                )
+            ]
     problems = []
     if (old.max_trial_count or 0) > (spec.max_trial_count or 0):
         problems.append(

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator.checks.definition import check_definition
+from generator.checks.definition import check_definition, check_record
 from generator.checks.secrets import redact_problem
 from generator.commands.quota import shared_quota
 from generator.errors import HpoError, Problem
 from generator.loading.definition import LoadedDefinition, load_definition, parse_definition
 from generator.loading.lifecycle import Lifecycle, read_lifecycle
-from generator.loading.repo_config import RepoConfig
+from generator.loading.repo_config import LOCAL_CLUSTER, RepoConfig
 from generator.rendering.render import RenderedExperiment, render_experiments
 from generator.rendering.warm_start import Generated, generated_settings
 
@@ -90,12 +90,20 @@ def check_loaded(
     reports = []
     for loaded, folder_name in definitions:
         report = DefinitionReport(loaded, problems=list(loaded.problems))
-        report.problems += check_definition(loaded, folder_name, repo)
-        report.lifecycle = lifecycle_of(root, folder_name)
+        spec = loaded.spec or loaded.salvaged
+        report.lifecycle = lifecycle_of(
+            root, folder_name, spec is not None and spec.cluster != LOCAL_CLUSTER
+        )
         report.problems += report.lifecycle.problems
+        if report.lifecycle.deleted:
+            report.problems += check_record(loaded, folder_name)
+        else:
+            report.problems += check_definition(loaded, folder_name, repo)
         reports.append(report)
     if root is not None:
         for report in reports:
+            if report.lifecycle.deleted:
+                continue  # nothing of it is rendered: a warm start would feed nothing
             if report.loaded.spec is not None and not report.failed:
                 report.generated = generated_settings(
                     report.loaded.spec, root, report.loaded.document
@@ -118,13 +126,13 @@ def check_loaded(
     return reports
 
 
-def lifecycle_of(root: Path | None, folder_name: str | None) -> Lifecycle:
+def lifecycle_of(root: Path | None, folder_name: str | None, on_cluster: bool) -> Lifecycle:
     """The lifecycle files beside experiments/<folder_name>/experiment.yaml (none outside the
     repository, or for a definition that is not in its experiment folder)."""
     if root is None or folder_name is None:
         return Lifecycle()
     folder = f"{EXPERIMENTS_DIR}/{folder_name}"
-    return read_lifecycle(root / folder, folder, folder_name)
+    return read_lifecycle(root / folder, folder, folder_name, on_cluster)
 
 
 def check_definitions(
@@ -141,11 +149,14 @@ def check_shared_quota(
     """Add the cluster-wide quota's errors to `reports`, counting every other experiment of the
     repository that can still run trials. `replaced`: the definition files the reports stand
     for (a checked text takes the place of the file it would be written to)."""
-    others = [
-        (load_definition(p, display(p, root)), lifecycle_of(root, p.parent.name))
-        for p in definition_paths(root)
-        if p.resolve() not in replaced
-    ]
+    others = []
+    for path in definition_paths(root):
+        if path.resolve() in replaced:
+            continue
+        loaded = load_definition(path, display(path, root))
+        spec = loaded.spec or loaded.salvaged
+        on_cluster = spec is not None and spec.cluster != LOCAL_CLUSTER
+        others.append((loaded, lifecycle_of(root, path.parent.name, on_cluster)))
     shared_quota(reports, others, repo)
 
 

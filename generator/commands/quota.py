@@ -99,12 +99,11 @@ def _freed(spec: ExperimentSpec) -> Demand:
 
 
 def _how_to_free(holders: list[Demand]) -> str:
-    """How the other experiments let go of their GPUs."""
+    """How the other experiments let go of their GPUs: by finishing, or by being stopped."""
     if not holders:
         return "no other experiment on the cluster holds any"
-    names = " ".join(f"experiments/{d.name}" for d in holders)
+    stop = "; ".join(f"hpo archive --force experiments/{d.name}" for d in holders)
     return (
-        "an experiment holds them until its results pull request is merged (results.yaml), or "
-        f"until it is archived: hpo archive {names} (with --force while it may still run; "
-        "docs/lifecycle.md)"
+        "an experiment holds them until its results pull request is merged (results.yaml); "
+        f"to stop one before it finishes: {stop} (docs/lifecycle.md)"
     )

@@ -185,10 +185,12 @@ def _status(path: Path, root: Path, deployed: set[str]) -> tuple[ExperimentStatu
     loaded = load_definition(path, display(path, root))
     spec = loaded.spec or loaded.salvaged
     shown = f"{EXPERIMENTS_DIR}/{name}"
-    lifecycle = read_lifecycle(path.parent, shown, name)
-    problems = list(lifecycle.problems)
+    on_cluster = spec is not None and spec.cluster != LOCAL_CLUSTER
+    lifecycle = read_lifecycle(path.parent, shown, name, on_cluster)
+    # A definition that is partly broken is still placed, and its problems still reported.
+    problems = [*lifecycle.problems, *loaded.problems]
     if spec is None:  # without its cluster there is nothing to place it under
-        return ExperimentStatus(name, None, None), problems + loaded.problems
+        return ExperimentStatus(name, None, None), problems
     state = lifecycle.state(deployed=name in deployed)
     return (
         ExperimentStatus(
@@ -200,7 +202,7 @@ def _status(path: Path, root: Path, deployed: set[str]) -> tuple[ExperimentStatu
             may_run_trials=lifecycle.may_run_trials,
             gpu_hours=gpu_hours(lifecycle.results, spec),
             namespace=spec.namespace,
-            unreadable=tuple(sorted({p.path for p in lifecycle.problems})),
+            unreadable=tuple(sorted({p.path for p in lifecycle.problems if p.is_error})),
         ),
         problems,
     )

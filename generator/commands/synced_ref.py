@@ -82,11 +82,21 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
         raise GitError("git is not installed: hpo status reads the repository with it") from e
 
 
-def _same_repository(a: str, b: str) -> bool:
-    def canonical(url: str) -> str:
-        return url.strip().rstrip("/").removesuffix(".git").lower()
+def _canonical(url: str) -> str:
+    """host/path of a git URL, whichever way it is written: https://host/path.git,
+    ssh://git@host:22/path, or scp-like git@host:path."""
+    url = url.strip().rstrip("/").removesuffix(".git")
+    if "://" in url:
+        url = url.split("://", 1)[1]
+    elif ":" in url.split("/", 1)[0]:  # scp-like: [user@]host:path
+        url = url.replace(":", "/", 1)
+    host, _, path = url.partition("/")
+    host = host.rsplit("@", 1)[-1].split(":", 1)[0]  # no user, no port
+    return f"{host}/{path}".lower()
 
-    return bool(a) and canonical(a) == canonical(b)
+
+def _same_repository(a: str, b: str) -> bool:
+    return bool(a) and _canonical(a) == _canonical(b)
 
 
 def default_ref(root: Path, source: SyncedSource) -> str:
@@ -132,3 +142,13 @@ def definitions_at(root: Path, ref: Ref, folder: str = "experiments") -> set[str
         if len(parts) == 3 and parts[0] == folder and parts[2] == "experiment.yaml":
             names.add(parts[1])
     return names
+
+
+def deployed_ref(root: Path) -> str | None:
+    """The revision Argo CD deploys, when this checkout has it; None in a folder without git
+    history or without that branch (nothing deployed to compare with)."""
+    try:
+        ref = default_ref(root, synced_source(root))
+        return ref if _commit(root, ref) is not None else None
+    except HpoError:
+        return None

@@ -33,7 +33,7 @@ from generator.spec.results_file import RESULTS_FILE, ResultsFile, ResultsFileEr
 ARCHIVE_FILE = "archive.yaml"
 
 # What `hpo archive --force` let go of, recorded so the archive says it was asked for.
-Forced = Literal["running", "saved_adapters"]
+Forced = Literal["running", "retained_trials", "saved_adapters"]
 
 
 class Stage(StrEnum):
@@ -88,6 +88,11 @@ class Lifecycle:
         return self.archive is not None
 
     @property
+    def deleted(self) -> bool:
+        """Archived as far as it goes: a record, nothing of it on a cluster."""
+        return self.archive is not None and self.archive.stage is Stage.DELETE
+
+    @property
     def may_run_trials(self) -> bool:
         """Whether the experiment can still start trials, and so holds its GPUs. An unfinished
         experiment being archived runs until the release stage gives way to the delete one."""
@@ -124,9 +129,13 @@ def read_archive_text(text: str, shown: str) -> tuple[ArchiveRecord | None, list
         return None, located_problems(e, doc, ArchiveRecord)
 
 
-def read_lifecycle(folder: Path, shown: str, name: str | None = None) -> Lifecycle:
+def read_lifecycle(
+    folder: Path, shown: str, name: str | None = None, on_cluster: bool = False
+) -> Lifecycle:
     """The lifecycle files of an experiment folder (`shown` as it is printed, e.g.
-    experiments/<name>). A results.yaml of another experiment is a problem, not a finish."""
+    experiments/<name>). A results.yaml of another experiment is a problem, not a finish, and
+    so, for an experiment that runs `on_cluster`, is one without the Experiment's uid: only the
+    cluster's results Job, which releases the Experiment first, finishes it there."""
     problems: list[Problem] = []
     results = archive = None
     results_path = folder / RESULTS_FILE
@@ -144,6 +153,19 @@ def read_lifecycle(folder: Path, shown: str, name: str | None = None) -> Lifecyc
                     1,
                     f"experiment: '{results.experiment}' is not this folder's experiment "
                     f"'{name}': the results of another experiment do not finish this one",
+                )
+            )
+            results = None
+        if results is not None and on_cluster and results.provenance.experiment_uid is None:
+            problems.append(
+                Problem(
+                    where,
+                    1,
+                    1,
+                    "these results have no provenance.experiment_uid: hpo tune --local wrote "
+                    "them, so they do not finish the experiment's run on its cluster (it keeps "
+                    "its GPUs); keep local results out of the commit",
+                    "warning",
                 )
             )
             results = None

@@ -34,8 +34,8 @@ class RenderedExperiment:
     objects: list[dict]
     files: dict[str, str] = field(default_factory=dict)  # repo-relative path -> YAML text
     problems: list[Problem] = field(default_factory=list)
-    # hpo archive's stage, when it was archived. At `delete`, `files` holds only ARCHIVED_NOTE
-    # while `objects` stay what the experiment deployed: what Argo CD deletes.
+    # hpo archive's stage, when it was archived. At `delete`, nothing is rendered: `objects` is
+    # empty and `files` holds only ARCHIVED_NOTE.
     archive_stage: Stage | None = None
 
     @property
@@ -161,23 +161,30 @@ def render_experiments(
     clusters = repo.clusters
     generated = generated or [{} for _ in definitions]
     stages = stages or [None for _ in definitions]
+    # An experiment archived to the end renders only its note: its objects are gone, and the
+    # templates, images and clusters of today need not fit it any more.
+    live = [i for i, stage in enumerate(stages) if stage is not Stage.DELETE]
     params = [
         manifest_params(
-            d, repo.images, clusters.get(d.spec.cluster), settings, protect=stage is None
+            definitions[i],
+            repo.images,
+            clusters.get(definitions[i].spec.cluster),
+            generated[i],
+            protect=stages[i] is None,
         )
-        for d, settings, stage in zip(definitions, generated, stages, strict=True)
+        for i in live
     ]
+    evaluated = dict(zip(live, evaluate_templates(root / "templates", params), strict=True))
     rendered = []
-    evaluated = evaluate_templates(root / "templates", params)
-    for definition, objects, stage in zip(definitions, evaluated, stages, strict=True):
+    for i, (definition, stage) in enumerate(zip(definitions, stages, strict=True)):
         spec = definition.spec
-        experiment = RenderedExperiment(definition, objects, archive_stage=stage)
+        experiment = RenderedExperiment(definition, evaluated.get(i, []), archive_stage=stage)
         if stage is Stage.DELETE:
             path = f"{RENDERED_DIR}/{spec.cluster}/{spec.name}/{ARCHIVED_NOTE}"
             experiment.files[path] = archived_note(spec.name)
             rendered.append(experiment)
             continue
-        for obj in objects:
+        for obj in experiment.objects:
             path = output_path(spec.cluster, spec.name, obj)
             if path in experiment.files:
                 raise RenderError(f"two rendered objects would both be written to {path}")
@@ -247,6 +254,26 @@ def write_tree(root: Path, desired: dict[str, str]) -> list[str]:
         changed.append(f"{path} ({reason})" if path not in desired else path)
     _remove_empty_folders(root / RENDERED_DIR)
     return changed
+
+
+def write_folder(root: Path, folder: str, files: dict[str, str]) -> tuple[list[str], list[str]]:
+    """Make `folder` (repository-relative, e.g. rendered/<cluster>/<name>) hold exactly `files`
+    (repository-relative paths inside it): each written atomically when it differs, every other
+    file removed. Returns the paths written and the paths removed."""
+    written = []
+    for path, text in sorted(files.items()):
+        target = root / path
+        if not target.is_file() or target.read_text(encoding="utf-8") != text:
+            write_atomically(target, text)
+            written.append(path)
+    removed = []
+    if (root / folder).is_dir():
+        for stale in sorted(p for p in (root / folder).iterdir() if p.is_file()):
+            path = stale.relative_to(root).as_posix()
+            if path not in files:
+                stale.unlink()
+                removed.append(path)
+    return written, removed
 
 
 def _remove_empty_folders(base: Path) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -41,7 +42,24 @@ def checkout(tmp_path, monkeypatch) -> Path:
     shutil.copytree(REPO / "experiments" / NAME, tmp_path / "experiments" / NAME)
     monkeypatch.chdir(tmp_path)
     assert 0 == main(["render"])
+    _git(tmp_path, "init", "-q", "-b", "main")
+    _merge(tmp_path)
     return tmp_path
+
+
+def _git(root: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@e", *args],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
+
+
+def _merge(root: Path) -> None:
+    """Commit on main, the branch the ApplicationSet deploys."""
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "merged")
 
 
 def _application(root: Path, appset: dict | None = None) -> dict | None:
@@ -116,6 +134,7 @@ class TestArchivedWhileRunning:
     def test_two_stages(self, checkout):
         cluster = _running(checkout)
         assert 0 == main(["archive", "--force", f"experiments/{NAME}"])
+        _merge(checkout)
         released = _sync(cluster, checkout)
         assert [] == released.pruned
         assert SYNC_OPTIONS not in cluster.objects[EXPERIMENT].annotations
@@ -129,6 +148,7 @@ class TestArchivedWhileRunning:
         (OutOfSync, requires pruning) until the release has reached the live object."""
         cluster = _running(checkout)
         assert 0 == main(["archive", "--force", f"experiments/{NAME}"])
+        _merge(checkout)  # merged, but Argo CD has not synced it yet
         assert 0 == main(["archive", f"experiments/{NAME}"])
         result = _sync(cluster, checkout)
         assert [EXPERIMENT] == result.kept

@@ -187,8 +187,8 @@ class TestHooksForReal:
         work, env = clone
         clusters = work / "argocd" / "clusters.yaml"
         text = clusters.read_text()
-        assert "gpu_quota: 8\n" in text
-        clusters.write_text(text.replace("gpu_quota: 8\n", "gpu_quota: 2\n", 1))
+        assert "gpu_quota: 16\n" in text
+        clusters.write_text(text.replace("gpu_quota: 16\n", "gpu_quota: 2\n", 1))
         subprocess.run(["git", "add", "argocd/clusters.yaml"], cwd=work, env=env, check=True)
         result = _run(["pre-commit", "run"], work, env)
         assert 1 == result.returncode, result.stdout + result.stderr

@@ -21,6 +21,7 @@ from client import (
     secret,
 )
 from tests.client.seed_call import SEED_ARGUMENTS, SEED_DEFINITION
+from tests.generator.conftest import results_of
 
 
 def _tune(root: Path, name: str = "llama-3-2-fine-tune", client=None, **overrides):
@@ -105,32 +106,34 @@ class TestEveryCheckCiRuns:
         assert main(["render", "--check"]) == 0
 
     def test_the_cluster_wide_quota(self, repo_copy):
-        """The shipped gpu-cluster-1 runs llama-3-2-1b-imdb (4 GPUs) of its 8: a first
-        experiment of 4 fits, a second does not, and is told who holds the GPUs."""
-        _tune(repo_copy, parallel_trial_count=2, resources_per_trial={"gpu": 2})
+        """The shipped gpu-cluster-1 runs two examples of 4 GPUs each of its 16: two first
+        experiments of 4 fit, a third does not, and is told who holds the GPUs."""
+        gpus = {"parallel_trial_count": 2, "resources_per_trial": {"gpu": 2}}
+        _tune(repo_copy, **gpus)
+        _tune(repo_copy, name="second", **gpus)
         with pytest.raises(DefinitionInvalid) as raised:
-            _tune(repo_copy, name="second", parallel_trial_count=2, resources_per_trial={"gpu": 2})
+            _tune(repo_copy, name="third", **gpus)
         message = str(raised.value)
         assert (
-            "experiments/second/experiment.yaml:17:23: error: parallel_trial_count: the "
-            "experiments on cluster 'gpu-cluster-1' that can still run trials could hold 12 GPUs "
-            "at once, more than its gpu_quota of 8: llama-3-2-1b-imdb 4 (2 parallel x 2 GPUs), "
-            "llama-3-2-fine-tune 4 (2 parallel x 2 GPUs), second 4 (2 parallel x 2 GPUs)"
+            "experiments/third/experiment.yaml:17:23: error: parallel_trial_count: the "
+            "experiments on cluster 'gpu-cluster-1' that can still run trials could hold 20 GPUs "
+            "at once, more than its gpu_quota of 16: llama-3-2-1b-imdb 4 (2 parallel x 2 GPUs), "
+            "llama-3-2-1b-reviews-s3 4 (4 parallel x 1 GPU), llama-3-2-fine-tune 4 (2 parallel x "
+            "2 GPUs), second 4 (2 parallel x 2 GPUs), third 4 (2 parallel x 2 GPUs)"
         ) in message
-        assert "hpo archive experiments/llama-3-2-1b-imdb experiments/llama-3-2-fine-tune" in (
-            message
-        )
-        assert not (repo_copy / "experiments/second").exists()
-        assert not (repo_copy / "rendered/gpu-cluster-1/second").exists()
+        assert "hpo archive --force experiments/llama-3-2-1b-imdb" in message
+        assert not (repo_copy / "experiments/third").exists()
+        assert not (repo_copy / "rendered/gpu-cluster-1/third").exists()
 
     def test_finished_experiments_leave_room(self, repo_copy):
-        """Once llama-3-2-1b-imdb's results are merged, its GPUs are free for the second."""
-        _tune(repo_copy, parallel_trial_count=2, resources_per_trial={"gpu": 2})
-        shipped = (repo_copy / "experiments/minilm-imdb-demo/results.yaml").read_text()
+        """Once llama-3-2-1b-imdb's results are merged, its GPUs are free for a third."""
+        gpus = {"parallel_trial_count": 2, "resources_per_trial": {"gpu": 2}}
+        _tune(repo_copy, **gpus)
+        _tune(repo_copy, name="second", **gpus)
         finished = repo_copy / "experiments/llama-3-2-1b-imdb/results.yaml"
-        finished.write_text(shipped.replace("minilm-imdb-demo", "llama-3-2-1b-imdb"))
-        _tune(repo_copy, name="second", parallel_trial_count=2, resources_per_trial={"gpu": 2})
-        assert (repo_copy / "experiments/second/experiment.yaml").is_file()
+        finished.write_text(results_of("llama-3-2-1b-imdb"))
+        _tune(repo_copy, name="third", **gpus)
+        assert (repo_copy / "experiments/third/experiment.yaml").is_file()
 
     def test_the_gpu_hour_cap(self, repo_copy):
         with pytest.raises(DefinitionInvalid) as raised:
@@ -152,10 +155,43 @@ class TestArchived:
             _tune(repo_copy, max_trial_count=4, overwrite=True)
         assert (
             "experiments/llama-3-2-fine-tune is archived: its definition is the record of a run "
-            "whose objects have left the cluster; tune a new experiment instead, such as "
-            "name='llama-3-2-fine-tune-v2'"
+            "whose objects have left the cluster; to search again, create a new experiment "
+            "instead: experiments/llama-3-2-fine-tune-v2/experiment.yaml"
         ) in str(raised.value)
         assert before == (folder / "experiment.yaml").read_text()
+
+
+class TestWhatArgoCdDeploys:
+    """tune() compares with the revision Argo CD deploys, as CI's hpo check --base does."""
+
+    def _merge(self, repo_copy):
+        from tests.client.conftest import git
+
+        git(repo_copy, "add", "-A")
+        git(repo_copy, "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "merge")
+
+    def test_a_merged_experiment_is_not_overwritten_with_a_new_search(self, repo_copy):
+        _tune(repo_copy)
+        self._merge(repo_copy)
+        with pytest.raises(DefinitionInvalid) as raised:
+            _tune(repo_copy, max_trial_count=12, objective_type="maximize", overwrite=True)
+        assert "objective_type changed since main: Katib allows changing only" in str(raised.value)
+        replaced = _tune(repo_copy, max_trial_count=12, overwrite=True)  # a count: allowed
+        assert "max_trial_count: 12\n" in replaced.text
+
+    def test_a_finished_experiment_takes_no_more_trials(self, repo_copy):
+        _tune(repo_copy)
+        folder = repo_copy / "experiments/llama-3-2-fine-tune"
+        (folder / "results.yaml").write_text(results_of("llama-3-2-fine-tune"))
+        self._merge(repo_copy)
+        with pytest.raises(DefinitionInvalid) as raised:
+            KatibClient(root=repo_copy).edit_experiment_budget(
+                "llama-3-2-fine-tune", max_trial_count=20
+            )
+        assert (
+            "max_trial_count changed since main, but llama-3-2-fine-tune has finished (its "
+            "results are merged)"
+        ) in str(raised.value)
 
 
 class TestCredentials:

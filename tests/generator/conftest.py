@@ -3,6 +3,7 @@ definitions and render without touching the real experiments/ and rendered/."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -50,10 +51,23 @@ MULTI_NODE_DEFINITION = VALID_DEFINITION.replace("gpu: 2,", "gpu: 2, num_workers
 )
 
 
+def pin_test_quota(clusters: Path) -> None:
+    """Give gpu-cluster-1 the 8 GPUs the tests' quota arithmetic is written for, whatever the
+    shipped file gives it; every other setting stays the shipped one."""
+    text = clusters.read_text(encoding="utf-8")
+    pinned = re.sub(r"(- name: gpu-cluster-1\n(?:    #.*\n)*    gpu_quota: )\d+", r"\g<1>8", text)
+    assert pinned != text or "gpu_quota: 8\n" in text, "gpu-cluster-1 has no gpu_quota line"
+    clusters.write_text(pinned, encoding="utf-8")
+
+
 def results_of(name: str) -> str:
-    """A results.yaml as the results Job writes it, for experiment `name`."""
+    """A results.yaml as a cluster's results Job writes it (with the Experiment's uid), for
+    experiment `name`."""
     shipped = REPO / "experiments" / "minilm-imdb-demo" / "results.yaml"
-    return shipped.read_text(encoding="utf-8").replace("minilm-imdb-demo", name)
+    text = shipped.read_text(encoding="utf-8").replace("minilm-imdb-demo", name)
+    uid = "  experiment_uid: 5f0c7a2e-8d1b-4c3a-9e6f-2b7d4a1c9e80\n"
+    assert "  experiment_uid: null\n" in text
+    return text.replace("  experiment_uid: null\n", uid)
 
 
 class Repo:
@@ -87,6 +101,7 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Repo:
             shutil.copytree(source, target)
         else:
             shutil.copy(source, target)
+    pin_test_quota(tmp_path / "argocd" / "clusters.yaml")
     (tmp_path / "experiments").mkdir()
     monkeypatch.chdir(tmp_path)
     return Repo(tmp_path)

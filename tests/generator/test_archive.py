@@ -3,6 +3,7 @@
 # ruff: noqa: SIM300
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 import yaml
 
 from generator.cli import main
-from tests.generator.conftest import VALID_DEFINITION
+from tests.generator.conftest import REPO, VALID_DEFINITION
 
 NAME = "demo-exp"
 FOLDER = f"rendered/gpu-cluster-1/{NAME}"
@@ -47,7 +48,9 @@ def _commit(root: Path, message: str) -> None:
 
 @pytest.fixture
 def deployed(repo):
-    """demo-exp merged and rendered, in a git repository whose main is what Argo CD syncs."""
+    """demo-exp merged and rendered, in a git repository whose main is what Argo CD syncs
+    (the ApplicationSet's targetRevision)."""
+    shutil.copy(REPO / "argocd" / "applicationset.yaml", repo.root / "argocd")
     repo.write(VALID_DEFINITION)
     assert 0 == main(["render"])
     _git(repo.root, "init", "-q", "-b", "main")
@@ -69,7 +72,10 @@ class TestFinished:
         assert f"removed {FOLDER}/experiment-{NAME}.yaml" in out
         assert (
             "Argo CD deletes in namespace kubeflow of cluster gpu-cluster-1: "
+            f"ExternalSecret {NAME}.hf-token, ExternalSecret {NAME}.hpo-forge-token, "
             f"PersistentVolumeClaim {NAME}, Job {NAME}-storage-init, Experiment {NAME}, "
+            f"ConfigMap {NAME}-results, Job {NAME}-results, Role {NAME}-results, "
+            f"RoleBinding {NAME}-results, ServiceAccount {NAME}-results; "
         ) in out
         assert (deployed.root / "experiments" / NAME / "results.yaml").is_file()
 
@@ -130,11 +136,28 @@ class TestMayStillRun:
         assert 1 == main(["check", "experiments/alpha"])
         assert "could hold 12 GPUs at once" in capsys.readouterr().err
 
+    def test_the_second_run_waits_for_the_release_on_the_deployed_branch(self, deployed, capsys):
+        """Deleting before the release reached the live Experiment would take its volume and
+        Secrets and leave it running."""
+        assert 0 == main(["archive", "--force", f"experiments/{NAME}"])
+        released = _tree(deployed.root)
+        assert 1 == main(["archive", f"experiments/{NAME}"])
+        assert (
+            f"experiments/{NAME}: its release (stage: release) is not on main, the revision "
+            "Argo CD deploys, yet: merge it, let Argo CD sync it, then run hpo archive "
+            f"experiments/{NAME} again"
+        ) in capsys.readouterr().err
+        assert released == _tree(deployed.root)
+
     def test_the_second_run_deletes(self, deployed, capsys):
         assert 0 == main(["archive", "--force", f"experiments/{NAME}"])
+        _commit(deployed.root, "release")
         assert 0 == main(["archive", f"experiments/{NAME}"])
         out = capsys.readouterr().out
-        assert "stage delete. Merge this only once Argo CD has synced the release" in out
+        assert "stage delete. The release is on main; merge this only once Argo CD has synced" in (
+            out
+        )
+        assert "argocd\\.argoproj\\.io/sync-options}'` prints nothing" in out
         assert _rendered_files(deployed.root) == ["ARCHIVED.md"]
         archive = deployed.root / "experiments" / NAME / "archive.yaml"
         assert yaml.safe_load(archive.read_text()) == {"stage": "delete", "forced": ["running"]}
@@ -179,6 +202,26 @@ class TestSavedAdapters:
 class TestBase:
     """hpo check --base: an archive is an allowed change; coming back from one is not."""
 
+    def test_deleting_an_unfinished_experiment_without_its_release_is_refused(
+        self, deployed, capsys
+    ):
+        (deployed.root / "experiments" / NAME / "archive.yaml").write_text("stage: delete\n")
+        assert 0 == main(["render"])
+        assert 1 == main(["check", "--base", "main"])
+        assert (
+            f"experiments/{NAME}/archive.yaml:1:1: error: stage: delete, but experiments/{NAME} "
+            "has no results.yaml and was not released at main"
+        ) in capsys.readouterr().err
+
+    def test_a_finished_experiment_takes_no_more_trials(self, deployed, capsys):
+        deployed.finish()
+        _commit(deployed.root, "results")
+        deployed.write(VALID_DEFINITION.replace("max_trial_count: 10", "max_trial_count: 20"))
+        assert 1 == main(["check", "--base", "main"])
+        assert (
+            "max_trial_count changed since main, but demo-exp has finished (its results are merged)"
+        ) in capsys.readouterr().err
+
     def test_both_stages_are_allowed_changes(self, deployed, capsys):
         assert 0 == main(["archive", "--force", f"experiments/{NAME}"])
         assert 0 == main(["check", "--base", "main"]), capsys.readouterr().err
@@ -217,6 +260,47 @@ class TestBase:
         deployed.write(VALID_DEFINITION.replace("max: 32}", "max: 64}"))
         assert 1 == main(["check", "--base", "main"])
         assert "changed since main" in capsys.readouterr().err
+
+
+class TestRetainedTrials:
+    def test_kept_trials_are_not_deleted_silently(self, repo, capsys):
+        repo.write(VALID_DEFINITION + "retain_trials: true\n")
+        repo.finish()
+        assert 0 == main(["render"])
+        assert 1 == main(["archive", f"experiments/{NAME}"])
+        assert (
+            f"{NAME} sets retain_trials: true, keeping its finished trials' Jobs and Pods"
+        ) in capsys.readouterr().err
+        assert 0 == main(["archive", "--force", f"experiments/{NAME}"])
+        archive = repo.root / "experiments" / NAME / "archive.yaml"
+        assert ["retained_trials"] == yaml.safe_load(archive.read_text())["forced"]
+
+
+class TestARecord:
+    """Archived to the end, a definition is judged as a record: today's rules for runnable
+    experiments (clusters, images, libraries) need not fit it."""
+
+    def test_a_removed_cluster_leaves_the_record_valid(self, repo, capsys):
+        repo.write(VALID_DEFINITION)
+        repo.finish()
+        assert 0 == main(["archive", f"experiments/{NAME}"])
+        clusters = repo.root / "argocd" / "clusters.yaml"
+        text = clusters.read_text()
+        clusters.write_text(text.replace("name: gpu-cluster-1", "name: gpu-cluster-9"))
+        capsys.readouterr()
+        assert 0 == main(["check"]), capsys.readouterr().err
+        assert 0 == main(["render", "--check"]), capsys.readouterr().err
+
+    def test_a_credential_in_a_record_is_still_refused(self, repo, capsys):
+        repo.write(VALID_DEFINITION)
+        repo.finish()
+        assert 0 == main(["archive", f"experiments/{NAME}"])
+        path = repo.root / "experiments" / NAME / "experiment.yaml"
+        path.write_text(
+            path.read_text() + "env_per_trial: {HF_TOKEN: hf_abcdefghijklmnopqrstuvwxyz1234}\n"
+        )
+        assert 1 == main(["check"])
+        assert "credential" in capsys.readouterr().err
 
 
 class TestWhatIsArchived:

@@ -382,5 +382,5 @@ class TestImmutability:
             "experiments/demo-exp-v2/experiment.yaml with name: demo-exp-v2, and warm_start: "
             "{from: [experiments/demo-exp]} to start from this one's trials once its results are "
             "merged; when demo-exp-v2 has its results, hpo archive experiments/demo-exp "
-            "(docs/lifecycle.md)"
+            "(--force if it never finished; docs/lifecycle.md)"
         ] == _errors(capsys.readouterr().err)

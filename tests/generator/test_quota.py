@@ -22,13 +22,13 @@ THREE = "alpha 4 (2 parallel x 2 GPUs), beta 4 (2 parallel x 2 GPUs), gamma 4 (2
 
 def shared(holders: str, others: list[str], total: int = 12) -> str:
     """The error of a definition on gpu-cluster-1 that `others` share the quota with."""
-    names = " ".join(f"experiments/{name}" for name in others)
+    stop = "; ".join(f"hpo archive --force experiments/{name}" for name in others)
     return (
         "parallel_trial_count: the experiments on cluster 'gpu-cluster-1' that can still run "
         f"trials could hold {total} GPUs at once, more than its gpu_quota of 8: {holders}; lower "
         "parallel_trial_count here, or free GPUs: an experiment holds them until its results "
-        f"pull request is merged (results.yaml), or until it is archived: hpo archive {names} "
-        "(with --force while it may still run; docs/lifecycle.md)"
+        f"pull request is merged (results.yaml); to stop one before it finishes: {stop} "
+        "(docs/lifecycle.md)"
     )
 
 
@@ -178,3 +178,19 @@ class TestFinishedAndArchivedHoldNothing:
             "experiments/alpha/archive.yaml:1:8: error: stage: Input should be 'release' or "
             "'delete'"
         ] == _errors(capsys.readouterr().err)
+
+    def test_local_results_do_not_finish_a_cluster_experiment(self, repo, capsys):
+        """hpo tune --local of a cluster experiment writes results without the Experiment's
+        uid: committed, they would free GPUs the cluster still uses."""
+        self._three(repo)
+        local = results_of("alpha").replace(
+            "  experiment_uid: 5f0c7a2e-8d1b-4c3a-9e6f-2b7d4a1c9e80\n", "  experiment_uid: null\n"
+        )
+        (repo.root / "experiments" / "alpha" / "results.yaml").write_text(local)
+        assert 1 == main(["check", "experiments/alpha"])
+        err = capsys.readouterr().err
+        assert (
+            "experiments/alpha/results.yaml:1:1: warning: these results have no "
+            "provenance.experiment_uid: hpo tune --local wrote them"
+        ) in err
+        assert "could hold 12 GPUs at once" in err

@@ -28,7 +28,7 @@ class TestShippedFiles:
         config = load_repo_config(REPO)
         assert [] == config.problems
         first, second = config.clusters["gpu-cluster-1"], config.clusters["gpu-cluster-2"]
-        assert (8, 6.0, 500.0, "Job", None) == (
+        assert (16, 6.0, 500.0, "Job", None) == (
             first.gpu_quota,
             first.default_trial_deadline_hours,
             first.max_gpu_hours_per_experiment,

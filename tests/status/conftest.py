@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from generator.spec.results_file import ResultsFile
-from tests.generator.conftest import VALID_DEFINITION
+from tests.generator.conftest import VALID_DEFINITION, pin_test_quota
 
 REPO = Path(__file__).resolve().parents[2]
 COPIED = ("templates", "images.yaml", "argocd/clusters.yaml", "argocd/applicationset.yaml")
@@ -74,7 +74,8 @@ def results_yaml(
                 "fetched_at": None,
             },
             "images": {"trainer": None, "storage_init": None},
-            "experiment_uid": None,
+            # Written by a cluster's results Job: the Experiment's uid finishes it there.
+            "experiment_uid": f"uid-of-{name}",
         },
     }
     if budget is not None:
@@ -108,6 +109,7 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Repo:
         target.parent.mkdir(parents=True, exist_ok=True)
         copy = shutil.copytree if (REPO / item).is_dir() else shutil.copy
         copy(REPO / item, target)
+    pin_test_quota(root / "argocd" / "clusters.yaml")
     empty = tmp_path / "gitconfig"
     empty.write_text("")
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(empty))

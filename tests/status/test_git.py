@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
+
 from generator.cli import main
 from tests.status.conftest import Repo, definition, git, results_yaml
 
@@ -295,6 +297,22 @@ class TestRef:
         assert out.startswith(f"hpo status at origin/main ({fetched[:7]}): ")
         assert "  alpha       running  4 held  -" in out.splitlines()
         assert "  alpha       proposed" in status(capsys, "--ref", "main")[1]
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "git@github.com:example-org/llm-hpo-gitops.git",
+            "ssh://git@github.com:22/example-org/llm-hpo-gitops",
+            "https://github.com/Example-Org/llm-hpo-gitops/",
+        ],
+    )
+    def test_an_ssh_clone_of_the_deployed_repository_counts_too(self, repo, capsys, url):
+        repo.write("alpha", "experiment.yaml", definition("alpha"))
+        fetched = repo.commit("alpha merged on the forge")
+        git(repo.root, "reset", "--quiet", "--hard", "HEAD~1")
+        git(repo.root, "remote", "add", "origin", url)
+        git(repo.root, "update-ref", "refs/remotes/origin/main", fetched)
+        assert status(capsys)[1].startswith(f"hpo status at origin/main ({fetched[:7]}): ")
 
     def test_a_missing_ref_is_one_line(self, repo, capsys):
         code, out, err = status(capsys, "--ref", "no-such-branch")
