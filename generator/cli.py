@@ -36,6 +36,26 @@ def _pin(args: argparse.Namespace) -> int:
     return pin.run(args)
 
 
+def _add_archive(commands: argparse._SubParsersAction) -> None:
+    archive = commands.add_parser(
+        "archive",
+        help="delete an experiment's objects from its cluster through Argo CD; Git keeps its "
+        "definition, results and report",
+        description="Write experiments/<name>/archive.yaml and render the experiment's folder "
+        "without manifests, so that Argo CD deletes what it deployed for it once this is "
+        "merged (docs/lifecycle.md). Refused, writing nothing, for an experiment without "
+        "results or whose trials saved adapters on its volume, unless --force.",
+    )
+    archive.add_argument("path", help="the experiment's folder, experiments/<name>")
+    archive.add_argument(
+        "--force",
+        action="store_true",
+        help="archive even an experiment that may still be running (no results.yaml), or whose "
+        "trials saved adapters on its own volume",
+    )
+    archive.set_defaults(func=_command("archive:run"))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hpo", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -81,23 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     pin.add_argument("path", help="an experiment folder or its experiment.yaml")
     pin.set_defaults(func=_pin)
 
-    archive = commands.add_parser(
-        "archive",
-        help="delete an experiment's objects from its cluster through Argo CD; Git keeps its "
-        "definition, results and report",
-        description="Write experiments/<name>/archive.yaml and render the experiment's folder "
-        "without manifests, so that Argo CD deletes what it deployed for it once this is "
-        "merged (docs/lifecycle.md). Refused, writing nothing, for an experiment without "
-        "results or whose trials saved adapters on its volume, unless --force.",
-    )
-    archive.add_argument("path", help="the experiment's folder, experiments/<name>")
-    archive.add_argument(
-        "--force",
-        action="store_true",
-        help="archive even an experiment that may still be running (no results.yaml), or whose "
-        "trials saved adapters on its own volume",
-    )
-    archive.set_defaults(func=_command("archive:run"))
+    _add_archive(commands)
 
     from generator.commands import katib_config
 

@@ -20,8 +20,9 @@ from generator.errors import GitError, Problem
 from generator.loading.definition import LoadedDefinition, parse_definition
 from generator.loading.lifecycle import ARCHIVE_FILE, Lifecycle, Stage, read_archive_text
 from generator.loading.repo_config import LOCAL_CLUSTER
+from generator.loading.yamlload import LocatedDocument
 from generator.rendering.render import RenderedExperiment, output_path
-from generator.spec import MAX_NAME_LENGTH
+from generator.spec import MAX_NAME_LENGTH, ExperimentSpec
 from suggestion.asha import CONFIG_PARAMETER
 from suggestion.settings import ASHA
 
@@ -110,6 +111,38 @@ def _archive_problems(
     return []
 
 
+def _count_problems(
+    ref: str,
+    doc: LocatedDocument,
+    old: ExperimentSpec,
+    spec: ExperimentSpec,
+    lifecycle: Lifecycle,
+) -> list[Problem]:
+    """Trial counts that may not change after all: hpo-asha's max_trial_count, which bounds a
+    parameter, and any count of a finished experiment."""
+    if spec.algorithm_name == ASHA and old.max_trial_count != spec.max_trial_count:
+        return [
+            doc.problem(
+                ("max_trial_count",),
+                f"max_trial_count changed since {ref}: under hpo-asha it also bounds the "
+                f"Experiment's {CONFIG_PARAMETER} parameter (the configurations' ids), and Katib "
+                f"refuses any change to parameters; {rerun_advice(spec.name)}",
+            )
+        ]
+    if lifecycle.finished and not lifecycle.archived:
+        counts = [key for key in EDITABLE_KEYS if getattr(old, key) != getattr(spec, key)]
+        if counts:
+            return [
+                doc.problem(
+                    (counts[0],),
+                    f"{counts[0]} changed since {ref}, but {spec.name} has finished (its "
+                    "results are merged): Katib would run more trials of an Experiment the "
+                    f"quota no longer counts, or refuse the change; {rerun_advice(spec.name)}",
+                )
+            ]
+    return []
+
+
 def immutability_problems(
     root: Path,
     ref: str,
@@ -139,26 +172,9 @@ def immutability_problems(
     if changed is not None:
         key = ".".join(map(str, changed))
         return [doc.problem(changed, f"{key} changed since {ref}: {advice}")]
-    if spec.algorithm_name == ASHA and old.max_trial_count != spec.max_trial_count:
-        return [
-            doc.problem(
-                ("max_trial_count",),
-                f"max_trial_count changed since {ref}: under hpo-asha it also bounds the "
-                f"Experiment's {CONFIG_PARAMETER} parameter (the configurations' ids), and Katib "
-                f"refuses any change to parameters; {rerun_advice(spec.name)}",
-            )
-        ]
-    if lifecycle.finished and not lifecycle.archived:
-        counts = [key for key in EDITABLE_KEYS if getattr(old, key) != getattr(spec, key)]
-        if counts:
-            return [
-                doc.problem(
-                    (counts[0],),
-                    f"{counts[0]} changed since {ref}, but {spec.name} has finished (its "
-                    "results are merged): Katib would run more trials of an Experiment the "
-                    f"quota no longer counts, or refuse the change; {rerun_advice(spec.name)}",
-                )
-            ]
+    refused = _count_problems(ref, doc, old, spec, lifecycle)
+    if refused:
+        return refused
     problems = []
     if (old.max_trial_count or 0) > (spec.max_trial_count or 0):
         problems.append(

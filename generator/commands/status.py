@@ -19,15 +19,23 @@ from pathlib import Path
 from typing import Literal
 
 from generator.checks.cost import gpus_per_trial
-from generator.commands.project import EXPERIMENTS_DIR, definition_paths, display
+from generator.commands.immutability import git_show
+from generator.commands.project import DEFINITION_FILE, EXPERIMENTS_DIR, definition_paths, display
 from generator.commands.quota import Demand, demand_of
-from generator.commands.synced_ref import Ref, definitions_at
+from generator.commands.synced_ref import Ref, files_at
 from generator.errors import Problem
 from generator.loading.definition import load_definition
-from generator.loading.lifecycle import Stage, State, read_lifecycle
+from generator.loading.lifecycle import (
+    ARCHIVE_FILE,
+    Lifecycle,
+    Stage,
+    State,
+    read_archive_text,
+    read_lifecycle,
+)
 from generator.loading.repo_config import CLUSTERS_FILE, LOCAL_CLUSTER, RepoConfig
 from generator.spec import ExperimentSpec
-from generator.spec.results_file import ResultsFile
+from generator.spec.results_file import RESULTS_FILE, ResultsFile
 
 # What the cluster shows of an experiment: one of Katib's condition types, or these.
 ABSENT = "absent"  # no Experiment of that name in its namespace
@@ -132,16 +140,20 @@ class ExperimentStatus:
     on_cluster: OnCluster | None = None
     # Lifecycle files that cannot be read: the state is what it would be without them.
     unreadable: tuple[str, ...] = ()
-    # Neither finished nor archived past the release stage (generator.loading.lifecycle).
-    may_run_trials: bool = False
+    # Whether it holds GPUs on the revision Argo CD deploys (or will, once merged): neither
+    # finished nor archived past the release stage there (generator.loading.lifecycle).
+    holds_gpus: bool = False
+    # Lifecycle files of the working tree that the deployed revision lacks: not merged yet.
+    unmerged: tuple[str, ...] = ()
 
     @property
     def holding(self) -> Holding:
         if self.cluster == LOCAL_CLUSTER or self.demand is None or not self.demand.gpus:
             return Holding.NONE
-        if not self.may_run_trials:
+        if not self.holds_gpus:
             return Holding.NONE
-        # Running, or released by a forced archive and running until its delete stage.
+        # Running, released by a forced archive and running until its delete stage, or
+        # finished or archived in a change that is not merged yet.
         return Holding.ONCE_MERGED if self.state is State.PROPOSED else Holding.HELD
 
     @property
@@ -180,7 +192,33 @@ class StatusReport:
         return [e for e in self.experiments if e.cluster == cluster]
 
 
-def _status(path: Path, root: Path, deployed: set[str]) -> tuple[ExperimentStatus, list[Problem]]:
+def _stage_at(root: Path, ref: Ref, name: str, merged: set[str]) -> Stage | None:
+    """The archive stage on the deployed revision, if it has one."""
+    if ARCHIVE_FILE not in merged:
+        return None
+    where = f"{EXPERIMENTS_DIR}/{name}/{ARCHIVE_FILE}"
+    record = read_archive_text(git_show(root, ref.commit, where) or "", where)[0]
+    return None if record is None else record.stage
+
+
+def _deployed_lifecycle(
+    root: Path, ref: Ref, name: str, merged: set[str], lifecycle: Lifecycle
+) -> tuple[bool, tuple[str, ...]]:
+    """Whether the deployed revision leaves the experiment holding its GPUs, and which of the
+    working tree's lifecycle files it lacks (or holds at another stage): not merged yet."""
+    stage = _stage_at(root, ref, name, merged)
+    holds = RESULTS_FILE not in merged and stage in (None, Stage.RELEASE)
+    unmerged = []
+    if lifecycle.finished and RESULTS_FILE not in merged:
+        unmerged.append(RESULTS_FILE)
+    if lifecycle.archived and stage is not lifecycle.archive.stage:
+        unmerged.append(ARCHIVE_FILE)
+    return holds, tuple(unmerged)
+
+
+def _status(
+    path: Path, root: Path, ref: Ref, at_ref: dict[str, set[str]]
+) -> tuple[ExperimentStatus, list[Problem]]:
     name = path.parent.name
     loaded = load_definition(path, display(path, root))
     spec = loaded.spec or loaded.salvaged
@@ -191,7 +229,12 @@ def _status(path: Path, root: Path, deployed: set[str]) -> tuple[ExperimentStatu
     problems = [*lifecycle.problems, *loaded.problems]
     if spec is None:  # without its cluster there is nothing to place it under
         return ExperimentStatus(name, None, None), problems
-    state = lifecycle.state(deployed=name in deployed)
+    merged = at_ref.get(name, set())
+    deployed = DEFINITION_FILE in merged
+    state = lifecycle.state(deployed=deployed)
+    holds, unmerged = lifecycle.may_run_trials, ()
+    if deployed:
+        holds, unmerged = _deployed_lifecycle(root, ref, name, merged, lifecycle)
     return (
         ExperimentStatus(
             name,
@@ -199,7 +242,8 @@ def _status(path: Path, root: Path, deployed: set[str]) -> tuple[ExperimentStatu
             state,
             stage=lifecycle.archive.stage if lifecycle.archive is not None else None,
             demand=demand_of(spec),
-            may_run_trials=lifecycle.may_run_trials,
+            holds_gpus=holds,
+            unmerged=unmerged,
             gpu_hours=gpu_hours(lifecycle.results, spec),
             namespace=spec.namespace,
             unreadable=tuple(sorted({p.path for p in lifecycle.problems if p.is_error})),
@@ -211,12 +255,12 @@ def _status(path: Path, root: Path, deployed: set[str]) -> tuple[ExperimentStatu
 def repository_status(root: Path, repo: RepoConfig, ref: Ref) -> StatusReport:
     """Every experiment of experiments/ (in the working tree), deployed where its definition is
     at `ref`, and every cluster's quota left."""
-    deployed = definitions_at(root, ref, EXPERIMENTS_DIR)
+    at_ref = files_at(root, ref, EXPERIMENTS_DIR)
     # The clusters' quotas are read here; images.yaml's problems are hpo check's to report.
     experiments = []
     problems = [p for p in repo.problems if p.path == CLUSTERS_FILE]
     for path in definition_paths(root):
-        status, found = _status(path, root, deployed)
+        status, found = _status(path, root, ref, at_ref)
         experiments.append(status)
         problems += found
     experiments.sort(key=lambda e: e.name)

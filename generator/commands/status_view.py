@@ -33,6 +33,8 @@ def state_text(experiment: ExperimentStatus) -> str:
     text = experiment.state.value
     if experiment.stage is Stage.RELEASE:
         text += f" ({experiment.stage.value})"
+    if experiment.unmerged:
+        text += " (not merged)"
     unreadable = [PurePosixPath(path).name for path in experiment.unreadable]
     return text + "".join(f", {name} unreadable" for name in unreadable)
 

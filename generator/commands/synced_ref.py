@@ -130,18 +130,18 @@ def resolve(root: Path, name: str, flag: str = "--ref") -> Ref:
     return Ref(name, commit)
 
 
-def definitions_at(root: Path, ref: Ref, folder: str = "experiments") -> set[str]:
-    """The names of the experiments whose `<folder>/<name>/experiment.yaml` is at the ref."""
+def files_at(root: Path, ref: Ref, folder: str = "experiments") -> dict[str, set[str]]:
+    """The files of each experiment folder `<folder>/<name>/` at the ref, by name."""
     # Paths relative to `root`, which may lie below the top of the git repository.
     listing = _git(root, "ls-tree", "-r", "-z", "--name-only", ref.commit, "--", folder)
     if listing.returncode != 0:
         raise GitError(f"git ls-tree {ref.name}: {listing.stderr.strip()}")
-    names = set()
+    files: dict[str, set[str]] = {}
     for path in filter(None, listing.stdout.split("\0")):
         parts = path.split("/")
-        if len(parts) == 3 and parts[0] == folder and parts[2] == "experiment.yaml":
-            names.add(parts[1])
-    return names
+        if len(parts) == 3 and parts[0] == folder:
+            files.setdefault(parts[1], set()).add(parts[2])
+    return files
 
 
 def deployed_ref(root: Path) -> str | None:

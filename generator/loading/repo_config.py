@@ -27,8 +27,8 @@ from pydantic import (
 from generator.errors import Problem
 from generator.loading.model_errors import did_you_mean, located_problems
 from generator.loading.yamlload import LocatedDocument, YamlProblems, load_located
-from generator.spec import DNS1123_LABEL, DNS1123_SUBDOMAIN, Strict, secret_references
-from generator.spec.base import Credential, PositiveNumber, SecretKey, SecretName
+from generator.spec import DNS1123_LABEL, Strict, secret_references
+from generator.spec.base import Credential, PositiveNumber, SecretKey, SecretName, is_dns_subdomain
 from generator.validate import dotted
 
 CLUSTERS_FILE = "argocd/clusters.yaml"
@@ -67,7 +67,7 @@ def _label(value: str) -> str:
 
 
 def _subdomain(value: str) -> str:
-    if not DNS1123_SUBDOMAIN.match(value) or len(value) > 253:
+    if not is_dns_subdomain(value):
         raise ValueError(
             f"'{value}' is not a DNS-1123 subdomain (lowercase letters, digits, '-', '.')"
         )

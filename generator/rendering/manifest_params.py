@@ -251,13 +251,7 @@ def manifest_params(
         "namespace": spec.namespace,
         "syncWaves": SYNC_WAVES,
         "images": {"trainer": images["trainer"], "storageInit": images["storage_init"]},
-        "storage": {
-            "size": volume_size(spec),
-            "storageClass": spec.storage_config.storage_class,
-            "accessModes": list(spec.storage_config.access_modes),
-            "existingClaim": spec.storage_config.existing_claim,
-            "mountPath": WORKSPACE,
-        },
+        "storage": _storage(spec),
         "download": {
             "containers": [
                 _fetch_container(
@@ -266,13 +260,7 @@ def manifest_params(
                 _fetch_container("dataset", dataset_source(spec), dataset, "HF_TOKEN", names),
             ],
         },
-        "objective": {
-            "type": spec.primary_type,
-            "goal": spec.objective_goal,
-            "metricName": spec.primary_metric,
-            "additionalMetricNames": additional,
-            "metricStrategies": strategies,
-        },
+        "objective": _objective(spec, additional, strategies),
         "algorithm": _algorithm(spec, generated_settings),
         "earlyStopping": _early_stopping(spec),
         "maxTrialCount": spec.max_trial_count,
@@ -304,6 +292,26 @@ def manifest_params(
             definition, images, cluster.results, params["storage"], names
         )
     return params
+
+
+def _storage(spec: ExperimentSpec) -> dict:
+    return {
+        "size": volume_size(spec),
+        "storageClass": spec.storage_config.storage_class,
+        "accessModes": list(spec.storage_config.access_modes),
+        "existingClaim": spec.storage_config.existing_claim,
+        "mountPath": WORKSPACE,
+    }
+
+
+def _objective(spec: ExperimentSpec, additional: list, strategies: list) -> dict:
+    return {
+        "type": spec.primary_type,
+        "goal": spec.objective_goal,
+        "metricName": spec.primary_metric,
+        "additionalMetricNames": additional,
+        "metricStrategies": strategies,
+    }
 
 
 def _algorithm(spec: ExperimentSpec, generated_settings: dict[str, str]) -> dict:

@@ -45,8 +45,13 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def is_dns_subdomain(v: str) -> bool:
+    """Kubernetes' rule for most object names: a lowercase DNS-1123 subdomain."""
+    return bool(DNS1123_SUBDOMAIN.match(v)) and len(v) <= 253
+
+
 def secret_name(v: str) -> str:
-    if not DNS1123_SUBDOMAIN.match(v) or len(v) > 253:
+    if not is_dns_subdomain(v):
         raise ValueError(f"'{v}' is not a valid Secret name (lowercase DNS-1123 subdomain)")
     return v
 

@@ -370,4 +370,15 @@ class TestForcedArchive:
         assert "  alpha       archived (release)  4 held  -" in out
         repo.write("alpha", "archive.yaml", "stage: delete\nforced: [running]\n")
         out = status(capsys)[1]
+        assert "  alpha       archived (not merged)  4 held  -" in out  # still released only
+        repo.commit("Delete alpha")
+        out = status(capsys)[1]
         assert "gpu-cluster-1: gpu_quota 8; none held; 8 left" in out
+
+    def test_results_on_a_branch_free_nothing_until_merged(self, repo, capsys):
+        repo.write("alpha", "experiment.yaml", definition("alpha"))
+        repo.commit("Merge alpha")
+        git(repo.root, "checkout", "--quiet", "-b", "hpo-results/alpha")
+        repo.write("alpha", "results.yaml", results_yaml("alpha"))
+        out = status(capsys)[1]
+        assert "  alpha       finished (not merged)  4 held  >= 1.00 (train_runtime x 2)" in out
