@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -25,6 +24,7 @@ from tests.argocd.sync_emulation import (
 )
 from tests.argocd.test_applicationset_generation import secrets
 from tests.generator.conftest import results_of
+from tests.generator.test_archive import commit_all, git_in
 
 REPO = manifests.REPO_ROOT
 NAME = "llama-3-2-1b-imdb"
@@ -42,24 +42,9 @@ def checkout(tmp_path, monkeypatch) -> Path:
     shutil.copytree(REPO / "experiments" / NAME, tmp_path / "experiments" / NAME)
     monkeypatch.chdir(tmp_path)
     assert 0 == main(["render"])
-    _git(tmp_path, "init", "-q", "-b", "main")
-    _merge(tmp_path)
+    git_in(tmp_path, "init", "-q", "-b", "main")
+    commit_all(tmp_path, "merged")
     return tmp_path
-
-
-def _git(root: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@e", *args],
-        cwd=root,
-        check=True,
-        capture_output=True,
-    )
-
-
-def _merge(root: Path) -> None:
-    """Commit on main, the branch the ApplicationSet deploys."""
-    _git(root, "add", "-A")
-    _git(root, "commit", "-qm", "merged")
 
 
 def _application(root: Path, appset: dict | None = None) -> dict | None:
@@ -134,7 +119,7 @@ class TestArchivedWhileRunning:
     def test_two_stages(self, checkout):
         cluster = _running(checkout)
         assert 0 == main(["archive", "--force", f"experiments/{NAME}"])
-        _merge(checkout)
+        commit_all(checkout, "merged")
         released = _sync(cluster, checkout)
         assert [] == released.pruned
         assert SYNC_OPTIONS not in cluster.objects[EXPERIMENT].annotations
@@ -148,7 +133,7 @@ class TestArchivedWhileRunning:
         (OutOfSync, requires pruning) until the release has reached the live object."""
         cluster = _running(checkout)
         assert 0 == main(["archive", "--force", f"experiments/{NAME}"])
-        _merge(checkout)  # merged, but Argo CD has not synced it yet
+        commit_all(checkout, "merged")  # merged, but Argo CD has not synced it yet
         assert 0 == main(["archive", f"experiments/{NAME}"])
         result = _sync(cluster, checkout)
         assert [EXPERIMENT] == result.kept

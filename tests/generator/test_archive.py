@@ -32,7 +32,7 @@ def _rendered_files(root: Path) -> list[str]:
     return sorted(p.name for p in (root / FOLDER).iterdir())
 
 
-def _git(root: Path, *args: str) -> None:
+def git_in(root: Path, *args: str) -> None:
     subprocess.run(
         ["git", "-c", "user.name=t", "-c", "user.email=t@e", *args],
         cwd=root,
@@ -41,9 +41,10 @@ def _git(root: Path, *args: str) -> None:
     )
 
 
-def _commit(root: Path, message: str) -> None:
-    _git(root, "add", "-A")
-    _git(root, "commit", "-qm", message)
+def commit_all(root: Path, message: str) -> None:
+    """Commit every change, as a merge to the branch Argo CD deploys."""
+    git_in(root, "add", "-A")
+    git_in(root, "commit", "-qm", message)
 
 
 @pytest.fixture
@@ -53,8 +54,8 @@ def deployed(repo):
     shutil.copy(REPO / "argocd" / "applicationset.yaml", repo.root / "argocd")
     repo.write(VALID_DEFINITION)
     assert 0 == main(["render"])
-    _git(repo.root, "init", "-q", "-b", "main")
-    _commit(repo.root, "demo-exp")
+    git_in(repo.root, "init", "-q", "-b", "main")
+    commit_all(repo.root, "demo-exp")
     return repo
 
 
@@ -151,7 +152,7 @@ class TestMayStillRun:
 
     def test_the_second_run_deletes(self, deployed, capsys):
         assert 0 == main(["archive", "--force", f"experiments/{NAME}"])
-        _commit(deployed.root, "release")
+        commit_all(deployed.root, "release")
         assert 0 == main(["archive", f"experiments/{NAME}"])
         out = capsys.readouterr().out
         assert "stage delete. The release is on main; merge this only once Argo CD has synced" in (
@@ -215,7 +216,7 @@ class TestBase:
 
     def test_a_finished_experiment_takes_no_more_trials(self, deployed, capsys):
         deployed.finish()
-        _commit(deployed.root, "results")
+        commit_all(deployed.root, "results")
         deployed.write(VALID_DEFINITION.replace("max_trial_count: 10", "max_trial_count: 20"))
         assert 1 == main(["check", "--base", "main"])
         assert (
@@ -225,14 +226,14 @@ class TestBase:
     def test_both_stages_are_allowed_changes(self, deployed, capsys):
         assert 0 == main(["archive", "--force", f"experiments/{NAME}"])
         assert 0 == main(["check", "--base", "main"]), capsys.readouterr().err
-        _commit(deployed.root, "release")
+        commit_all(deployed.root, "release")
         assert 0 == main(["archive", f"experiments/{NAME}"])
         assert 0 == main(["check", "--base", "main"]), capsys.readouterr().err
 
     def test_removing_the_archive_is_refused(self, deployed, capsys):
         deployed.finish()
         assert 0 == main(["archive", f"experiments/{NAME}"])
-        _commit(deployed.root, "archive")
+        commit_all(deployed.root, "archive")
         (deployed.root / "experiments" / NAME / "archive.yaml").unlink()
         assert 1 == main(["check", "--base", "main"])
         err = capsys.readouterr().err
@@ -245,7 +246,7 @@ class TestBase:
     def test_an_archive_never_goes_back(self, deployed, capsys):
         deployed.finish()
         assert 0 == main(["archive", f"experiments/{NAME}"])
-        _commit(deployed.root, "archive")
+        commit_all(deployed.root, "archive")
         (deployed.root / "experiments" / NAME / "archive.yaml").write_text("stage: release\n")
         assert 1 == main(["check", "--base", "main"])
         assert (
@@ -256,7 +257,7 @@ class TestBase:
     def test_the_definition_stays_the_record(self, deployed, capsys):
         deployed.finish()
         assert 0 == main(["archive", f"experiments/{NAME}"])
-        _commit(deployed.root, "archive")
+        commit_all(deployed.root, "archive")
         deployed.write(VALID_DEFINITION.replace("max: 32}", "max: 64}"))
         assert 1 == main(["check", "--base", "main"])
         assert "changed since main" in capsys.readouterr().err
@@ -335,7 +336,7 @@ class TestWhatIsArchived:
 class TestPullRequestSummary:
     def test_an_archive_adds_no_gpu_hours(self, deployed, tmp_path):
         deployed.finish()
-        _commit(deployed.root, "results")
+        commit_all(deployed.root, "results")
         assert 0 == main(["archive", f"experiments/{NAME}"])
         summary = tmp_path / "summary.md"
         assert 0 == main(["check", "--base", "main", "--summary-md", str(summary)])
