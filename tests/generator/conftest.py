@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.support.results_files import results_yaml
+
 REPO = Path(__file__).resolve().parents[2]
 
 VALID_DEFINITION = """\
@@ -63,11 +65,7 @@ def pin_test_quota(clusters: Path) -> None:
 def results_of(name: str) -> str:
     """A results.yaml as a cluster's results Job writes it (with the Experiment's uid), for
     experiment `name`."""
-    shipped = REPO / "experiments" / "minilm-imdb-demo" / "results.yaml"
-    text = shipped.read_text(encoding="utf-8").replace("minilm-imdb-demo", name)
-    uid = "  experiment_uid: 5f0c7a2e-8d1b-4c3a-9e6f-2b7d4a1c9e80\n"
-    assert "  experiment_uid: null\n" in text
-    return text.replace("  experiment_uid: null\n", uid)
+    return results_yaml(name)
 
 
 class Repo:

@@ -12,6 +12,7 @@ import yaml
 
 from generator.cli import main
 from tests.generator.conftest import REPO, VALID_DEFINITION
+from tests.support.credentials import HF_TOKEN
 
 NAME = "demo-exp"
 FOLDER = f"rendered/gpu-cluster-1/{NAME}"
@@ -297,9 +298,7 @@ class TestARecord:
         repo.finish()
         assert 0 == main(["archive", f"experiments/{NAME}"])
         path = repo.root / "experiments" / NAME / "experiment.yaml"
-        path.write_text(
-            path.read_text() + "env_per_trial: {HF_TOKEN: hf_abcdefghijklmnopqrstuvwxyz1234}\n"
-        )
+        path.write_text(path.read_text() + f"env_per_trial: {{HF_TOKEN: {HF_TOKEN}}}\n")
         assert 1 == main(["check"])
         assert "credential" in capsys.readouterr().err
 

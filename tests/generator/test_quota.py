@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from generator.cli import main
 from tests.generator.conftest import VALID_DEFINITION, results_of
+from tests.support.results_files import results_yaml
 
 # VALID_DEFINITION runs 2 parallel trials x 2 GPUs = 4 GPUs on gpu-cluster-1 (gpu_quota 8).
 
@@ -183,9 +184,7 @@ class TestFinishedAndArchivedHoldNothing:
         """hpo tune --local of a cluster experiment writes results without the Experiment's
         uid: committed, they would free GPUs the cluster still uses."""
         self._three(repo)
-        local = results_of("alpha").replace(
-            "  experiment_uid: 5f0c7a2e-8d1b-4c3a-9e6f-2b7d4a1c9e80\n", "  experiment_uid: null\n"
-        )
+        local = results_yaml("alpha", experiment_uid=None)
         (repo.root / "experiments" / "alpha" / "results.yaml").write_text(local)
         assert 1 == main(["check", "experiments/alpha"])
         err = capsys.readouterr().err

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.spec.results_file import ResultsFile
 from tests.generator.conftest import VALID_DEFINITION, pin_test_quota
+from tests.support.results_files import results_yaml  # noqa: F401 - the status tests' import
 
 REPO = Path(__file__).resolve().parents[2]
 COPIED = ("templates", "images.yaml", "argocd/clusters.yaml", "argocd/applicationset.yaml")
@@ -38,49 +38,6 @@ def definition(
     text = text.replace("cluster: gpu-cluster-1", f"cluster: {cluster}")
     text = text.replace("parallel_trial_count: 2", f"parallel_trial_count: {parallel}")
     return text + extra
-
-
-def results_yaml(
-    name: str, budget: dict | None = None, runtimes: tuple[float | None, ...] = (600.0, 1200.0)
-) -> str:
-    """A finished experiment's results.yaml with one Succeeded trial per runtime (seconds of
-    train_runtime; None: a trial that never reported it)."""
-    trials = [
-        {
-            "name": f"{name}-t{i}",
-            "status": "Succeeded" if seconds is not None else "Failed",
-            "parameters": {"learning_rate": 3.0e-5, "r": 16},
-            "metrics": {"train_loss": 0.4 + i / 100}
-            | ({"train_runtime": seconds} if seconds is not None else {}),
-        }
-        for i, seconds in enumerate(runtimes)
-    ]
-    document = {
-        "experiment": name,
-        "status": "Succeeded",
-        "reason": None,
-        "objective": {"metric": "train_loss", "type": "minimize", "goal": None},
-        "best_trial": None,
-        "trials": trials,
-        "counts": {"Succeeded": len(trials)},
-        "provenance": {
-            "definition_sha256": "0" * 64,
-            "model": {"uri": None, "revision": None, "resolved": None, "fetched_at": None},
-            "dataset": {
-                "uri": None,
-                "revision": None,
-                "split": None,
-                "resolved": None,
-                "fetched_at": None,
-            },
-            "images": {"trainer": None, "storage_init": None},
-            # Written by a cluster's results Job: the Experiment's uid finishes it there.
-            "experiment_uid": f"uid-of-{name}",
-        },
-    }
-    if budget is not None:
-        document["budget"] = budget
-    return ResultsFile.model_validate(document).to_yaml()
 
 
 class Repo:
