@@ -32,6 +32,8 @@ from katib.client import KatibObjects, kube_api
 from katib.objects import experiment_condition
 
 READ_TIMEOUT_S = 30.0  # one list per namespace: no watch to outlast
+# The label every object the generator renders carries (templates/common.libsonnet).
+MANAGED_BY, GENERATOR = "app.kubernetes.io/managed-by", "hpo-generator"
 
 
 class StatusUsageError(HpoError):
@@ -49,8 +51,9 @@ def run(args: argparse.Namespace) -> int:
         api = kube_api(args.kubeconfig, context=args.context, timeout_s=READ_TIMEOUT_S)
         context = api.config.current_context
         cluster = cluster_read(args.cluster, context, repo)
-        seen = read_conditions(api, [e for e in report.experiments if e.cluster == cluster])
-        report = with_cluster(report, cluster, seen, context)
+        on = [e for e in report.experiments if e.cluster == cluster]
+        seen, strays = read_conditions(api, on, known={e.name for e in report.experiments})
+        report = with_cluster(report, cluster, seen, context, strays)
     print(format_json(report) if args.format == "json" else format_table(report), end="")
     return _ending(report)
 
@@ -78,11 +81,16 @@ def cluster_read(named: str | None, context: str | None, repo: RepoConfig) -> st
     )
 
 
-def read_conditions(api: Any, experiments: Iterable[ExperimentStatus]) -> dict[str, str]:
-    """Each experiment's Experiment condition, ABSENT where its namespace has none of its name:
-    one list per namespace."""
+def read_conditions(
+    api: Any, experiments: Iterable[ExperimentStatus], known: set[str] | None = None
+) -> tuple[dict[str, str], list[tuple[str, str, str]]]:
+    """Each experiment's Experiment condition, ABSENT where its namespace has none of its name,
+    and the strays: Experiments this repository's generator rendered (its managed-by label)
+    whose names Git does not `known`. One list per namespace."""
     wanted = [e for e in experiments if e.namespace is not None]
+    known = {e.name for e in wanted} if known is None else known
     seen: dict[str, str] = {}
+    strays: list[tuple[str, str, str]] = []
     for namespace in sorted({e.namespace for e in wanted}):
         listed = KatibObjects(api, namespace).listed("experiments")
         found = {o["metadata"]["name"]: o for o in listed}
@@ -90,4 +98,8 @@ def read_conditions(api: Any, experiments: Iterable[ExperimentStatus]) -> dict[s
             if e.namespace == namespace:
                 obj = found.get(e.name)
                 seen[e.name] = ABSENT if obj is None else experiment_condition(obj) or NO_CONDITION
-    return seen
+        for name, obj in sorted(found.items()):
+            labels = obj["metadata"].get("labels") or {}
+            if name not in known and labels.get(MANAGED_BY) == GENERATOR:
+                strays.append((namespace, name, experiment_condition(obj) or NO_CONDITION))
+    return seen, strays

@@ -187,6 +187,9 @@ class StatusReport:
     problems: list[Problem] = field(default_factory=list)
     read_cluster: str | None = None  # the cluster whose Experiments were read, if any
     context: str | None = None  # the kubeconfig context it was read through
+    # Experiments of this repository's generator on that cluster that no folder in Git names:
+    # (namespace, name, condition), as left behind by a folder deleted instead of archived.
+    strays: list[tuple[str, str, str]] = field(default_factory=list)
 
     def on(self, cluster: str | None) -> list[ExperimentStatus]:
         return [e for e in self.experiments if e.cluster == cluster]
@@ -285,10 +288,15 @@ def _quotas(experiments: list[ExperimentStatus], repo: RepoConfig) -> list[Clust
 
 
 def with_cluster(
-    report: StatusReport, cluster: str, seen: Mapping[str, str], context: str | None = None
+    report: StatusReport,
+    cluster: str,
+    seen: Mapping[str, str],
+    context: str | None = None,
+    strays: list[tuple[str, str, str]] | None = None,
 ) -> StatusReport:
     """The report with what `cluster` shows of each of its experiments: `seen` maps an
-    experiment's name to its Experiment's condition (ABSENT when there is none)."""
+    experiment's name to its Experiment's condition (ABSENT when there is none); `strays` are
+    the cluster's Experiments that Git does not know."""
     experiments = []
     for e in report.experiments:
         condition = seen.get(e.name) if e.cluster == cluster else None
@@ -296,4 +304,10 @@ def with_cluster(
             note = cluster_note(e.state, e.stage, condition, report.ref.name)
             e = replace(e, on_cluster=OnCluster(condition, note))
         experiments.append(e)
-    return replace(report, experiments=experiments, read_cluster=cluster, context=context)
+    return replace(
+        report,
+        experiments=experiments,
+        read_cluster=cluster,
+        context=context,
+        strays=sorted(strays or []),
+    )

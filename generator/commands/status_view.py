@@ -109,6 +109,13 @@ def format_table(report: StatusReport) -> str:
     for quota in groups:
         read = quota.name == report.read_cluster
         lines += [""] + _group(quota_line(quota), report.on(quota.name), read)
+    if report.strays:
+        lines += [
+            "",
+            f"on {report.read_cluster}, not in Git (a folder deleted instead of archived "
+            "leaves its objects; docs/lifecycle.md):",
+        ]
+        lines += [f"  {ns}/{name}  {condition}" for ns, name, condition in report.strays]
     unreadable = report.on(None)
     if unreadable:
         lines += ["", "definitions that cannot be read:"]
@@ -161,6 +168,10 @@ def format_json(report: StatusReport) -> str:
             for q in report.quotas
         ],
         "experiments": [_experiment(e) for e in report.experiments],
+        "strays": [
+            {"namespace": ns, "name": name, "condition": condition}
+            for ns, name, condition in report.strays
+        ],
         "problems": [str(p) for p in report.problems],
     }
     return json.dumps(document, indent=2) + "\n"

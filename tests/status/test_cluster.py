@@ -141,6 +141,40 @@ class TestRefined:
         } == document["experiments"][0]["on_cluster"]
 
 
+class TestStrays:
+    def test_experiments_git_no_longer_names_are_listed(self, repo, kube, tmp_path, capsys):
+        """A folder deleted instead of archived leaves its Experiment: it is shown, and an
+        Experiment someone made from a notebook (no generator label) is not ours to list."""
+        repo.write("running", "experiment.yaml", definition("running", parallel=1))
+        repo.commit("Merged")
+        kube.state.put(on_cluster("Running", "running"))
+        orphan = on_cluster("Succeeded", "orphan")
+        orphan["metadata"]["labels"] = {"app.kubernetes.io/managed-by": "hpo-generator"}
+        kube.state.put(orphan)
+        kube.state.put(on_cluster("Running", "from-a-notebook"))
+        code = main(["status", "--kubeconfig", kubeconfig(kube, tmp_path, "gpu-cluster-1")])
+        out = capsys.readouterr().out
+        assert 0 == code
+        assert out.endswith(
+            "\n\non gpu-cluster-1, not in Git (a folder deleted instead of archived leaves its "
+            "objects; docs/lifecycle.md):\n  kubeflow/orphan  Succeeded\n"
+        )
+        assert "from-a-notebook" not in out
+        main(
+            [
+                "status",
+                "--format",
+                "json",
+                "--kubeconfig",
+                kubeconfig(kube, tmp_path, "gpu-cluster-1"),
+            ]
+        )
+        document = json.loads(capsys.readouterr().out)
+        assert [{"namespace": "kubeflow", "name": "orphan", "condition": "Succeeded"}] == (
+            document["strays"]
+        )
+
+
 class TestWhichCluster:
     """A kubeconfig reaches one cluster: named, or the one its context is named after, or the
     only one."""
