@@ -15,7 +15,7 @@ from generator.commands.project import (
     DEFINITION_FILE,
     DefinitionReport,
     check_loaded,
-    check_shared_quota,
+    check_repository_wide,
     definition_paths,
     display,
     find_root_or_none,
@@ -182,7 +182,7 @@ def check(args: argparse.Namespace) -> int:
     reports = check_loaded(definitions, root, repo)
     if root is not None and reports:
         checked = {i.path.resolve() for i in inputs if i.path is not None and i.path.exists()}
-        check_shared_quota(reports, root, repo, checked)
+        problems += check_repository_wide(reports, root, repo, checked)
     for report in reports:
         if args.base and not report.failed:
             from generator.commands.immutability import immutability_problems

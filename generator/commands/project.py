@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.checks.definition import check_definition, check_record
+from generator.checks.secret_store import unread_properties
 from generator.checks.secrets import redact_problem
 from generator.commands.quota import shared_quota
 from generator.errors import HpoError, Problem
@@ -143,12 +144,25 @@ def check_definitions(
     return check_loaded(loaded, root, repo)
 
 
-def check_shared_quota(
+def repository_wide(
+    reports: list[DefinitionReport],
+    others: list[tuple[LoadedDefinition, Lifecycle]],
+    repo: RepoConfig,
+) -> list[Problem]:
+    """The checks that need every definition of the repository: `reports` and the `others`
+    that were not checked. The cluster-wide quota's errors go to the reports they concern;
+    the returned problems are the repository's own (argocd/clusters.yaml's), reported once."""
+    shared_quota(reports, others, repo)
+    return unread_properties([(r.loaded, r.lifecycle) for r in reports] + others, repo)
+
+
+def check_repository_wide(
     reports: list[DefinitionReport], root: Path, repo: RepoConfig, replaced: set[Path]
-) -> None:
-    """Add the cluster-wide quota's errors to `reports`, counting every other experiment of the
-    repository that can still run trials. `replaced`: the definition files the reports stand
-    for (a checked text takes the place of the file it would be written to)."""
+) -> list[Problem]:
+    """repository_wide, counting every other experiment of the repository: the cluster-wide
+    quota's errors in `reports`, the repository's own problems returned. `replaced`: the
+    definition files the reports stand for (a checked text takes the place of the file it
+    would be written to)."""
     others = []
     for path in definition_paths(root):
         if path.resolve() in replaced:
@@ -157,19 +171,20 @@ def check_shared_quota(
         spec = loaded.spec or loaded.salvaged
         on_cluster = spec is not None and spec.cluster != LOCAL_CLUSTER
         others.append((loaded, lifecycle_of(root, path.parent.name, on_cluster)))
-    shared_quota(reports, others, repo)
+    return repository_wide(reports, others, repo)
 
 
 def check_definition_text(
     text: str, display_path: str, folder_name: str | None, root: Path, repo: RepoConfig
 ) -> DefinitionReport:
     """Check a definition that is not (yet) a file, as `hpo check` would check the file,
-    the cluster-wide quota included."""
+    the cluster-wide quota included (argocd/clusters.yaml's own warnings are hpo check's to
+    report, not this definition's)."""
     report = check_loaded([(parse_definition(text, display_path), folder_name)], root, repo)[0]
     replaced = set()
     if folder_name is not None:
         replaced.add((root / EXPERIMENTS_DIR / folder_name / DEFINITION_FILE).resolve())
-    check_shared_quota([report], root, repo, replaced)
+    check_repository_wide([report], root, repo, replaced)
     return report
 
 

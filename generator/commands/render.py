@@ -7,8 +7,12 @@ import argparse
 import sys
 
 from generator.commands.check import print_problems, summary_line
-from generator.commands.project import check_definitions, definition_paths, find_root
-from generator.commands.quota import shared_quota
+from generator.commands.project import (
+    check_definitions,
+    definition_paths,
+    find_root,
+    repository_wide,
+)
 from generator.errors import ExitCode
 from generator.loading.repo_config import load_repo_config
 
@@ -20,7 +24,7 @@ def render(args: argparse.Namespace) -> int:
     repo = load_repo_config(root)
     problems = list(repo.problems)
     reports = check_definitions(definition_paths(root), root, repo)
-    shared_quota(reports, [], repo)
+    problems += repository_wide(reports, [], repo)
     for report in reports:
         problems += report.problems
     errors, warnings = print_problems(problems)

@@ -183,6 +183,10 @@ class RepoConfig:
     clusters: dict[str, Cluster] = field(default_factory=dict)
     images: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    # argocd/clusters.yaml as read, and each cluster's index in it: the checks that need the
+    # whole repository (generator.checks.secret_store) locate their findings there.
+    clusters_document: LocatedDocument | None = None
+    cluster_index: dict[str, int] = field(default_factory=dict)
 
     @property
     def has_every_image(self) -> bool:
@@ -196,7 +200,13 @@ class RepoConfig:
         clusters = {
             n: c.model_copy(update={"secret_store": None}) for n, c in self.clusters.items()
         }
-        return RepoConfig(clusters, dict(self.images), list(self.problems))
+        return RepoConfig(
+            clusters,
+            dict(self.images),
+            list(self.problems),
+            self.clusters_document,
+            dict(self.cluster_index),
+        )
 
 
 def load_repo_config(root: Path) -> RepoConfig:
@@ -229,6 +239,7 @@ def _load_clusters(root: Path, config: RepoConfig) -> None:
     doc = _read(root, CLUSTERS_FILE, config)
     if doc is None:
         return
+    config.clusters_document = doc
     listed = _validated(ClusterList, doc, config)
     entries = doc.data.get("clusters") if isinstance(doc.data, dict) else None
     entries = entries if isinstance(entries, list) else []
@@ -248,6 +259,7 @@ def _load_clusters(root: Path, config: RepoConfig) -> None:
             first[name] = doc.position(("clusters", i, "name"))[0]
         if cluster is not None:
             config.clusters[cluster.name] = cluster
+            config.cluster_index[cluster.name] = i
             config.problems += _uncovered_results_secrets(doc, i, cluster)
 
 
