@@ -31,7 +31,7 @@ from generator.commands.project import (
     find_root,
 )
 from generator.commands.synced_ref import default_ref, synced_source
-from generator.errors import ExitCode, HpoError
+from generator.errors import ExitCode, GitError, HpoError
 from generator.files import write_atomically
 from generator.loading.lifecycle import (
     ARCHIVE_FILE,
@@ -121,7 +121,13 @@ def _release_synced_at(root: Path, name: str) -> str:
     volume and Secrets gone."""
     ref = default_ref(root, synced_source(root))
     where = f"{EXPERIMENTS_DIR}/{name}/{ARCHIVE_FILE}"
-    text = git_show(root, ref, where)
+    try:
+        text = git_show(root, ref, where)
+    except GitError as e:
+        raise ArchiveRefused(
+            f"experiments/{name}: the delete stage waits for the release to be on {ref}, the "
+            f"revision Argo CD deploys, and {ref} cannot be read here ({e})"
+        ) from e
     record = read_archive_text(text, f"{ref}:{where}")[0] if text is not None else None
     if record is None or record.stage is not Stage.RELEASE:
         raise ArchiveRefused(
@@ -170,7 +176,7 @@ def next_step(report: DefinitionReport, force: bool, root: Path) -> Step | None:
         said.append(
             f"experiments/{name}: stage release. Once this is merged, Argo CD takes "
             f"Prune=false,Delete=false off the Experiment {name}; it keeps running and holding "
-            f"its GPUs meanwhile. When the Application {name} is Synced, run hpo archive "
+            f"its GPUs meanwhile. Once Argo CD has synced that commit, run hpo archive "
             f"experiments/{name} again to delete its objects"
         )
         return Step(ArchiveRecord(stage=Stage.RELEASE, forced=forced), said)

@@ -344,3 +344,17 @@ class TestPullRequestSummary:
             text
         )
         assert "At most, new or changed since `main`: **0 GPU-hours**" in text
+
+
+class TestOutsideGit:
+    def test_the_delete_stage_needs_the_deployed_revision(self, repo, capsys):
+        """Without git history there is no telling whether the release was merged."""
+        shutil.copy(REPO / "argocd" / "applicationset.yaml", repo.root / "argocd")
+        repo.write(VALID_DEFINITION)
+        assert 0 == main(["archive", "--force", f"experiments/{NAME}"])
+        capsys.readouterr()
+        assert 1 == main(["archive", f"experiments/{NAME}"])
+        assert (
+            f"experiments/{NAME}: the delete stage waits for the release to be on main, the "
+            "revision Argo CD deploys, and main cannot be read here"
+        ) in capsys.readouterr().err
