@@ -86,11 +86,14 @@ def _what_is_deleted(rendered: RenderedExperiment) -> str:
 
 
 def _refusals(report: DefinitionReport) -> dict[Forced, str]:
-    """What archiving this experiment would lose, by what --force allows."""
+    """What archiving this experiment would lose, by what --force allows: nothing for an
+    experiment that runs only locally, which has nothing on a cluster."""
     spec, lifecycle = report.loaded.spec, report.lifecycle
     refusals: dict[Forced, str] = {}
     name = spec.name
-    if not lifecycle.finished and spec.cluster != LOCAL_CLUSTER:
+    if spec.cluster == LOCAL_CLUSTER:
+        return refusals
+    if not lifecycle.finished:
         gpus = f", {gpus_per_trial(spec)} GPUs each" if gpus_per_trial(spec) else ""
         refusals["running"] = (
             f"experiments/{name} may still be running: it has no results.yaml yet. Archiving "
@@ -98,14 +101,14 @@ def _refusals(report: DefinitionReport) -> dict[Forced, str]:
             f"{spec.effective_parallel_trial_count} at a time{gpus}) before they finish, and "
             "its results Job never proposes results"
         )
-    if spec.retain_trials and spec.cluster != LOCAL_CLUSTER:
+    if spec.retain_trials:
         refusals["retained_trials"] = (
             f"{name} sets retain_trials: true, keeping its finished trials' Jobs and Pods (and "
             "their logs) on the cluster; archiving deletes them with the Experiment: save the "
             "logs to keep first"
         )
     own_volume = spec.storage_config.existing_claim is None
-    if spec.trainer_parameters.save_adapter and own_volume and spec.cluster != LOCAL_CLUSTER:
+    if spec.trainer_parameters.save_adapter and own_volume:
         refusals["saved_adapters"] = (
             f"the trials of {name} saved their LoRA adapters on its volume, "
             f"PersistentVolumeClaim {name} in namespace {spec.namespace}, under "

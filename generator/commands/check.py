@@ -134,7 +134,7 @@ def definition_lines(report: DefinitionReport, repo: RepoConfig, *, explain: boo
     (and what a warm start took); with --explain, the training arguments a trial runs with."""
     spec, path = report.loaded.spec, report.loaded.path
     if report.lifecycle.archived:
-        return [f"{path}: archived (stage {report.lifecycle.archive.stage}); holds no GPUs"]
+        return [f"{path}: archived (stage {report.lifecycle.stage}); holds no GPUs"]
     worst = worst_case(spec, repo.clusters.get(spec.cluster))
     line = f"{path}: worst case {worst.shape}; {budget_text(spec)}"
     if spec.algorithm_name == ASHA:

@@ -101,7 +101,7 @@ def _archive_problems(
             f"keep {ARCHIVE_FILE}, and {rerun_advice(name)}"
         )
         return [loaded.document.problem(("name",), message)]
-    if old.stage is Stage.DELETE and lifecycle.archive.stage is Stage.RELEASE:
+    if old.stage is Stage.DELETE and lifecycle.stage is Stage.RELEASE:
         where = f"{folder}/{ARCHIVE_FILE}"
         message = (
             f"stage: went back from delete to release since {ref}: the objects are already "

@@ -91,10 +91,7 @@ def check_loaded(
     reports = []
     for loaded, folder_name in definitions:
         report = DefinitionReport(loaded, problems=list(loaded.problems))
-        spec = loaded.spec or loaded.salvaged
-        report.lifecycle = lifecycle_of(
-            root, folder_name, spec is not None and spec.cluster != LOCAL_CLUSTER
-        )
+        report.lifecycle = lifecycle_of(root, folder_name, loaded)
         report.problems += report.lifecycle.problems
         if report.lifecycle.deleted:
             report.problems += check_record(loaded, folder_name)
@@ -116,7 +113,7 @@ def check_loaded(
         valid = valid if repo.has_every_image else []
         records = [r.loaded.record for r in valid]
         settings = [r.generated.settings for r in valid]
-        stages = [r.lifecycle.archive.stage if r.lifecycle.archived else None for r in valid]
+        stages = [r.lifecycle.stage for r in valid]
         for report, rendered in zip(
             valid, render_experiments(records, root, repo, settings, stages), strict=True
         ):
@@ -127,11 +124,14 @@ def check_loaded(
     return reports
 
 
-def lifecycle_of(root: Path | None, folder_name: str | None, on_cluster: bool) -> Lifecycle:
+def lifecycle_of(root: Path | None, folder_name: str | None, loaded: LoadedDefinition) -> Lifecycle:
     """The lifecycle files beside experiments/<folder_name>/experiment.yaml (none outside the
-    repository, or for a definition that is not in its experiment folder)."""
+    repository, or for a definition that is not in its experiment folder), read for the
+    cluster `loaded` names (its salvaged spec when it is broken)."""
     if root is None or folder_name is None:
         return Lifecycle()
+    spec = loaded.spec or loaded.salvaged
+    on_cluster = spec is not None and spec.cluster != LOCAL_CLUSTER
     folder = f"{EXPERIMENTS_DIR}/{folder_name}"
     return read_lifecycle(root / folder, folder, folder_name, on_cluster)
 
@@ -168,9 +168,7 @@ def check_repository_wide(
         if path.resolve() in replaced:
             continue
         loaded = load_definition(path, display(path, root))
-        spec = loaded.spec or loaded.salvaged
-        on_cluster = spec is not None and spec.cluster != LOCAL_CLUSTER
-        others.append((loaded, lifecycle_of(root, path.parent.name, on_cluster)))
+        others.append((loaded, lifecycle_of(root, path.parent.name, loaded)))
     return repository_wide(reports, others, repo)
 
 

@@ -20,7 +20,13 @@ from typing import Literal
 
 from generator.checks.cost import gpus_per_trial
 from generator.commands.immutability import git_show
-from generator.commands.project import DEFINITION_FILE, EXPERIMENTS_DIR, definition_paths, display
+from generator.commands.project import (
+    DEFINITION_FILE,
+    EXPERIMENTS_DIR,
+    definition_paths,
+    display,
+    lifecycle_of,
+)
 from generator.commands.quota import Demand, demand_of
 from generator.commands.synced_ref import Ref, files_at
 from generator.errors import Problem
@@ -31,7 +37,6 @@ from generator.loading.lifecycle import (
     Stage,
     State,
     read_archive_text,
-    read_lifecycle,
 )
 from generator.loading.repo_config import CLUSTERS_FILE, LOCAL_CLUSTER, RepoConfig
 from generator.spec import ExperimentSpec
@@ -214,7 +219,7 @@ def _deployed_lifecycle(
     unmerged = []
     if lifecycle.finished and RESULTS_FILE not in merged:
         unmerged.append(RESULTS_FILE)
-    if lifecycle.archived and stage is not lifecycle.archive.stage:
+    if lifecycle.archived and stage is not lifecycle.stage:
         unmerged.append(ARCHIVE_FILE)
     return holds, tuple(unmerged)
 
@@ -225,9 +230,7 @@ def _status(
     name = path.parent.name
     loaded = load_definition(path, display(path, root))
     spec = loaded.spec or loaded.salvaged
-    shown = f"{EXPERIMENTS_DIR}/{name}"
-    on_cluster = spec is not None and spec.cluster != LOCAL_CLUSTER
-    lifecycle = read_lifecycle(path.parent, shown, name, on_cluster)
+    lifecycle = lifecycle_of(root, name, loaded)
     # A definition that is partly broken is still placed, and its problems still reported.
     problems = [*lifecycle.problems, *loaded.problems]
     if spec is None:  # without its cluster there is nothing to place it under
@@ -243,7 +246,7 @@ def _status(
             name,
             spec.cluster,
             state,
-            stage=lifecycle.archive.stage if lifecycle.archive is not None else None,
+            stage=lifecycle.stage,
             demand=demand_of(spec),
             holds_gpus=holds,
             unmerged=unmerged,

@@ -44,7 +44,7 @@ def write_summary(
             lines.append(f"| `{report.loaded.path}` | {change} | | | | | | | | invalid |")
             continue
         if report.lifecycle.archived:
-            stage = report.lifecycle.archive.stage
+            stage = report.lifecycle.stage
             lines.append(
                 f"| `{spec.name}` | archived ({stage}) | {spec.cluster} | {spec.algorithm_name} "
                 f"| | | 0 | | | {'invalid' if report.failed else 'valid'} |"

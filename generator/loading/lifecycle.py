@@ -88,9 +88,14 @@ class Lifecycle:
         return self.archive is not None
 
     @property
+    def stage(self) -> Stage | None:
+        """The archive's stage; None when it is not archived."""
+        return None if self.archive is None else self.archive.stage
+
+    @property
     def deleted(self) -> bool:
         """Archived as far as it goes: a record, nothing of it on a cluster."""
-        return self.archive is not None and self.archive.stage is Stage.DELETE
+        return self.stage is Stage.DELETE
 
     @property
     def may_run_trials(self) -> bool:
@@ -98,7 +103,7 @@ class Lifecycle:
         experiment being archived runs until the release stage gives way to the delete one."""
         if self.finished:
             return False
-        return self.archive is None or self.archive.stage is Stage.RELEASE
+        return self.stage in (None, Stage.RELEASE)
 
     def state(self, deployed: bool = True) -> State:
         """The state; `deployed` says whether Argo CD has the definition (when it is known)."""
