@@ -40,7 +40,7 @@ from generator.loading.lifecycle import (
     Stage,
     read_archive_text,
 )
-from generator.loading.repo_config import LOCAL_CLUSTER, load_repo_config
+from generator.loading.repo_config import LOCAL_CLUSTER, RepoConfig, load_repo_config
 from generator.rendering.manifest_params import WORKSPACE
 from generator.rendering.render import (
     RENDERED_DIR,
@@ -191,20 +191,21 @@ def next_step(report: DefinitionReport, force: bool, root: Path) -> Step | None:
     return Step(ArchiveRecord(stage=Stage.DELETE, forced=forced), said)
 
 
-def _rendered_for(report: DefinitionReport, root: Path, stage: Stage) -> dict[str, str]:
+def _rendered_for(
+    report: DefinitionReport, root: Path, repo: RepoConfig, stage: Stage
+) -> dict[str, str]:
     """The experiment's rendered files at `stage` (none for a local-only experiment)."""
-    repo = load_repo_config(root)
     rendered = render_experiments(
         [report.loaded.record], root, repo, [report.generated.settings], [stage]
     )[0]
     return rendered.files if rendered.deployable else {}
 
 
-def _write(root: Path, report: DefinitionReport, step: Step) -> list[str]:
+def _write(root: Path, repo: RepoConfig, report: DefinitionReport, step: Step) -> list[str]:
     """The new rendered folder first, then archive.yaml: a run stopped in between leaves
     rendered/ stale against experiments/, which hpo render --check reports."""
     spec = report.loaded.spec
-    files = _rendered_for(report, root, step.record.stage)
+    files = _rendered_for(report, root, repo, step.record.stage)
     folder = f"{RENDERED_DIR}/{spec.cluster}/{spec.name}"
     written, removed = write_folder(root, folder, files)
     archive = root / EXPERIMENTS_DIR / spec.name / ARCHIVE_FILE
@@ -219,7 +220,8 @@ def _write(root: Path, report: DefinitionReport, step: Step) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     root = find_root()
     path = _definition(args.path, root)
-    report = check_definition_file(path, root, load_repo_config(root))
+    repo = load_repo_config(root)
+    report = check_definition_file(path, root, repo)
     if report.failed or report.loaded.spec is None:
         print_problems(report.problems)
         raise ArchiveRefused(
@@ -230,7 +232,7 @@ def run(args: argparse.Namespace) -> int:
     if step is None:
         print(f"experiments/{report.loaded.spec.name} is already archived; nothing to do")
         return ExitCode.OK
-    for change in _write(root, report, step):
+    for change in _write(root, repo, report, step):
         print(change)
     for line in step.said:
         print(line)

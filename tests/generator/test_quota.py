@@ -184,7 +184,7 @@ class TestFinishedAndArchivedHoldNothing:
         """hpo tune --local of a cluster experiment writes results without the Experiment's
         uid: committed, they would free GPUs the cluster still uses."""
         self._three(repo)
-        local = results_yaml("alpha", experiment_uid=None)
+        local = results_yaml("alpha", from_local_run=True)
         (repo.root / "experiments" / "alpha" / "results.yaml").write_text(local)
         assert 1 == main(["check", "experiments/alpha"])
         err = capsys.readouterr().err

@@ -9,11 +9,11 @@ def results_yaml(
     name: str,
     budget: dict | None = None,
     runtimes: tuple[float | None, ...] = (600.0, 1200.0),
-    experiment_uid: str | None = "",
+    from_local_run: bool = False,
 ) -> str:
     """A finished experiment's results.yaml with one Succeeded trial per runtime (seconds of
-    train_runtime; None: a trial that never reported it). By default as a cluster's results Job
-    writes it, with the Experiment's uid; `experiment_uid=None` as hpo tune --local does."""
+    train_runtime; None: a trial that never reported it), as a cluster's results Job writes it,
+    with the Experiment's uid, or `from_local_run`, without one, as hpo tune --local does."""
     trials = [
         {
             "name": f"{name}-t{i}",
@@ -43,7 +43,7 @@ def results_yaml(
                 "fetched_at": None,
             },
             "images": {"trainer": None, "storage_init": None},
-            "experiment_uid": f"uid-of-{name}" if experiment_uid == "" else experiment_uid,
+            "experiment_uid": None if from_local_run else f"uid-of-{name}",
         },
     }
     if budget is not None:
