@@ -82,13 +82,12 @@ def cluster_read(named: str | None, context: str | None, repo: RepoConfig) -> st
 
 
 def read_conditions(
-    api: Any, experiments: Iterable[ExperimentStatus], known: set[str] | None = None
+    api: Any, experiments: Iterable[ExperimentStatus], known: set[str]
 ) -> tuple[dict[str, str], list[tuple[str, str, str]]]:
     """Each experiment's Experiment condition, ABSENT where its namespace has none of its name,
     and the strays: Experiments this repository's generator rendered (its managed-by label)
     whose names Git does not `known`. One list per namespace."""
     wanted = [e for e in experiments if e.namespace is not None]
-    known = {e.name for e in wanted} if known is None else known
     seen: dict[str, str] = {}
     strays: list[tuple[str, str, str]] = []
     for namespace in sorted({e.namespace for e in wanted}):

@@ -294,8 +294,8 @@ def with_cluster(
     report: StatusReport,
     cluster: str,
     seen: Mapping[str, str],
-    context: str | None = None,
-    strays: list[tuple[str, str, str]] | None = None,
+    context: str | None,
+    strays: list[tuple[str, str, str]],
 ) -> StatusReport:
     """The report with what `cluster` shows of each of its experiments: `seen` maps an
     experiment's name to its Experiment's condition (ABSENT when there is none); `strays` are
@@ -312,5 +312,5 @@ def with_cluster(
         experiments=experiments,
         read_cluster=cluster,
         context=context,
-        strays=sorted(strays or []),
+        strays=sorted(strays),
     )
